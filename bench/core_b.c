@@ -1,0 +1,75 @@
+/* Benchmark (b): N tasks sleeping 1 s at the same time.
+ *
+ * Same work as bench/py/core.py --bench b and bench/go (-bench b): inside the main task, create N
+ * tasks whose body is minimal (corio_sleep(1.0), then return its index), gather them, check the
+ * sum of the results. Timed: the whole run, from before the first create to after the gather
+ * returns (at best 1 s). Memory: peak RSS of the process minus its peak RSS just before the tasks
+ * are created (the baseline: loop, main task, binary, libc), divided by N.
+ *
+ * Every task runs on its own stack of the library's default size (the loop is created with
+ * default options: 64 KiB unless CORIO_STACK_SIZE is set in the environment; bench/run.sh unsets
+ * it). Only the pages a task really touches become resident.
+ *
+ * Prints: RESULT bench=b impl=corio n=N wall_s=... peak_rss_kb=... base_rss_kb=...
+ *         rss_per_task_b=...      Usage: core_b [N]   (default 1,000,000)
+ */
+#include <corio.h>
+#include <stdint.h>
+
+#include "bench_util.h"
+
+static long g_n;
+static double g_wall;
+static long g_base_kb;
+
+static void *sleeper(void *arg)
+{
+    corio_sleep(1.0);
+    return arg;
+}
+
+static void *bench_main(void *arg)
+{
+    (void)arg;
+    long n = g_n;
+    g_base_kb = bench_peak_rss_kb();
+    double t0 = bench_now();
+    corio_future **tasks = malloc((size_t)n * sizeof *tasks);
+    void **values = malloc((size_t)n * sizeof *values);
+    if (!tasks || !values)
+        BENCH_DIE("out of memory");
+    for (long i = 0; i < n; i++) {
+        corio_task *t = corio_create_task(sleeper, (void *)(uintptr_t)i, NULL);
+        if (!t)
+            BENCH_DIE("corio_create_task failed at task %ld", i);
+        tasks[i] = corio_task_future(t);
+    }
+    int rc = corio_gather(tasks, (size_t)n, 0, values, NULL);
+    g_wall = bench_now() - t0;
+    if (rc < 0)
+        BENCH_DIE("corio_gather: %s", corio_strerror(rc));
+
+    unsigned long long sum = 0;
+    for (long i = 0; i < n; i++)
+        sum += (uintptr_t)values[i];
+    if (sum != (unsigned long long)n * (unsigned long long)(n - 1) / 2)
+        BENCH_DIE("wrong sum of results: %llu", sum);
+    for (long i = 0; i < n; i++)
+        corio_future_unref(tasks[i]);
+    free(tasks);
+    free(values);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    g_n = bench_n(argc, argv);
+    int rc = corio_run(bench_main, NULL, NULL);
+    if (rc < 0)
+        BENCH_DIE("corio_run: %s", corio_strerror(rc));
+    long peak = bench_peak_rss_kb();
+    printf("RESULT bench=b impl=corio n=%ld wall_s=%.4f peak_rss_kb=%ld base_rss_kb=%ld "
+           "rss_per_task_b=%.1f\n",
+           g_n, g_wall, peak, g_base_kb, (double)(peak - g_base_kb) * 1024.0 / (double)g_n);
+    return 0;
+}

@@ -1,0 +1,3 @@
+module corio-bench
+
+go 1.19

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Runs corio's core benchmarks side by side with Python asyncio, uvloop and Go, in one go.
+#
+#   bench/run.sh            all three benchmarks (a, b, c)
+#   bench/run.sh a c        only (a) and (c)
+#
+# Environment:
+#   BENCH_N=1000000         N for every benchmark (tasks for a and b, hand-offs for c)
+#   BENCH_REPEAT=3          runs of each implementation; the median of each figure is reported
+#   BENCH_IMPLS="corio asyncio uvloop go"   which implementations to run
+#   BENCH_CPU=<cpu>         the CPU every run is pinned to with taskset (default: the last one)
+#   BENCH_TIMEOUT=600       seconds before one run is killed (reported as failed)
+#   BENCH_BUILD_DIR=build   the CMake build directory of the corio benches (see below)
+#
+# Writes bench/out/core.tsv (every run and the medians), bench/out/core.md (the tables, for the
+# README) and bench/out/core.png (ratios to corio). See bench/README.md for what each benchmark
+# does. Each benchmark program prints one "RESULT bench=.. impl=.. key=value ..." line; this
+# script adds the process's own wall time and peak RSS from /usr/bin/time as a cross-check.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+BENCHES=("$@")
+[ ${#BENCHES[@]} -eq 0 ] && BENCHES=(a b c)
+for b in "${BENCHES[@]}"; do
+    case "$b" in a | b | c) ;; *)
+        echo "usage: bench/run.sh [a] [b] [c]" >&2
+        exit 2
+        ;;
+    esac
+done
+
+N="${BENCH_N:-1000000}"
+REPEAT="${BENCH_REPEAT:-3}"
+IMPLS="${BENCH_IMPLS:-corio asyncio uvloop go}"
+CPU="${BENCH_CPU:-$(($(nproc) - 1))}"
+TIMEOUT="${BENCH_TIMEOUT:-600}"
+BUILD_DIR="${BENCH_BUILD_DIR:-build}"
+PY=/usr/bin/python3 # Debian's: python3-uvloop is installed for it, not for a pyenv python3
+OUT="$ROOT/bench/out"
+RAW="$OUT/core_raw.txt"
+mkdir -p "$OUT"
+
+log() { printf '%s\n' "$*" >&2; }
+
+has_impl() { [[ " $IMPLS " == *" $1 "* ]]; }
+
+apt_install() {
+    log "bench: installing Debian packages: $*"
+    if [ "$(id -u)" -ne 0 ]; then
+        log "bench: not root, cannot install $* (apt-get install $*)"
+        return 1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 ||
+        { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2; }
+}
+
+# ---- tools ----
+
+command -v /usr/bin/time >/dev/null || apt_install time || true
+if ! "$PY" -c 'import uvloop' 2>/dev/null && has_impl uvloop; then
+    apt_install python3-uvloop || true
+fi
+if ! command -v go >/dev/null && has_impl go; then apt_install golang-go || true; fi
+if ! "$PY" -c 'import matplotlib' 2>/dev/null; then # for the plot
+    apt_install python3-matplotlib || true
+fi
+
+# ---- build ----
+
+# A build directory that does not exist yet, or one configured Release without instrumentation.
+plain_release() {
+    local c="$1/CMakeCache.txt"
+    [ -f "$c" ] || return 0
+    grep -Eq '^CMAKE_BUILD_TYPE:[A-Z]+=Release$' "$c" &&
+        ! grep -Eq '^CORIO_SANITIZE:[A-Z]+=.+$|^CORIO_POOL:[A-Z]+=OFF$|^CORIO_CONTEXT:[A-Z]+=ucontext$|^CORIO_COVERAGE:[A-Z]+=ON$' "$c"
+}
+
+CORIO_OK=0
+if has_impl corio; then
+    # The build must be an optimised, uninstrumented one: a build directory configured otherwise
+    # (Debug, sanitizers, pools off, ucontext) is left alone and build-bench/ is used instead.
+    if ! plain_release "$BUILD_DIR"; then
+        log "bench: $BUILD_DIR/ is not a plain Release build; using build-bench/ instead"
+        BUILD_DIR=build-bench
+    fi
+    if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+        log "bench: configuring $BUILD_DIR/ (Release)"
+        cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >&2
+    fi
+    targets=()
+    for b in "${BENCHES[@]}"; do targets+=(--target "bench_core_$b"); done
+    # cmake --build reconfigures by itself when CMakeLists.txt or the globbed sources changed.
+    if cmake --build "$BUILD_DIR" -j"$(nproc)" "${targets[@]}" >&2; then
+        CORIO_OK=1
+    else
+        log "bench: WARNING: building the corio benches failed; corio is left out of this run"
+    fi
+fi
+
+GO_BIN="$OUT/corio-bench-go"
+GO_OK=0
+if has_impl go && command -v go >/dev/null; then
+    # HOME may not be writable (CI): keep Go's caches under bench/out. No dependencies.
+    if (cd bench/go && GOCACHE="$OUT/go-cache" GOPATH="$OUT/go-path" GOFLAGS=-mod=mod \
+        go build -o "$GO_BIN" .) >&2; then
+        GO_OK=1
+    else
+        log "bench: WARNING: go build failed; Go is left out of this run"
+    fi
+fi
+
+# ---- run ----
+
+# Nothing in the environment may change what the library does.
+unset CORIO_STACK_SIZE CORIO_DEBUG
+
+cmd_for() { # bench impl -> the command line, or nothing if the implementation is unavailable
+    case "$2" in
+    corio) [ $CORIO_OK -eq 1 ] && echo "$BUILD_DIR/bench/core_$1 $N" ;;
+    asyncio) echo "$PY bench/py/core.py --bench $1 $N" ;;
+    uvloop) "$PY" -c 'import uvloop' 2>/dev/null && echo "$PY bench/py/core.py --bench $1 --uvloop $N" ;;
+    go) [ $GO_OK -eq 1 ] && echo "env GOMAXPROCS=1 $GO_BIN -bench $1 $N" ;;
+    esac
+    return 0
+}
+
+HOSTINFO="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs, Linux $(uname -r)"
+{
+    echo "# corio core benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "# host: $HOSTINFO; every run pinned to CPU $CPU"
+    echo "# corio: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src include 2>/dev/null || echo '+dirty'), build dir $BUILD_DIR"
+    echo "# python: $("$PY" -c 'import sys; print(sys.version.split()[0])'), uvloop: $("$PY" -c 'import uvloop; print(uvloop.__version__)' 2>/dev/null || echo none), go: $(go version 2>/dev/null | awk '{print $3}' || echo none)"
+    echo "# command: $( [ -n "${BENCH_N:-}" ] && echo "BENCH_N=$N ")$( [ -n "${BENCH_REPEAT:-}" ] && echo "BENCH_REPEAT=$REPEAT ")bench/run.sh ${*:-}"
+} >"$RAW"
+
+for b in "${BENCHES[@]}"; do
+    for impl in $IMPLS; do
+        cmd="$(cmd_for "$b" "$impl")"
+        if [ -z "$cmd" ]; then
+            echo "RUN bench=$b impl=$impl n=$N rep=0 status=unavailable" >>"$RAW"
+            continue
+        fi
+        for rep in $(seq 1 "$REPEAT"); do
+            log "bench: ($b) $impl run $rep/$REPEAT: $cmd"
+            tf="$OUT/.time.$$" of="$OUT/.out.$$"
+            set +e
+            # shellcheck disable=SC2086  # cmd is a word list on purpose
+            /usr/bin/time -f 'proc_wall_s=%e proc_maxrss_kb=%M' -o "$tf" \
+                timeout "$TIMEOUT" taskset -c "$CPU" $cmd >"$of"
+            rc=$?
+            set -e
+            line="$(grep -m1 '^RESULT ' "$of" || true)"
+            tinfo="$(tail -n1 "$tf" 2>/dev/null || true)"
+            rm -f "$tf" "$of"
+            if [ $rc -ne 0 ] || [ -z "$line" ]; then
+                log "bench: ($b) $impl run $rep FAILED (exit $rc)"
+                echo "RUN bench=$b impl=$impl n=$N rep=$rep status=failed exit=$rc" >>"$RAW"
+                continue
+            fi
+            log "  ${line#RESULT }  $tinfo"
+            echo "RUN rep=$rep status=ok ${line#RESULT } $tinfo" >>"$RAW"
+        done
+    done
+done
+
+# ---- report ----
+
+"$PY" bench/report.py "$RAW" "$OUT"
