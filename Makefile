@@ -1,0 +1,104 @@
+# A thin wrapper over CMake (see CMakeLists.txt for the options). Each target first makes sure the
+# Debian packages it needs are present (scripts/deps.sh installs missing ones when run as root).
+#
+#   make demo            build and run examples/seed_demo
+#   make check           build in build/ and run the test suite
+#   make check-asan      the same with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make check-tsan      the same with ThreadSanitizer (build-tsan/)
+#   make check-ucontext  the same with the portable ucontext switch (build-ucontext/)
+#   make valgrind        every test executable under memcheck, leaks included (build-valgrind/)
+#   make coverage        line coverage of the test suite (build-coverage/, gcovr)
+#   make bench           bench/run.sh on a Release build in build-bench/ (it builds what it runs)
+#   make install         install into PREFIX (default /usr/local; DESTDIR is honoured)
+#   make clean           remove every build directory
+#
+# Variables: WERROR=ON (CI), JOBS, CTEST_JOBS, PREFIX, CMAKE_FLAGS (extra -D options).
+
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_JOBS ?= 2
+WERROR     ?= OFF
+PREFIX     ?= /usr/local
+CMAKE      ?= cmake
+CTEST      ?= ctest
+CMAKE_FLAGS ?=
+DEPS       := bash scripts/deps.sh
+
+MAKEFLAGS  += --no-print-directory
+
+# Sanitizer and Valgrind builds keep asserts on (Debug) but optimise a little, so that deep
+# recursion tests and stack sizes behave as in the plain build.
+CHECKED_BUILD := -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O1 -g"
+
+# $(call build,DIR,CMAKE OPTIONS[,TARGET]): configure DIR and build TARGET (default: all).
+define build
+	$(CMAKE) -S . -B $(1) -DCORIO_WERROR=$(WERROR) $(2) $(CMAKE_FLAGS)
+	$(CMAKE) --build $(1) -j $(JOBS) $(if $(3),--target $(3))
+endef
+
+define ctest
+	$(CTEST) --test-dir $(1) --output-on-failure -j $(CTEST_JOBS)
+endef
+
+.PHONY: all demo check check-asan check-tsan check-ucontext valgrind coverage bench install clean
+
+all:
+	@$(DEPS) demo
+	$(call build,build)
+
+demo:
+	@$(DEPS) demo
+	@test -f examples/seed_demo.c || { echo "corio: examples/seed_demo.c does not exist yet" >&2; exit 1; }
+	$(call build,build,,seed_demo)
+	./build/examples/seed_demo
+
+check:
+	@$(DEPS) check
+	$(call build,build,-DCORIO_BUILD_TESTS=ON)
+	$(call ctest,build)
+
+check-asan:
+	@$(DEPS) check
+	$(call build,build-asan,-DCORIO_BUILD_TESTS=ON -DCORIO_SANITIZE=address$(,)undefined $(CHECKED_BUILD))
+	$(call ctest,build-asan)
+
+check-tsan:
+	@$(DEPS) check
+	$(call build,build-tsan,-DCORIO_BUILD_TESTS=ON -DCORIO_SANITIZE=thread $(CHECKED_BUILD))
+	$(call ctest,build-tsan)
+
+check-ucontext:
+	@$(DEPS) check
+	$(call build,build-ucontext,-DCORIO_BUILD_TESTS=ON -DCORIO_CONTEXT=ucontext)
+	$(call ctest,build-ucontext)
+
+# Pools off, so that every object is its own allocation and a leaked one shows up.
+valgrind:
+	@$(DEPS) valgrind
+	$(call build,build-valgrind,-DCORIO_BUILD_TESTS=ON -DCORIO_POOL=OFF -DCORIO_BUILD_BENCH=OFF $(CHECKED_BUILD))
+	bash scripts/valgrind.sh build-valgrind
+
+coverage:
+	@$(DEPS) coverage
+	$(call build,build-coverage,-DCORIO_BUILD_TESTS=ON -DCORIO_COVERAGE=ON -DCORIO_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug)
+	find build-coverage -name '*.gcda' -delete
+	$(call ctest,build-coverage)
+	mkdir -p build-coverage/html
+	gcovr --root . --filter src/ --object-directory build-coverage \
+	      --html-details build-coverage/html/index.html --print-summary
+	@echo "corio: coverage report in build-coverage/html/index.html"
+
+bench:
+	@$(DEPS) bench
+	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCORIO_BUILD_TESTS=OFF $(CMAKE_FLAGS)
+	BENCH_BUILD_DIR=build-bench bash bench/run.sh
+
+install:
+	@$(DEPS) install
+	$(call build,build,-DCMAKE_INSTALL_PREFIX=$(PREFIX))
+	DESTDIR=$(DESTDIR) $(CMAKE) --install build
+
+clean:
+	rm -rf build build-asan build-tsan build-ucontext build-valgrind build-coverage build-bench
+
+# A comma inside $(call ...) arguments.
+, := ,

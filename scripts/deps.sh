@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a make target needs, and only those that are missing.
+#
+#   scripts/deps.sh TARGET...     (demo, check, valgrind, coverage, bench, aarch64)
+#
+# As root, missing packages are installed with apt-get (non-interactive) and named first. Otherwise
+# the script names them and fails. On a system without dpkg it checks nothing and trusts the user.
+set -euo pipefail
+
+# Debian package names per target. liburing-dev joins "build" with the io_uring backend.
+build_pkgs="gcc libc6-dev make cmake"
+declare -A pkgs=(
+    [demo]="$build_pkgs"
+    [install]="$build_pkgs"
+    [check]="$build_pkgs pkg-config libcriterion-dev"
+    [valgrind]="$build_pkgs pkg-config libcriterion-dev valgrind"
+    [coverage]="$build_pkgs pkg-config libcriterion-dev gcovr"
+    [bench]="$build_pkgs" # bench/run.sh installs python3-uvloop, golang-go... itself
+    [aarch64]="$build_pkgs pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+)
+
+if [ $# -eq 0 ]; then
+    echo "usage: $0 TARGET... (one of: ${!pkgs[*]})" >&2
+    exit 2
+fi
+
+wanted=()
+for target in "$@"; do
+    if [ -z "${pkgs[$target]+x}" ]; then
+        echo "corio: deps.sh: unknown target '$target' (known: ${!pkgs[*]})" >&2
+        exit 2
+    fi
+    # shellcheck disable=SC2206 # word splitting of the package list is intended
+    wanted+=(${pkgs[$target]})
+done
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "corio: not a Debian system; make sure these are installed: ${wanted[*]}" >&2
+    exit 0
+fi
+
+missing=()
+for p in "${wanted[@]}"; do
+    # dpkg -s also succeeds for removed packages whose config files remain; ask for the state.
+    if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+        case " ${missing[*]-} " in *" $p "*) ;; *) missing+=("$p") ;; esac
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "corio: missing Debian packages: ${missing[*]}" >&2
+    echo "corio: install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+
+echo "corio: installing missing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
