@@ -1,0 +1,141 @@
+/* call_soon, call_later, call_at and their cancellable handles. */
+#include "loop/loop.h"
+
+#include <errno.h>
+#include <math.h>
+
+struct corio_handle {
+    corio__work work;
+    corio__timer timer;
+    corio_loop *loop;
+    corio_callback_fn fn;
+    void *arg;
+    uint32_t refs; /* the loop's while scheduled, plus the caller's if it asked for the handle */
+    uint8_t cancelled, ran, is_timer;
+};
+
+const size_t corio__handle_size = sizeof(struct corio_handle);
+
+static void handle_unref(corio_handle *h) {
+    if (--h->refs)
+        return;
+    corio_loop *loop = h->loop;
+    corio__pool_free(&loop->pools[CORIO__POOL_HANDLE], h);
+    corio__loop_unref(loop);
+}
+
+static void handle_run(corio__work *w, int drop) {
+    corio_handle *h = corio__container_of(w, corio_handle, work);
+    if (!drop && !h->cancelled) {
+        h->ran = 1;
+        h->fn(h->arg);
+    }
+    handle_unref(h);
+}
+
+static void handle_expire(corio__timer *t) {
+    corio_handle *h = corio__container_of(t, corio_handle, timer);
+    corio__loop_schedule(h->loop, &h->work);
+}
+
+static corio_handle *handle_new(corio_loop *loop, corio_callback_fn fn, void *arg,
+                                corio_handle **out) {
+    corio_handle *h = corio__pool_alloc(&loop->pools[CORIO__POOL_HANDLE]);
+    if (!h)
+        return NULL;
+    h->work.fn = handle_run;
+    h->timer.idx = CORIO__TIMER_IDLE;
+    h->timer.expire = handle_expire;
+    h->loop = loop;
+    h->fn = fn;
+    h->arg = arg;
+    h->refs = out ? 2 : 1;
+    h->cancelled = h->ran = h->is_timer = 0;
+    corio__loop_ref(loop);
+    if (out)
+        *out = h;
+    return h;
+}
+
+static int check_args(corio_loop *loop, corio_callback_fn fn, corio_handle **out) {
+    if (out)
+        *out = NULL;
+    if (!loop || !fn)
+        return -EINVAL;
+    if (loop->closed || loop->closing)
+        return CORIO_ECLOSED;
+    return 0;
+}
+
+int corio_call_soon(corio_loop *loop, corio_callback_fn fn, void *arg, corio_handle **out) {
+    int rc = check_args(loop, fn, out);
+    if (rc < 0)
+        return rc;
+    corio_handle *h = handle_new(loop, fn, arg, out);
+    if (!h)
+        return -ENOMEM;
+    corio__loop_schedule(loop, &h->work);
+    return 0;
+}
+
+static int call_at_ns(corio_loop *loop, int64_t when, corio_callback_fn fn, void *arg,
+                      corio_handle **out) {
+    corio_handle *h = handle_new(loop, fn, arg, out);
+    if (!h)
+        return -ENOMEM;
+    h->is_timer = 1;
+    if (corio__timer_heap_add(&loop->timers, &h->timer, when) < 0) {
+        if (out)
+            *out = NULL;
+        h->refs = 1;
+        handle_unref(h);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int corio_call_later(corio_loop *loop, double delay, corio_callback_fn fn, void *arg,
+                     corio_handle **out) {
+    int rc = check_args(loop, fn, out);
+    if (rc < 0)
+        return rc;
+    if (isnan(delay))
+        return -EINVAL;
+    int64_t d = corio__sec_to_ns(delay);
+    return call_at_ns(loop, corio__clock_ns() + (d > 0 ? d : 0), fn, arg, out);
+}
+
+int corio_call_at(corio_loop *loop, double when, corio_callback_fn fn, void *arg,
+                  corio_handle **out) {
+    int rc = check_args(loop, fn, out);
+    if (rc < 0)
+        return rc;
+    if (isnan(when))
+        return -EINVAL;
+    return call_at_ns(loop, corio__sec_to_ns(when), fn, arg, out);
+}
+
+void corio_handle_cancel(corio_handle *h) {
+    if (!h || h->cancelled || h->ran)
+        return;
+    h->cancelled = 1;
+    /* An armed timer leaves the heap now, so a million cancelled timers cost no memory; a queued
+     * callback is skipped when its turn comes. */
+    if (corio__timer_armed(&h->timer)) {
+        corio__loop_timer_cancel(h->loop, &h->timer);
+        handle_unref(h);
+    }
+}
+
+int corio_handle_cancelled(const corio_handle *h) { return h && h->cancelled; }
+
+double corio_handle_when(const corio_handle *h) {
+    if (!h || !h->is_timer)
+        return -1.0;
+    return (double)h->timer.when / 1e9;
+}
+
+void corio_handle_release(corio_handle *h) {
+    if (h)
+        handle_unref(h);
+}

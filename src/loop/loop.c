@@ -1,0 +1,181 @@
+/* The loop core: one iteration, run_forever/stop, the per-thread loop, the error handler. */
+#include "loop/loop.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+CORIO__TLS corio_loop *corio__running_loop;
+CORIO__TLS corio_loop *corio__current_loop;
+
+int corio__loop_init(corio_loop *loop) {
+    loop->refs = 1;
+    corio__workq_init(&loop->ready);
+    corio__timer_heap_init(&loop->timers);
+    corio__list_init(&loop->tasks);
+    loop->now = corio__clock_ns();
+    return corio__poller_init(&loop->poller);
+}
+
+void corio__loop_fini(corio_loop *loop) {
+    /* A timer still armed here expires into the ready queue (or releases what it holds); the
+     * queue is then dropped. Dropping may release the last reference to objects that queue more
+     * work (a future's callbacks): drain until nothing is left. */
+    while (loop->timers.n) {
+        corio__timer *t = loop->timers.v[loop->timers.n - 1].t;
+        corio__timer_heap_remove(&loop->timers, t);
+        t->expire(t);
+    }
+    corio__timer_heap_destroy(&loop->timers);
+    while (!corio__workq_empty(&loop->ready)) {
+        corio__workq batch;
+        corio__workq_take(&loop->ready, &batch);
+        for (corio__work *w; (w = corio__workq_pop(&batch));)
+            w->fn(w, 1);
+    }
+    corio__poller_close(&loop->poller);
+}
+
+void corio__loop_unref(corio_loop *loop) {
+    if (--loop->refs)
+        return;
+    for (int i = 0; i < CORIO__POOL_COUNT; i++)
+        corio__pool_destroy(&loop->pools[i]);
+    free(loop);
+}
+
+int corio__loop_timer_after(corio_loop *loop, corio__timer *t, int64_t delay_ns) {
+    int64_t now = corio__clock_ns();
+    if (delay_ns < 0)
+        delay_ns = 0;
+    return corio__timer_heap_add(&loop->timers, t, now + delay_ns);
+}
+
+static int64_t poll_timeout(corio_loop *loop) {
+    if (!corio__workq_empty(&loop->ready) || loop->stopping)
+        return 0;
+    corio__timer *t = corio__timer_heap_top(&loop->timers);
+    if (!t)
+        return -1;
+    int64_t d = t->when - corio__clock_ns();
+    return d > 0 ? d : 0;
+}
+
+void corio__loop_run_once(corio_loop *loop) {
+    int64_t timeout = poll_timeout(loop);
+    /* With ready work and no fd to watch, polling would only cost a system call per iteration. */
+    if (timeout != 0 || loop->poller.nwatched)
+        corio__poller_wait(&loop->poller, timeout);
+    if (loop->timers.n) {
+        loop->now = corio__clock_ns();
+        for (corio__timer *t; (t = corio__timer_heap_pop_due(&loop->timers, loop->now));)
+            t->expire(t);
+    }
+    corio__workq batch;
+    corio__workq_take(&loop->ready, &batch);
+    for (corio__work *w; (w = corio__workq_pop(&batch));)
+        w->fn(w, 0);
+}
+
+int corio_loop_run_forever(corio_loop *loop) {
+    if (!loop)
+        return -EINVAL;
+    if (loop->closed || loop->closing)
+        return CORIO_ECLOSED;
+    if (corio__running_loop)
+        return CORIO_ERUNNING;
+    corio__running_loop = loop;
+    loop->running = 1;
+    corio__fiber_init_home(&loop->home);
+    for (;;) {
+        corio__loop_run_once(loop);
+        if (loop->stopping)
+            break;
+    }
+    loop->stopping = 0;
+    loop->running = 0;
+    corio__running_loop = NULL;
+    return 0;
+}
+
+void corio_loop_stop(corio_loop *loop) {
+    if (loop)
+        loop->stopping = 1;
+}
+
+int corio_loop_is_running(const corio_loop *loop) { return loop && loop->running; }
+int corio_loop_is_closed(const corio_loop *loop) { return loop && loop->closed; }
+
+double corio_loop_time(corio_loop *loop) {
+    (void)loop;
+    return (double)corio__clock_ns() / 1e9;
+}
+
+void corio_loop_set_debug(corio_loop *loop, int enabled) {
+    if (loop)
+        loop->debug = enabled != 0;
+}
+int corio_loop_get_debug(const corio_loop *loop) { return loop && loop->debug; }
+
+/* ---- per-thread loop ---- */
+
+corio_loop *corio_get_running_loop(void) { return corio__running_loop; }
+
+corio_loop *corio_get_event_loop(void) {
+    if (corio__running_loop)
+        return corio__running_loop;
+    if (!corio__current_loop) {
+        corio_loop *loop;
+        if (corio_loop_new(&loop, NULL) < 0)
+            return NULL;
+        corio__current_loop = loop;
+    }
+    return corio__current_loop;
+}
+
+int corio_set_event_loop(corio_loop *loop) {
+    if (corio__running_loop)
+        return CORIO_ERUNNING;
+    if (loop && (loop->closed || loop->closing))
+        return CORIO_ECLOSED;
+    corio__current_loop = loop;
+    return 0;
+}
+
+/* ---- error reporting ---- */
+
+void corio_loop_default_error_handler(corio_loop *loop, const corio_error_context *ctx) {
+    (void)loop;
+    if (!ctx)
+        return;
+    char task[160] = "";
+    if (ctx->task)
+        snprintf(task, sizeof task, " (task '%s')", corio_task_get_name(ctx->task));
+    if (ctx->err)
+        fprintf(stderr, "corio: %s%s: %s\n", ctx->message ? ctx->message : "error", task,
+                corio_strerror(ctx->err));
+    else
+        fprintf(stderr, "corio: %s%s\n", ctx->message ? ctx->message : "error", task);
+}
+
+void corio_loop_set_error_handler(corio_loop *loop, corio_error_handler_fn fn, void *arg) {
+    if (!loop)
+        return;
+    loop->err_fn = fn;
+    loop->err_arg = arg;
+}
+
+void corio_loop_call_error_handler(corio_loop *loop, const corio_error_context *ctx) {
+    if (!loop || !ctx)
+        return;
+    if (loop->err_fn)
+        loop->err_fn(loop, ctx, loop->err_arg);
+    else
+        corio_loop_default_error_handler(loop, ctx);
+}
+
+void corio__loop_report(corio_loop *loop, const char *message, int err, corio_future *fut,
+                        corio_task *task) {
+    corio_error_context ctx = {message, err, fut, task};
+    corio_loop_call_error_handler(loop, &ctx);
+}

@@ -1,0 +1,87 @@
+/* Internal: the event loop's state and the core every layer above schedules on. */
+#ifndef CORIO_LOOP_LOOP_H
+#define CORIO_LOOP_LOOP_H
+
+#include "corio.h"
+#include "ctx/fiber.h"
+#include "loop/clock.h"
+#include "loop/poller.h"
+#include "loop/pool.h"
+#include "loop/timer_heap.h"
+#include "loop/work.h"
+
+#include <stdint.h>
+
+#define CORIO__TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* Intrusive doubly linked list (the loop's pending tasks). */
+typedef struct corio__link {
+    struct corio__link *prev, *next;
+} corio__link;
+
+static inline void corio__list_init(corio__link *head) { head->prev = head->next = head; }
+static inline void corio__list_insert_tail(corio__link *head, corio__link *l) {
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+static inline void corio__list_remove(corio__link *l) {
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = l;
+}
+
+enum { CORIO__POOL_FUTURE, CORIO__POOL_TASK, CORIO__POOL_HANDLE, CORIO__POOL_CBNODE,
+       CORIO__POOL_COUNT };
+
+struct corio_loop {
+    uint32_t refs;      /* the creator's, plus one per future, task and handle bound to it */
+    uint8_t running, stopping, closing, closed, debug;
+    int64_t now;        /* clock read at the start of the iteration, ns */
+    corio__workq ready; /* what the next iteration runs, FIFO */
+    corio__timer_heap timers;
+    corio__poller poller;
+    corio__pool pools[CORIO__POOL_COUNT];
+    corio__stack_pool *stacks;
+    size_t stack_size;
+    corio__fiber home;             /* the thread's stack, on which the loop itself runs */
+    struct corio_task *current;    /* the task whose fiber runs now */
+    corio__link tasks;             /* pending tasks */
+    size_t ntasks;
+    uint64_t task_counter;
+    corio_error_handler_fn err_fn;
+    void *err_arg;
+};
+
+extern CORIO__TLS corio_loop *corio__running_loop;
+extern CORIO__TLS corio_loop *corio__current_loop;
+
+/* Initialises the core (queues, timers, poller); the caller sets up pools and stacks. */
+int corio__loop_init(corio_loop *loop);
+/* Drops queued work and armed timers and closes the poller. */
+void corio__loop_fini(corio_loop *loop);
+
+static inline void corio__loop_ref(corio_loop *loop) { loop->refs++; }
+void corio__loop_unref(corio_loop *loop);
+
+/* Runs one iteration: poll (sleeping until the nearest timer when nothing is ready), move due
+ * timers, then run what was ready when the iteration began. */
+void corio__loop_run_once(corio_loop *loop);
+
+static inline void corio__loop_schedule(corio_loop *loop, corio__work *w) {
+    corio__workq_push(&loop->ready, w);
+}
+
+/* Arms a timer `delay_ns` from the current clock (not the iteration's cached time, so that no
+ * timer fires early for a caller that ran long). */
+int corio__loop_timer_after(corio_loop *loop, corio__timer *t, int64_t delay_ns);
+static inline void corio__loop_timer_cancel(corio_loop *loop, corio__timer *t) {
+    corio__timer_heap_remove(&loop->timers, t);
+}
+
+/* Reports through the loop's error handler. */
+void corio__loop_report(corio_loop *loop, const char *message, int err, corio_future *fut,
+                        corio_task *task);
+
+#endif

@@ -1,0 +1,241 @@
+/* Futures: three states, an outcome, done callbacks scheduled on the loop, as asyncio's. */
+#include "task/future.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const size_t corio__future_size = sizeof(corio_future);
+
+char *corio__strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+void corio__future_init(corio_future *f, corio_loop *loop, const corio__future_ops *ops) {
+    f->loop = loop;
+    f->ops = ops;
+    f->refs = 1;
+    f->state = CORIO_PENDING;
+    f->flags = 0;
+    f->err = 0;
+    f->result = NULL;
+    f->cbs = NULL;
+    f->cbs_tail = &f->cbs;
+    f->cancel_msg = NULL;
+    corio__loop_ref(loop);
+}
+
+corio_future *corio_future_new(corio_loop *loop) {
+    if (!loop)
+        loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    if (!loop || loop->closed)
+        return NULL;
+    corio_future *f = corio__pool_alloc(&loop->pools[CORIO__POOL_FUTURE]);
+    if (f)
+        corio__future_init(f, loop, NULL);
+    return f;
+}
+
+corio_future *corio_future_ref(corio_future *f) {
+    if (f)
+        f->refs++;
+    return f;
+}
+
+static void free_fcb(corio_loop *loop, corio__fcb *cb) {
+    corio__pool_free(&loop->pools[CORIO__POOL_CBNODE], cb);
+}
+
+static void report_unretrieved(corio_future *f) {
+    const char *msg = f->ops && f->ops->unretrieved_message ? f->ops->unretrieved_message
+                                                            : "Future exception was never retrieved";
+    corio__loop_report(f->loop, msg, f->err, f,
+                       f->ops && f->ops->unretrieved_message ? (corio_task *)f : NULL);
+}
+
+void corio_future_unref(corio_future *f) {
+    if (!f || --f->refs)
+        return;
+    corio_loop *loop = f->loop;
+    if (loop->debug && f->state == CORIO_FINISHED && f->err && !(f->flags & CORIO__F_RETRIEVED)) {
+        f->refs = 1; /* the handler may look at it */
+        report_unretrieved(f);
+        f->refs = 0;
+    }
+    for (corio__fcb *cb = f->cbs, *next; cb; cb = next) {
+        next = cb->next;
+        free_fcb(loop, cb);
+    }
+    free(f->cancel_msg);
+    if (f->ops && f->ops->destroy)
+        f->ops->destroy(f);
+    else
+        corio__pool_free(&loop->pools[CORIO__POOL_FUTURE], f);
+    corio__loop_unref(loop);
+}
+
+/* ---- callbacks ---- */
+
+static void fcb_run(corio__work *w, int drop) {
+    corio__fcb *cb = corio__container_of(w, corio__fcb, work);
+    corio_future *f = cb->fut;
+    corio_done_fn fn = cb->fn;
+    void *arg = cb->arg;
+    /* Release the registration before calling: the callback may add another one. */
+    if (cb == &f->cb0)
+        f->flags &= ~CORIO__F_CB0_QUEUED;
+    else
+        free_fcb(f->loop, cb);
+    if (!drop)
+        fn(f, arg);
+    corio_future_unref(f);
+}
+
+static void schedule(corio_future *f, corio__fcb *cb) {
+    f->refs++; /* the queued callback keeps the future alive */
+    corio__loop_schedule(f->loop, &cb->work);
+}
+
+static void schedule_callbacks(corio_future *f) {
+    if (f->flags & CORIO__F_CB0_USED) {
+        f->flags = (uint8_t)((f->flags & ~CORIO__F_CB0_USED) | CORIO__F_CB0_QUEUED);
+        schedule(f, &f->cb0);
+    }
+    corio__fcb *cb = f->cbs;
+    f->cbs = NULL;
+    f->cbs_tail = &f->cbs;
+    for (corio__fcb *next; cb; cb = next) {
+        next = cb->next;
+        schedule(f, cb);
+    }
+}
+
+int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg) {
+    if (!f || !fn)
+        return -EINVAL;
+    corio__fcb *cb;
+    /* cb0 only while no later registration exists, so that order is kept after a removal. */
+    if (!(f->flags & (CORIO__F_CB0_USED | CORIO__F_CB0_QUEUED)) && !f->cbs) {
+        cb = &f->cb0;
+        f->flags |= CORIO__F_CB0_USED;
+    } else {
+        cb = corio__pool_alloc(&f->loop->pools[CORIO__POOL_CBNODE]);
+        if (!cb)
+            return -ENOMEM;
+        cb->next = NULL;
+        *f->cbs_tail = cb;
+        f->cbs_tail = &cb->next;
+    }
+    cb->work.fn = fcb_run;
+    cb->fut = f;
+    cb->fn = fn;
+    cb->arg = arg;
+    if (f->state != CORIO_PENDING)
+        schedule_callbacks(f);
+    return 0;
+}
+
+int corio_future_remove_done_callback(corio_future *f, corio_done_fn fn, void *arg) {
+    if (!f)
+        return 0;
+    int removed = 0;
+    if ((f->flags & CORIO__F_CB0_USED) && f->cb0.fn == fn && f->cb0.arg == arg) {
+        f->flags &= ~CORIO__F_CB0_USED;
+        removed++;
+    }
+    for (corio__fcb **pp = &f->cbs; *pp;) {
+        corio__fcb *cb = *pp;
+        if (cb->fn == fn && cb->arg == arg) {
+            *pp = cb->next;
+            free_fcb(f->loop, cb);
+            removed++;
+        } else {
+            pp = &cb->next;
+        }
+    }
+    f->cbs_tail = &f->cbs;
+    while (*f->cbs_tail)
+        f->cbs_tail = &(*f->cbs_tail)->next;
+    return removed;
+}
+
+/* ---- completion ---- */
+
+void corio__future_finish(corio_future *f, corio_future_state state, int err, void *result,
+                          char *msg) {
+    f->state = (uint8_t)state;
+    f->err = err;
+    f->result = result;
+    if (msg) {
+        free(f->cancel_msg);
+        f->cancel_msg = msg;
+    }
+    schedule_callbacks(f);
+}
+
+int corio_future_set_result(corio_future *f, void *value) {
+    if (!f || f->ops)
+        return -EINVAL;
+    if (f->state != CORIO_PENDING)
+        return CORIO_EINVALSTATE;
+    corio__future_finish(f, CORIO_FINISHED, 0, value, NULL);
+    return 0;
+}
+
+int corio_future_set_error(corio_future *f, int err) {
+    if (!f || f->ops || err >= 0)
+        return -EINVAL;
+    if (f->state != CORIO_PENDING)
+        return CORIO_EINVALSTATE;
+    if (err == -ECANCELED)
+        return corio__future_cancel_plain(f, NULL) ? 0 : CORIO_EINVALSTATE;
+    corio__future_finish(f, CORIO_FINISHED, err, NULL, NULL);
+    return 0;
+}
+
+int corio__future_cancel_plain(corio_future *f, const char *msg) {
+    if (f->state != CORIO_PENDING)
+        return 0;
+    corio__future_finish(f, CORIO_CANCELLED, -ECANCELED, NULL, corio__strdup(msg));
+    return 1;
+}
+
+int corio_future_cancel(corio_future *f, const char *msg) {
+    if (!f)
+        return -EINVAL;
+    if (f->ops && f->ops->cancel)
+        return f->ops->cancel(f, msg);
+    return corio__future_cancel_plain(f, msg);
+}
+
+/* ---- queries ---- */
+
+corio_future_state corio_future_get_state(const corio_future *f) {
+    return f ? (corio_future_state)f->state : CORIO_PENDING;
+}
+int corio_future_done(const corio_future *f) { return f && f->state != CORIO_PENDING; }
+int corio_future_cancelled(const corio_future *f) { return f && f->state == CORIO_CANCELLED; }
+
+int corio_future_result(corio_future *f, void **value) {
+    if (value)
+        *value = NULL;
+    if (!f)
+        return -EINVAL;
+    switch (f->state) {
+    case CORIO_PENDING:
+        return CORIO_EINVALSTATE;
+    case CORIO_CANCELLED:
+        return -ECANCELED;
+    default:
+        f->flags |= CORIO__F_RETRIEVED;
+        if (f->err)
+            return f->err;
+        if (value)
+            *value = f->result;
+        return 0;
+    }
+}
+
+int corio_future_error(corio_future *f) { return corio_future_result(f, NULL); }
+
+const char *corio_future_cancel_message(const corio_future *f) { return f ? f->cancel_msg : NULL; }
+
+corio_loop *corio_future_get_loop(const corio_future *f) { return f ? f->loop : NULL; }

@@ -1,0 +1,60 @@
+/* Internal: futures, the object every await is bound to. */
+#ifndef CORIO_TASK_FUTURE_H
+#define CORIO_TASK_FUTURE_H
+
+#include "loop/loop.h"
+
+/* A done-callback registration, queued on the loop as is when the future completes. */
+typedef struct corio__fcb {
+    corio__work work;
+    struct corio__fcb *next;
+    corio_future *fut;
+    corio_done_fn fn;
+    void *arg;
+} corio__fcb;
+
+/* What tasks and gathering futures do differently from plain futures. */
+typedef struct corio__future_ops {
+    int (*cancel)(corio_future *f, const char *msg);
+    void (*destroy)(corio_future *f); /* frees the object and what the subtype owns */
+    const char *unretrieved_message;
+} corio__future_ops;
+
+enum {
+    CORIO__F_RETRIEVED = 1, /* the error was looked at */
+    CORIO__F_CB0_USED = 2,  /* cb0 holds a registration not yet scheduled */
+    CORIO__F_CB0_QUEUED = 4 /* cb0 sits in the ready queue */
+};
+
+struct corio_future {
+    corio_loop *loop;
+    const corio__future_ops *ops; /* NULL for a plain future */
+    uint32_t refs;
+    uint8_t state;
+    uint8_t flags;
+    int err;
+    void *result;
+    corio__fcb cb0;   /* the first registration lives inline: most futures have one waiter */
+    corio__fcb *cbs;  /* the others, in registration order */
+    corio__fcb **cbs_tail;
+    char *cancel_msg;
+};
+
+/* Initialises an object allocated by the caller; takes a reference on the loop; refs = 1. */
+void corio__future_init(corio_future *f, corio_loop *loop, const corio__future_ops *ops);
+
+/* Completes a pending future and schedules its callbacks, bypassing the subtype (a task ending,
+ * a gather finishing). msg (cancelled only) is owned by the future afterwards. */
+void corio__future_finish(corio_future *f, corio_future_state state, int err, void *result,
+                          char *msg);
+
+/* The plain cancel, for subtypes that end up cancelled themselves. */
+int corio__future_cancel_plain(corio_future *f, const char *msg);
+
+/* Copies a cancel message (NULL stays NULL; a failed copy is dropped silently: the message is
+ * advisory). */
+char *corio__strdup(const char *s);
+
+extern const size_t corio__future_size;
+
+#endif

@@ -1,0 +1,160 @@
+/* asyncio.gather: one future over many, results in argument order. */
+#include "task/task.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+typedef struct gather gather;
+
+typedef struct gather_slot {
+    gather *g; /* lets a child's done callback find its gather and its index */
+    corio_future *child;
+} gather_slot;
+
+struct gather {
+    corio_future fut;
+    size_t n, nfinished;
+    unsigned flags;
+    int cancel_requested;
+    void **values; /* the result: children's values in argument order */
+    int *errors;
+    gather_slot slots[];
+};
+
+static int gather_cancel(corio_future *f, const char *msg);
+static void gather_destroy(corio_future *f);
+
+static const corio__future_ops gather_ops = {
+    .cancel = gather_cancel,
+    .destroy = gather_destroy,
+    .unretrieved_message = NULL,
+};
+
+static void gather_destroy(corio_future *f) {
+    gather *g = (gather *)f;
+    for (size_t i = 0; i < g->n; i++)
+        corio_future_unref(g->slots[i].child);
+    free(g->values);
+    free(g->errors);
+    free(g);
+}
+
+static void child_outcome(gather *g, corio_future *child) {
+    int err = corio_future_error(child); /* a child's error is seen by its gather */
+    if (g->nfinished == g->n)
+        for (size_t i = 0; i < g->n; i++)
+            g->errors[i] = corio_future_result(g->slots[i].child, &g->values[i]);
+    if (g->fut.state != CORIO_PENDING)
+        return;
+    if (!(g->flags & CORIO_GATHER_RETURN_ERRORS) && err < 0) {
+        /* Fail fast; the other children keep running. */
+        corio__future_finish(&g->fut, err == -ECANCELED ? CORIO_CANCELLED : CORIO_FINISHED, err,
+                             NULL, NULL);
+    } else if (g->nfinished == g->n) {
+        if (g->cancel_requested)
+            corio__future_finish(&g->fut, CORIO_CANCELLED, -ECANCELED, NULL, NULL);
+        else
+            corio__future_finish(&g->fut, CORIO_FINISHED, 0, g->values, NULL);
+    }
+}
+
+static void child_done(corio_future *child, void *arg) {
+    gather *g = ((gather_slot *)arg)->g;
+    g->nfinished++;
+    child_outcome(g, child);
+    if (g->nfinished == g->n)
+        corio_future_unref(&g->fut); /* the reference held while children ran */
+}
+
+static int gather_cancel(corio_future *f, const char *msg) {
+    gather *g = (gather *)f;
+    if (f->state != CORIO_PENDING)
+        return 0;
+    int any = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (corio_future_cancel(g->slots[i].child, msg) == 1)
+            any = 1;
+    if (any)
+        g->cancel_requested = 1;
+    return any;
+}
+
+static gather *gather_alloc(corio_loop *loop, size_t n, unsigned flags) {
+    gather *g = calloc(1, sizeof *g + n * sizeof(gather_slot));
+    if (!g)
+        return NULL;
+    g->values = calloc(n ? n : 1, sizeof *g->values);
+    g->errors = calloc(n ? n : 1, sizeof *g->errors);
+    if (!g->values || !g->errors) {
+        free(g->values);
+        free(g->errors);
+        free(g);
+        return NULL;
+    }
+    g->n = n;
+    g->flags = flags;
+    corio__future_init(&g->fut, loop, &gather_ops);
+    return g;
+}
+
+corio_future *corio_gather_future(corio_future *const *futs, size_t n, unsigned flags) {
+    if (n && !futs)
+        return NULL;
+    corio_loop *loop = n ? futs[0]->loop : (corio__running_loop ? corio__running_loop
+                                                               : corio__current_loop);
+    if (!loop)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!futs[i] || futs[i]->loop != loop)
+            return NULL;
+    gather *g = gather_alloc(loop, n, flags);
+    if (!g)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        g->slots[i].g = g;
+        g->slots[i].child = corio_future_ref(futs[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (corio_future_add_done_callback(futs[i], child_done, &g->slots[i]) < 0) {
+            for (size_t j = 0; j < i; j++)
+                corio_future_remove_done_callback(futs[j], child_done, &g->slots[j]);
+            corio_future_unref(&g->fut);
+            return NULL;
+        }
+    }
+    if (n == 0)
+        corio__future_finish(&g->fut, CORIO_FINISHED, 0, g->values, NULL);
+    else
+        g->fut.refs++; /* children's callbacks point into g: keep it until the last has run */
+    return &g->fut;
+}
+
+const int *corio_gather_errors(corio_future *f) {
+    if (!f || f->ops != &gather_ops)
+        return NULL;
+    gather *g = (gather *)f;
+    return g->nfinished == g->n ? g->errors : NULL;
+}
+
+int corio_gather(corio_future *const *futs, size_t n, unsigned flags, void **values, int *errors) {
+    corio_task *t = corio__current_task();
+    if (!t)
+        return CORIO_ENOTASK;
+    for (size_t i = 0; i < n; i++)
+        if (!futs || !futs[i] || futs[i]->loop != t->fut.loop)
+            return -EINVAL;
+    corio_future *g = corio_gather_future(futs, n, flags);
+    if (!g)
+        return -ENOMEM;
+    int rc = corio_await(g, NULL);
+    for (size_t i = 0; i < n; i++) {
+        void *v = NULL;
+        int err = corio_future_result(futs[i], &v);
+        if (values)
+            values[i] = v;
+        if (errors)
+            errors[i] = err;
+    }
+    corio_future_unref(g);
+    return rc;
+}

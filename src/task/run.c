@@ -1,0 +1,145 @@
+/* Loop lifetime and the entry points that run a loop: new, close, run_until_complete, run.
+ * They live here, above the loop core, because they deal with futures and tasks. */
+#include "task/task.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const size_t corio__handle_size;
+
+static int env_debug(void) {
+    const char *v = getenv("CORIO_DEBUG");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    corio_loop *loop = calloc(1, sizeof *loop);
+    if (!loop)
+        return -ENOMEM;
+    int rc = corio__loop_init(loop);
+    if (rc == 0)
+        rc = corio__stack_pool_init(&loop->stacks, opts ? opts->stack_size : 0);
+    if (rc == 0)
+        rc = corio__overflow_handler_install();
+    if (rc < 0) {
+        corio__loop_fini(loop);
+        if (loop->stacks)
+            corio__stack_pool_destroy(loop->stacks);
+        free(loop);
+        return rc;
+    }
+    corio__pool_init(&loop->pools[CORIO__POOL_FUTURE], corio__future_size);
+    corio__pool_init(&loop->pools[CORIO__POOL_TASK], corio__task_size);
+    corio__pool_init(&loop->pools[CORIO__POOL_HANDLE], corio__handle_size);
+    corio__pool_init(&loop->pools[CORIO__POOL_CBNODE], sizeof(corio__fcb));
+    loop->debug = (uint8_t)(opts && opts->debug >= 0 ? opts->debug != 0 : env_debug());
+    *out = loop;
+    return 0;
+}
+
+int corio_loop_close(corio_loop *loop) {
+    if (!loop)
+        return -EINVAL;
+    if (loop->running)
+        return CORIO_ERUNNING;
+    if (loop->closed || loop->closing)
+        return 0;
+    loop->closing = 1;
+    corio__tasks_destroy_all(loop);
+    corio__loop_fini(loop);
+    corio__stack_pool_destroy(loop->stacks);
+    loop->stacks = NULL;
+    loop->closed = 1;
+    if (corio__current_loop == loop)
+        corio__current_loop = NULL;
+    corio__loop_unref(loop);
+    return 0;
+}
+
+static void stop_loop(corio_future *f, void *arg) {
+    (void)f;
+    corio_loop_stop(arg);
+}
+
+int corio_loop_run_until_complete(corio_loop *loop, corio_future *fut, void **result) {
+    if (result)
+        *result = NULL;
+    if (!loop || !fut)
+        return -EINVAL;
+    if (fut->loop != loop)
+        return -EINVAL;
+    if (loop->closed || loop->closing)
+        return CORIO_ECLOSED;
+    if (corio__running_loop)
+        return CORIO_ERUNNING;
+    if (fut->state == CORIO_PENDING) {
+        int rc = corio_future_add_done_callback(fut, stop_loop, loop);
+        if (rc < 0)
+            return rc;
+        rc = corio_loop_run_forever(loop);
+        corio_future_remove_done_callback(fut, stop_loop, loop);
+        if (rc < 0)
+            return rc;
+        if (fut->state == CORIO_PENDING)
+            return CORIO_ESTOPPED;
+    }
+    return corio_future_result(fut, result);
+}
+
+/* asyncio.run's _cancel_all_tasks: cancel what is left and let it finish. */
+static void cancel_all(corio_loop *loop) {
+    size_t n = corio_all_tasks(loop, NULL, 0);
+    if (n == 0)
+        return;
+    corio_task **v = malloc(n * sizeof *v);
+    if (!v)
+        return; /* close will destroy them instead */
+    corio_all_tasks(loop, v, n);
+    for (size_t i = 0; i < n; i++)
+        corio_task_ref(v[i]);
+    for (size_t i = 0; i < n; i++)
+        corio_task_cancel(v[i], NULL);
+    corio_future *g = corio_gather_future((corio_future *const *)v, n, CORIO_GATHER_RETURN_ERRORS);
+    if (g) {
+        corio_loop_run_until_complete(loop, g, NULL);
+        corio_future_unref(g);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int err = corio_future_error(corio_task_future(v[i]));
+        if (err < 0 && err != -ECANCELED && corio_future_done(corio_task_future(v[i])))
+            corio__loop_report(loop, "unhandled error during corio_run() shutdown", err, NULL,
+                               v[i]);
+        corio_task_unref(v[i]);
+    }
+    free(v);
+}
+
+int corio_run(corio_coro_fn fn, void *arg, void **result) {
+    if (result)
+        *result = NULL;
+    if (!fn)
+        return -EINVAL;
+    if (corio__running_loop)
+        return CORIO_ERUNNING;
+    corio_loop *loop;
+    int rc = corio_loop_new(&loop, NULL);
+    if (rc < 0)
+        return rc;
+    corio_loop *saved = corio__current_loop;
+    corio__current_loop = loop;
+    corio_task *main_task = corio_loop_create_task(loop, fn, arg, &(corio_task_opts){"main", 0});
+    if (!main_task) {
+        rc = -ENOMEM;
+    } else {
+        rc = corio_loop_run_until_complete(loop, corio_task_future(main_task), result);
+        cancel_all(loop);
+        corio_task_unref(main_task);
+    }
+    corio_loop_close(loop);
+    corio__current_loop = saved;
+    return rc;
+}

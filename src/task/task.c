@@ -1,0 +1,330 @@
+/* Tasks: create, step, await, cancel, as asyncio's Task over a stack switch.
+ *
+ * A task's coroutine runs on its own fiber. The loop resumes it from a ready-queue callback (its
+ * step, or the done callback of the future it awaits); the task gives control back by switching
+ * to the loop's home fiber when it awaits something pending, and for good when fn returns.
+ */
+#include "task/task.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+const size_t corio__task_size = sizeof(corio_task);
+
+static int task_cancel(corio_future *f, const char *msg);
+static void task_destroy(corio_future *f);
+
+static const corio__future_ops task_ops = {
+    .cancel = task_cancel,
+    .destroy = task_destroy,
+    .unretrieved_message = "Task exception was never retrieved",
+};
+
+static inline corio_task *as_task(corio_future *f) { return (corio_task *)f; }
+static inline int is_task(const corio_future *f) { return f && f->ops == &task_ops; }
+
+corio_task *corio_task_ref(corio_task *t) {
+    corio_future_ref(&t->fut);
+    return t;
+}
+
+void corio_task_unref(corio_task *t) {
+    if (t)
+        corio_future_unref(&t->fut);
+}
+
+static void task_destroy(corio_future *f) {
+    corio_task *t = as_task(f);
+    free(t->name);
+    free(t->cancel_msg);
+    corio__pool_free(&f->loop->pools[CORIO__POOL_TASK], t);
+}
+
+/* ---- running ---- */
+
+static void task_complete(corio_task *t) {
+    corio_loop *loop = t->fut.loop;
+    if (t->fiber.stack) {
+        corio__stack_put(loop->stacks, t->fiber.stack);
+        t->fiber.stack = NULL;
+    }
+    corio__list_remove(&t->link);
+    loop->ntasks--;
+    char *msg = t->cancel_msg;
+    t->cancel_msg = NULL;
+    if (t->raised && t->raise_err != -ECANCELED) {
+        free(msg);
+        corio__future_finish(&t->fut, CORIO_FINISHED, t->raise_err, NULL, NULL);
+    } else if (t->raised || t->ncancel > 0 || t->must_cancel) {
+        corio__future_finish(&t->fut, CORIO_CANCELLED, -ECANCELED, NULL, msg);
+    } else {
+        free(msg);
+        corio__future_finish(&t->fut, CORIO_FINISHED, 0, t->ret, NULL);
+    }
+    corio_task_unref(t); /* the loop's reference */
+}
+
+static void task_main(void *arg) {
+    corio_task *t = arg;
+    t->ret = t->fn(t->arg);
+    t->returned = 1;
+    corio__fiber_exit(&t->fiber, &t->fut.loop->home);
+}
+
+static const char *task_describe(corio__fiber *fiber) {
+    corio_task *t = corio__container_of(fiber, corio_task, fiber);
+    return corio_task_get_name(t);
+}
+
+/* One step: resume the coroutine until it suspends or returns. Runs on the loop's fiber. */
+static void task_step(corio_task *t) {
+    corio_loop *loop = t->fut.loop;
+    if (t->must_cancel) {
+        t->must_cancel = 0;
+        t->resume_cancel = 1;
+    }
+    if (!t->started) {
+        if (t->resume_cancel) { /* cancelled before it ever ran: fn never runs */
+            task_complete(t);
+            return;
+        }
+        corio__stack *stack;
+        int rc = corio__stack_get(loop->stacks, t->stack_size, &stack);
+        if (rc < 0) {
+            t->raised = 1;
+            t->raise_err = rc;
+            task_complete(t);
+            return;
+        }
+        corio__fiber_init(&t->fiber, stack, task_main, t);
+        t->fiber.describe = task_describe;
+        t->started = 1;
+    }
+    loop->current = t;
+    corio__fiber_switch(&loop->home, &t->fiber);
+    loop->current = NULL;
+    if (t->returned)
+        task_complete(t);
+}
+
+static void step_run(corio__work *w, int drop) {
+    corio_task *t = corio__container_of(w, corio_task, step);
+    if (!drop && t->fut.state == CORIO_PENDING)
+        task_step(t);
+    corio_task_unref(t);
+}
+
+static void schedule_step(corio_task *t) {
+    corio_task_ref(t);
+    corio__loop_schedule(t->fut.loop, &t->step);
+}
+
+/* The done callback of the future a task awaits (asyncio's __wakeup). */
+static void task_wakeup(corio_future *f, void *arg) {
+    (void)f;
+    corio_task *t = arg;
+    if (t->fut.state == CORIO_PENDING)
+        task_step(t);
+}
+
+int corio__task_suspend(corio_task *t) {
+    corio__fiber_switch(&t->fiber, &t->fut.loop->home);
+    if (t->resume_cancel) {
+        t->resume_cancel = 0;
+        return -ECANCELED;
+    }
+    return 0;
+}
+
+int corio__task_yield(corio_task *t) {
+    if (t->destroying)
+        return -ECANCELED;
+    schedule_step(t);
+    return corio__task_suspend(t);
+}
+
+/* ---- creation ---- */
+
+corio_task *corio_loop_create_task(corio_loop *loop, corio_coro_fn fn, void *arg,
+                                   const corio_task_opts *opts) {
+    if (!loop || !fn || loop->closed || loop->closing)
+        return NULL;
+    corio_task *t = corio__pool_alloc(&loop->pools[CORIO__POOL_TASK]);
+    if (!t)
+        return NULL;
+    t->name = NULL;
+    if (opts && opts->name && !(t->name = corio__strdup(opts->name))) {
+        corio__pool_free(&loop->pools[CORIO__POOL_TASK], t);
+        return NULL;
+    }
+    corio__future_init(&t->fut, loop, &task_ops);
+    t->fut.refs = 2; /* the caller's and the loop's, until it is done */
+    t->step.fn = step_run;
+    t->fn = fn;
+    t->arg = arg;
+    t->ret = NULL;
+    t->waiter = NULL;
+    t->fiber.stack = NULL;
+    t->cancel_msg = NULL;
+    t->id = ++loop->task_counter;
+    t->stack_size = opts ? opts->stack_size : 0;
+    t->ncancel = t->raise_err = 0;
+    t->started = t->must_cancel = t->resume_cancel = t->returned = t->destroying = t->raised = 0;
+    corio__list_insert_tail(&loop->tasks, &t->link);
+    loop->ntasks++;
+    schedule_step(t);
+    return t;
+}
+
+corio_task *corio_create_task(corio_coro_fn fn, void *arg, const corio_task_opts *opts) {
+    corio_loop *loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    return corio_loop_create_task(loop, fn, arg, opts);
+}
+
+/* ---- await ---- */
+
+int corio_await(corio_future *f, void **value) {
+    if (value)
+        *value = NULL;
+    corio_task *t = corio__current_task();
+    if (!t)
+        return CORIO_ENOTASK;
+    if (!f)
+        return -EINVAL;
+    if (f == &t->fut)
+        return -EDEADLK;
+    if (f->loop != t->fut.loop)
+        return -EINVAL;
+    if (t->destroying)
+        return -ECANCELED;
+    if (f->state == CORIO_PENDING) {
+        int rc = corio_future_add_done_callback(f, task_wakeup, t);
+        if (rc < 0)
+            return rc;
+        t->waiter = f;
+        if (t->must_cancel && corio_future_cancel(f, t->cancel_msg) == 1)
+            t->must_cancel = 0;
+        rc = corio__task_suspend(t);
+        t->waiter = NULL;
+        if (rc < 0)
+            return rc;
+    }
+    return corio_future_result(f, value);
+}
+
+/* ---- cancellation ---- */
+
+static int task_cancel(corio_future *f, const char *msg) {
+    corio_task *t = as_task(f);
+    if (f->state != CORIO_PENDING)
+        return 0;
+    t->ncancel++;
+    free(t->cancel_msg);
+    t->cancel_msg = corio__strdup(msg);
+    /* If the waiter could not be cancelled (it is done, and the wake-up is on its way), the
+     * cancellation is delivered at the next step. */
+    if (t->waiter && corio_future_cancel(t->waiter, msg) == 1)
+        return 1;
+    t->must_cancel = 1;
+    return 1;
+}
+
+int corio_task_cancel(corio_task *t, const char *msg) {
+    if (!t)
+        return -EINVAL;
+    return task_cancel(&t->fut, msg);
+}
+
+int corio_task_cancelling(const corio_task *t) { return t ? t->ncancel : 0; }
+
+int corio_task_uncancel(corio_task *t) {
+    if (!t)
+        return -EINVAL;
+    if (t->ncancel > 0 && --t->ncancel == 0)
+        t->must_cancel = 0;
+    return t->ncancel;
+}
+
+void *corio_raise(int err) {
+    corio_task *t = corio__current_task();
+    if (t && err < 0) {
+        t->raised = 1;
+        t->raise_err = err;
+    }
+    return NULL;
+}
+
+/* ---- introspection ---- */
+
+corio_task *corio_current_task(void) { return corio__current_task(); }
+
+size_t corio_all_tasks(corio_loop *loop, corio_task **out, size_t cap) {
+    if (!loop)
+        loop = corio__running_loop;
+    if (!loop)
+        return 0;
+    size_t n = 0;
+    for (corio__link *l = loop->tasks.next; l != &loop->tasks; l = l->next, n++)
+        if (out && n < cap)
+            out[n] = corio__container_of(l, corio_task, link);
+    return n;
+}
+
+const char *corio_task_get_name(corio_task *t) {
+    if (!t)
+        return NULL;
+    if (!t->name) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "Task-%llu", (unsigned long long)t->id);
+        t->name = corio__strdup(buf);
+        if (!t->name)
+            return "Task-?";
+    }
+    return t->name;
+}
+
+int corio_task_set_name(corio_task *t, const char *name) {
+    if (!t || !name)
+        return -EINVAL;
+    char *copy = corio__strdup(name);
+    if (!copy)
+        return -ENOMEM;
+    free(t->name);
+    t->name = copy;
+    return 0;
+}
+
+/* ---- loop close ---- */
+
+static void destroy_pending(corio_loop *loop, corio_task *t) {
+    corio__loop_report(loop, "Task was destroyed but it is pending!", 0, NULL, t);
+    if (t->started) {
+        /* Let the coroutine unwind: its await fails with -ECANCELED, and so does every later
+         * one, without suspending, until fn returns. */
+        if (t->waiter)
+            corio_future_remove_done_callback(t->waiter, task_wakeup, t);
+        t->destroying = 1;
+        t->resume_cancel = 1;
+        loop->current = t;
+        corio__fiber_switch(&loop->home, &t->fiber);
+        loop->current = NULL;
+    } else {
+        t->must_cancel = 1;
+    }
+    t->ncancel++;
+    task_complete(t);
+}
+
+void corio__tasks_destroy_all(corio_loop *loop) {
+    corio_loop *saved = corio__running_loop;
+    corio__running_loop = loop; /* the unwinding coroutines look for their task here */
+    corio__fiber_init_home(&loop->home);
+    while (loop->tasks.next != &loop->tasks) {
+        corio_task *t = corio__container_of(loop->tasks.next, corio_task, link);
+        corio_task_ref(t);
+        destroy_pending(loop, t);
+        corio_task_unref(t);
+    }
+    corio__running_loop = saved;
+}

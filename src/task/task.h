@@ -1,0 +1,43 @@
+/* Internal: tasks, futures that run a coroutine on their own stack. */
+#ifndef CORIO_TASK_TASK_H
+#define CORIO_TASK_TASK_H
+
+#include "task/future.h"
+
+struct corio_task {
+    corio_future fut;   /* first: a task is a future */
+    corio__work step;   /* schedules a step: the first one, or the one after a yield */
+    corio__link link;   /* in loop->tasks while pending */
+    corio_coro_fn fn;
+    void *arg;
+    void *ret;
+    corio_future *waiter; /* the future the task is suspended on (asyncio's _fut_waiter) */
+    corio__fiber fiber;
+    char *name;           /* NULL: "Task-<id>", made on demand */
+    char *cancel_msg;     /* message of the latest cancel request */
+    uint64_t id;
+    size_t stack_size;
+    int ncancel;          /* pending cancellation requests */
+    int raise_err;
+    uint8_t started, must_cancel, resume_cancel, returned, destroying, raised;
+};
+
+extern const size_t corio__task_size;
+
+/* The task running on this thread, or NULL. */
+static inline corio_task *corio__current_task(void) {
+    corio_loop *loop = corio__running_loop;
+    return loop ? loop->current : NULL;
+}
+
+/* Suspends the current task until its step is scheduled again by a callback (the primitive
+ * under await and yield). Returns 0, or -ECANCELED when a cancellation is delivered. */
+int corio__task_suspend(corio_task *t);
+
+/* Reschedules t at the end of the ready queue and suspends it (sleep 0). */
+int corio__task_yield(corio_task *t);
+
+/* Destroys every pending task of a closing loop (see corio_loop_close). */
+void corio__tasks_destroy_all(corio_loop *loop);
+
+#endif
