@@ -10,8 +10,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Hand-written switches exist for x86-64 and AArch64; anything else uses the portable
+ * makecontext/swapcontext fallback (switch_ucontext.c), which the build may also force with
+ * CORIO_CONTEXT=ucontext. */
+#if !defined(CORIO_CTX_UCONTEXT) && !defined(__x86_64__) && !defined(__aarch64__)
+#define CORIO_CTX_UCONTEXT 1
+#endif
+
 #if defined(CORIO_CTX_UCONTEXT)
 #include <ucontext.h>
+#endif
+
+/* Default stack size when neither the caller nor CORIO_STACK_SIZE says otherwise. */
+#ifndef CORIO_DEFAULT_STACK_SIZE
+#define CORIO_DEFAULT_STACK_SIZE (64u * 1024u)
 #endif
 
 typedef struct corio__stack corio__stack;
@@ -33,12 +45,15 @@ struct corio__fiber {
     void *asan_fake;      /* AddressSanitizer fake stack of this fiber while suspended */
     const void *asan_lo;  /* bounds ASan reported for a home fiber's stack */
     size_t asan_size;
-    /* Names the fiber's owner in the stack-overflow report; may be NULL. */
+    void *tsan_fiber;     /* ThreadSanitizer's fiber handle */
+    /* Names the fiber's owner in the stack-overflow report; may be NULL. Called from a SIGSEGV
+     * handler: it must be async-signal-safe (return a pointer to a string it already has). */
     const char *(*describe)(corio__fiber *self);
 };
 
 /* Prepares `f` to run entry(arg) on `stack` at the next switch into it. entry must never return:
- * it ends by corio__fiber_exit(). */
+ * it ends by corio__fiber_exit(). Only the top page of the stack is written. Sets f->describe to
+ * NULL: set it after this call. */
 void corio__fiber_init(corio__fiber *f, corio__stack *stack, void (*entry)(void *), void *arg);
 
 /* Prepares `f` as the home fiber of the calling thread (no stack of its own). */
@@ -49,7 +64,8 @@ void corio__fiber_init_home(corio__fiber *f);
 void corio__fiber_switch(corio__fiber *from, corio__fiber *to);
 
 /* Like corio__fiber_switch, but `from` is finished and will never be resumed (its sanitizer state
- * is dropped). Does not return. */
+ * is dropped). On an unguarded stack it first checks the stack's canary and, if it was overwritten,
+ * reports the overflow by name and aborts. Does not return. */
 void corio__fiber_exit(corio__fiber *from, corio__fiber *to) __attribute__((noreturn));
 
 /* The fiber running on this thread right now (NULL before the first switch): used by the
@@ -58,15 +74,25 @@ corio__fiber *corio__fiber_current(void);
 
 /* ---- stacks ---- */
 
+/* One stack. Descriptors live in arrays owned by the pool, never on the stack's own pages, so a
+ * stack that was handed out but not run has no resident page at all. */
 struct corio__stack {
-    void *lo;    /* lowest usable byte */
+    void *lo;    /* lowest usable byte; the guard page (if any) is the page just below */
     size_t size; /* usable bytes; lo + size is the initial stack pointer (16-aligned) */
-    /* private to the pool below */
-    corio__stack *next_free;
-    void *slab;
-    uint32_t flags;
-    unsigned valgrind_id;
+    /* private to the pool (stack_pool.c) */
+    corio__stack *next_free, *prev_free;
+    struct corio__slab *slab;
+    uint32_t flags;       /* CORIO__STACK_* */
+    unsigned valgrind_id; /* from VALGRIND_STACK_REGISTER, 0 when not under Valgrind */
 };
+#define CORIO__STACK_FREE 1u      /* on its pool's free list */
+#define CORIO__STACK_GUARDED 2u   /* a guard page below lo faults on access */
+#define CORIO__STACK_CANARY 4u    /* unguarded: the lowest CORIO__CANARY_BYTES must stay zero */
+#define CORIO__CANARY_BYTES 64u
+
+/* Returns nonzero when `stack` has no guard page and its canary (the lowest bytes, which are never
+ * written on a fresh stack and read as zero) shows that something wrote there. */
+int corio__stack_canary_dead(const corio__stack *stack);
 
 /* Creates a pool handing out stacks of `default_size` bytes (rounded up to pages; 0 picks
  * CORIO_DEFAULT_STACK_SIZE or the CORIO_STACK_SIZE environment variable). Returns 0 or -errno. */
@@ -77,8 +103,15 @@ void corio__stack_pool_destroy(corio__stack_pool *pool);
  * pooled stack of that size is free. Returns 0 or -ENOMEM. */
 int corio__stack_get(corio__stack_pool *pool, size_t size, corio__stack **out);
 
-/* Gives a stack back to its pool for reuse. */
+/* Gives a stack back to its pool for reuse (LIFO: the next get returns it, its pages still warm).
+ * Checks the canary of an unguarded stack (abort with a message if it was overwritten). When a slab
+ * becomes entirely free and the pool already keeps one entirely free slab of that size, the slab
+ * is unmapped (one munmap for all its stacks). */
 void corio__stack_put(corio__stack_pool *pool, corio__stack *stack);
+
+/* Unmaps every slab none of whose stacks is in use (e.g. when the loop goes idle). Returns the
+ * number of bytes of address space released. */
+size_t corio__stack_pool_trim(corio__stack_pool *pool);
 
 /* Statistics for tests and debugging. */
 typedef struct corio__stack_stats {
@@ -87,11 +120,16 @@ typedef struct corio__stack_stats {
     size_t pooled;     /* free stacks kept for reuse */
     size_t mapped;     /* bytes of address space reserved */
     size_t guarded;    /* stacks protected by a guard page */
+    size_t slabs;      /* mappings (slabs) held */
+    size_t classes;    /* distinct stack sizes seen */
+    const char *guard_mode; /* "guard-region" (madvise), "mprotect", "canary" (last resort) */
 } corio__stack_stats;
 void corio__stack_pool_stats(corio__stack_pool *pool, corio__stack_stats *st);
 
 /* Installs (once per thread) the alternate signal stack and the SIGSEGV/SIGBUS handler that turns a
- * guard-page hit into "corio: stack overflow in task 'NAME'" and abort(). Returns 0 or -errno. */
+ * guard-page hit into "corio: stack overflow in task 'NAME' (stack of N bytes)" and abort(). Faults
+ * that are not guard hits go to the handler that was installed before (or the default action).
+ * The alternate stack is freed when the thread exits. Returns 0 or -errno. */
 int corio__overflow_handler_install(void);
 
 #endif
