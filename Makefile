@@ -6,6 +6,7 @@
 #   make check-asan      the same with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make check-tsan      the same with ThreadSanitizer (build-tsan/)
 #   make check-ucontext  the same with the portable ucontext switch (build-ucontext/)
+#   make check-aarch64   the aarch64 build under qemu-user (build-aarch64/)
 #   make valgrind        every test executable under memcheck, leaks included (build-valgrind/)
 #   make coverage        line coverage of the test suite (build-coverage/, gcovr)
 #   make bench           bench/run.sh on a Release build in build-bench/ (it builds what it runs)
@@ -39,7 +40,7 @@ define ctest
 	$(CTEST) --test-dir $(1) --output-on-failure -j $(CTEST_JOBS)
 endef
 
-.PHONY: all demo check check-asan check-tsan check-ucontext valgrind coverage bench install clean
+.PHONY: all demo check check-asan check-tsan check-ucontext check-aarch64 valgrind coverage bench install clean
 
 all:
 	@$(DEPS) demo
@@ -71,6 +72,13 @@ check-ucontext:
 	$(call build,build-ucontext,-DCORIO_BUILD_TESTS=ON -DCORIO_CONTEXT=ucontext)
 	$(call ctest,build-ucontext)
 
+# The aarch64 build under qemu-user, with Debian's arm64 Criterion unpacked into a private sysroot.
+check-aarch64:
+	@$(DEPS) aarch64
+	bash scripts/aarch64-sysroot.sh build-aarch64-sysroot
+	$(call build,build-aarch64,-DCORIO_BUILD_TESTS=ON -DCORIO_BUILD_BENCH=OFF -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCORIO_AARCH64_SYSROOT=$(CURDIR)/build-aarch64-sysroot/root)
+	$(call ctest,build-aarch64)
+
 # Pools off, so that every object is its own allocation and a leaked one shows up.
 valgrind:
 	@$(DEPS) valgrind
@@ -98,7 +106,8 @@ install:
 	DESTDIR=$(DESTDIR) $(CMAKE) --install build
 
 clean:
-	rm -rf build build-asan build-tsan build-ucontext build-valgrind build-coverage build-bench
+	rm -rf build build-asan build-tsan build-ucontext build-aarch64 build-aarch64-sysroot \
+	       build-valgrind build-coverage build-bench
 
 # A comma inside $(call ...) arguments.
 , := ,
