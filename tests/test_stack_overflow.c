@@ -1,0 +1,176 @@
+/* Stack overflow: a fiber recursing past its guard page is stopped with a message naming it;
+ * deep recursion that fits works; faults that are not guard hits keep their old behaviour. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctx/fiber.h"
+
+TestSuite(stack_overflow, .timeout = 10);
+
+static corio__stack_pool *pool;
+static corio__fiber home, task;
+static corio__stack *task_stack;
+
+static const char *describe_deep(corio__fiber *self)
+{
+    (void)self;
+    return "deep-one";
+}
+
+/* Each level keeps ~1 KiB live on the stack; the volatile buffer and the use of the result after
+ * the call stop the compiler from turning the recursion into a loop. */
+__attribute__((noinline)) static long recurse(long depth)
+{
+    volatile char buf[1000];
+    buf[0] = (char)depth;
+    buf[sizeof buf - 1] = (char)depth;
+    if (depth == 0)
+        return buf[0];
+    return recurse(depth - 1) + buf[sizeof buf - 1];
+}
+
+static long result;
+
+static void deep_main(void *arg)
+{
+    result = recurse((long)(intptr_t)arg);
+    corio__fiber_exit(&task, &home);
+}
+
+static void run_task(size_t stack_size, long depth)
+{
+    cr_assert_eq(corio__overflow_handler_install(), 0);
+    cr_assert_eq(corio__stack_pool_init(&pool, stack_size), 0);
+    corio__fiber_init_home(&home);
+    cr_assert_eq(corio__stack_get(pool, 0, &task_stack), 0);
+    corio__fiber_init(&task, task_stack, deep_main, (void *)(intptr_t)depth);
+    task.describe = describe_deep;
+    corio__fiber_switch(&home, &task);
+}
+
+Test(stack_overflow, deep_recursion_that_fits)
+{
+    run_task(1 << 20, 200); /* ~200 KiB of a 1 MiB stack */
+    cr_assert_eq(result, recurse(200)); /* the same on the thread's own stack */
+    corio__stack_put(pool, task_stack);
+    corio__stack_pool_destroy(pool);
+}
+
+Test(stack_overflow, guard_hit_aborts, .signal = SIGABRT)
+{
+    run_task(16 * 1024, 1000000);
+    cr_assert_fail("the overflow went unnoticed");
+}
+
+/* Runs `fn` in a child process; returns what it wrote to stderr and how it ended. */
+static void in_child(void (*fn)(void), char *out, size_t cap, int *status)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        fn();
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n < cap - 1 && (r = read(fds[0], out + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    out[n] = '\0';
+    close(fds[0]);
+    cr_assert_eq(waitpid(pid, status, 0), pid);
+}
+
+static void overflow_16k(void)
+{
+    run_task(16 * 1024, 1000000);
+}
+
+Test(stack_overflow, message_names_the_task)
+{
+    char out[512];
+    int status;
+    in_child(overflow_16k, out, sizeof out, &status);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x", status);
+    cr_assert_str_eq(out, "corio: stack overflow in task 'deep-one' (stack of 16384 bytes)\n");
+}
+
+static void overflow_unguarded(void)
+{
+    setenv("CORIO_STACK_GUARD", "canary", 1);
+    cr_assert_eq(corio__stack_pool_init(&pool, 0), 0);
+    corio__fiber_init_home(&home);
+    cr_assert_eq(corio__stack_get(pool, 0, &task_stack), 0);
+    corio__fiber_init(&task, task_stack, deep_main, (void *)0);
+    task.describe = describe_deep;
+    /* What an overflow that ran into the unguarded space below leaves at the low end. */
+    memset(task_stack->lo, 0x5a, 16);
+    corio__fiber_switch(&home, &task);
+}
+
+Test(stack_overflow, canary_names_the_task_on_exit)
+{
+    char out[512];
+    int status;
+    in_child(overflow_unguarded, out, sizeof out, &status);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x", status);
+    cr_assert(strstr(out, "stack overflow in task 'deep-one'") != NULL, "stderr: %s", out);
+}
+
+static void fault(void)
+{
+    volatile int *volatile bad = (volatile int *)(uintptr_t)16;
+    *bad = 1;
+}
+
+/* A fault that is not a guard hit gets the default action (here: death by SIGSEGV). */
+Test(stack_overflow, other_faults_keep_default_action, .signal = SIGSEGV)
+{
+    signal(SIGSEGV, SIG_DFL); /* the default even where a sanitizer installed a handler */
+    cr_assert_eq(corio__overflow_handler_install(), 0);
+    fault();
+}
+
+/* ...or the handler installed before ours. */
+static void previous_handler(int sig)
+{
+    (void)sig;
+    _exit(42);
+}
+
+Test(stack_overflow, other_faults_reach_previous_handler, .exit_code = 42)
+{
+    signal(SIGSEGV, previous_handler);
+    cr_assert_eq(corio__overflow_handler_install(), 0);
+    fault();
+}
+
+static void *thread_installs(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)corio__overflow_handler_install();
+}
+
+Test(stack_overflow, install_per_thread)
+{
+    cr_assert_eq(corio__overflow_handler_install(), 0);
+    cr_assert_eq(corio__overflow_handler_install(), 0); /* idempotent */
+    for (int i = 0; i < 4; i++) {
+        pthread_t t;
+        void *r;
+        cr_assert_eq(pthread_create(&t, NULL, thread_installs, NULL), 0);
+        cr_assert_eq(pthread_join(t, &r), 0);
+        cr_assert_null(r);
+    }
+}
