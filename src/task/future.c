@@ -18,7 +18,6 @@ void corio__future_init(corio_future *f, corio_loop *loop, const corio__future_o
     f->err = 0;
     f->result = NULL;
     f->cbs = NULL;
-    f->cbs_tail = &f->cbs;
     f->cancel_msg = NULL;
     corio__loop_ref(loop);
 }
@@ -40,7 +39,7 @@ corio_future *corio_future_ref(corio_future *f) {
     return f;
 }
 
-static void free_fcb(corio_loop *loop, corio__fcb *cb) {
+static void free_fcb(corio_loop *loop, corio__fcb_node *cb) {
     corio__pool_free(&loop->pools[CORIO__POOL_CBNODE], cb);
 }
 
@@ -60,7 +59,7 @@ void corio_future_unref(corio_future *f) {
         report_unretrieved(f);
         f->refs = 0;
     }
-    for (corio__fcb *cb = f->cbs, *next; cb; cb = next) {
+    for (corio__fcb_node *cb = f->cbs, *next; cb; cb = next) {
         next = cb->next;
         free_fcb(loop, cb);
     }
@@ -74,16 +73,24 @@ void corio_future_unref(corio_future *f) {
 
 /* ---- callbacks ---- */
 
-static void fcb_run(corio__work *w, int drop) {
-    corio__fcb *cb = corio__container_of(w, corio__fcb, work);
-    corio_future *f = cb->fut;
-    corio_done_fn fn = cb->fn;
-    void *arg = cb->arg;
-    /* Release the registration before calling: the callback may add another one. */
-    if (cb == &f->cb0)
-        f->flags &= ~CORIO__F_CB0_QUEUED;
-    else
-        free_fcb(f->loop, cb);
+/* Runs (or drops) a queued registration. The registration is released before the call, since
+ * the callback may add another one. */
+static void cb0_run(corio__work *w, int drop) {
+    corio_future *f = corio__container_of(w, corio_future, cb0.work);
+    corio_done_fn fn = f->cb0.fn;
+    void *arg = f->cb0.arg;
+    f->flags &= ~CORIO__F_CB0_QUEUED;
+    if (!drop)
+        fn(f, arg);
+    corio_future_unref(f);
+}
+
+static void node_run(corio__work *w, int drop) {
+    corio__fcb_node *node = corio__container_of(w, corio__fcb_node, cb.work);
+    corio_future *f = node->fut;
+    corio_done_fn fn = node->cb.fn;
+    void *arg = node->cb.arg;
+    free_fcb(f->loop, node);
     if (!drop)
         fn(f, arg);
     corio_future_unref(f);
@@ -99,12 +106,11 @@ static void schedule_callbacks(corio_future *f) {
         f->flags = (uint8_t)((f->flags & ~CORIO__F_CB0_USED) | CORIO__F_CB0_QUEUED);
         schedule(f, &f->cb0);
     }
-    corio__fcb *cb = f->cbs;
+    corio__fcb_node *node = f->cbs;
     f->cbs = NULL;
-    f->cbs_tail = &f->cbs;
-    for (corio__fcb *next; cb; cb = next) {
-        next = cb->next;
-        schedule(f, cb);
+    for (corio__fcb_node *next; node; node = next) {
+        next = node->next;
+        schedule(f, &node->cb);
     }
 }
 
@@ -115,17 +121,21 @@ int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg)
     /* cb0 only while no later registration exists, so that order is kept after a removal. */
     if (!(f->flags & (CORIO__F_CB0_USED | CORIO__F_CB0_QUEUED)) && !f->cbs) {
         cb = &f->cb0;
+        cb->work.fn = cb0_run;
         f->flags |= CORIO__F_CB0_USED;
     } else {
-        cb = corio__pool_alloc(&f->loop->pools[CORIO__POOL_CBNODE]);
-        if (!cb)
+        corio__fcb_node *node = corio__pool_alloc(&f->loop->pools[CORIO__POOL_CBNODE]);
+        if (!node)
             return -ENOMEM;
-        cb->next = NULL;
-        *f->cbs_tail = cb;
-        f->cbs_tail = &cb->next;
+        node->next = NULL;
+        node->fut = f;
+        corio__fcb_node **tail = &f->cbs;
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = node;
+        cb = &node->cb;
+        cb->work.fn = node_run;
     }
-    cb->work.fn = fcb_run;
-    cb->fut = f;
     cb->fn = fn;
     cb->arg = arg;
     if (f->state != CORIO_PENDING)
@@ -141,19 +151,16 @@ int corio_future_remove_done_callback(corio_future *f, corio_done_fn fn, void *a
         f->flags &= ~CORIO__F_CB0_USED;
         removed++;
     }
-    for (corio__fcb **pp = &f->cbs; *pp;) {
-        corio__fcb *cb = *pp;
-        if (cb->fn == fn && cb->arg == arg) {
-            *pp = cb->next;
-            free_fcb(f->loop, cb);
+    for (corio__fcb_node **pp = &f->cbs; *pp;) {
+        corio__fcb_node *node = *pp;
+        if (node->cb.fn == fn && node->cb.arg == arg) {
+            *pp = node->next;
+            free_fcb(f->loop, node);
             removed++;
         } else {
-            pp = &cb->next;
+            pp = &node->next;
         }
     }
-    f->cbs_tail = &f->cbs;
-    while (*f->cbs_tail)
-        f->cbs_tail = &(*f->cbs_tail)->next;
     return removed;
 }
 

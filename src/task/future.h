@@ -4,14 +4,19 @@
 
 #include "loop/loop.h"
 
-/* A done-callback registration, queued on the loop as is when the future completes. */
+/* A done-callback registration, queued on the loop as is when the future completes. The first
+ * one lives inside the future; the others are nodes that also know their future. */
 typedef struct corio__fcb {
     corio__work work;
-    struct corio__fcb *next;
-    corio_future *fut;
     corio_done_fn fn;
     void *arg;
 } corio__fcb;
+
+typedef struct corio__fcb_node {
+    corio__fcb cb;
+    struct corio__fcb_node *next;
+    corio_future *fut;
+} corio__fcb_node;
 
 /* What tasks and gathering futures do differently from plain futures. */
 typedef struct corio__future_ops {
@@ -30,14 +35,13 @@ struct corio_future {
     corio_loop *loop;
     const corio__future_ops *ops; /* NULL for a plain future */
     uint32_t refs;
+    int err;
     uint8_t state;
     uint8_t flags;
-    int err;
     void *result;
-    corio__fcb cb0;   /* the first registration lives inline: most futures have one waiter */
-    corio__fcb *cbs;  /* the others, in registration order */
-    corio__fcb **cbs_tail;
-    char *cancel_msg;
+    corio__fcb cb0;       /* the first registration lives inline: most futures have one waiter */
+    corio__fcb_node *cbs; /* the others, in registration order */
+    char *cancel_msg;     /* a task keeps its latest cancel request's message here */
 };
 
 /* Initialises an object allocated by the caller; takes a reference on the loop; refs = 1. */

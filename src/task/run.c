@@ -35,7 +35,7 @@ int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
     corio__pool_init(&loop->pools[CORIO__POOL_FUTURE], corio__future_size);
     corio__pool_init(&loop->pools[CORIO__POOL_TASK], corio__task_size);
     corio__pool_init(&loop->pools[CORIO__POOL_HANDLE], corio__handle_size);
-    corio__pool_init(&loop->pools[CORIO__POOL_CBNODE], sizeof(corio__fcb));
+    corio__pool_init(&loop->pools[CORIO__POOL_CBNODE], sizeof(corio__fcb_node));
     loop->debug = (uint8_t)(opts && opts->debug >= 0 ? opts->debug != 0 : env_debug());
     *out = loop;
     return 0;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const size_t corio__task_size = sizeof(corio_task);
 
@@ -37,7 +38,6 @@ void corio_task_unref(corio_task *t) {
 static void task_destroy(corio_future *f) {
     corio_task *t = as_task(f);
     free(t->name);
-    free(t->cancel_msg);
     corio__pool_free(&f->loop->pools[CORIO__POOL_TASK], t);
 }
 
@@ -51,30 +51,43 @@ static void task_complete(corio_task *t) {
     }
     corio__list_remove(&t->link);
     loop->ntasks--;
-    char *msg = t->cancel_msg;
-    t->cancel_msg = NULL;
-    if (t->raised && t->raise_err != -ECANCELED) {
-        free(msg);
-        corio__future_finish(&t->fut, CORIO_FINISHED, t->raise_err, NULL, NULL);
+    corio_future *f = &t->fut;
+    if (t->raised && f->err != -ECANCELED) {
+        corio__future_finish(f, CORIO_FINISHED, f->err, NULL, NULL);
     } else if (t->raised || t->ncancel > 0 || t->must_cancel) {
-        corio__future_finish(&t->fut, CORIO_CANCELLED, -ECANCELED, NULL, msg);
+        corio__future_finish(f, CORIO_CANCELLED, -ECANCELED, NULL, NULL);
     } else {
-        free(msg);
-        corio__future_finish(&t->fut, CORIO_FINISHED, 0, t->ret, NULL);
+        free(f->cancel_msg); /* a cancellation that was withdrawn */
+        f->cancel_msg = NULL;
+        corio__future_finish(f, CORIO_FINISHED, 0, f->result, NULL);
     }
     corio_task_unref(t); /* the loop's reference */
 }
 
 static void task_main(void *arg) {
     corio_task *t = arg;
-    t->ret = t->fn(t->arg);
+    t->fut.result = t->fn(t->arg);
     t->returned = 1;
     corio__fiber_exit(&t->fiber, &t->fut.loop->home);
 }
 
+/* Called from the stack-overflow signal handler: no allocation, no stdio. */
 static const char *task_describe(corio__fiber *fiber) {
+    static __thread char buf[32];
     corio_task *t = corio__container_of(fiber, corio_task, fiber);
-    return corio_task_get_name(t);
+    if (t->name)
+        return t->name;
+    char digits[24];
+    int n = 0;
+    uint64_t id = t->id;
+    do
+        digits[n++] = (char)('0' + id % 10);
+    while ((id /= 10) && n < (int)sizeof digits);
+    memcpy(buf, "Task-", 5);
+    for (int i = 0; i < n; i++)
+        buf[5 + i] = digits[n - 1 - i];
+    buf[5 + n] = 0;
+    return buf;
 }
 
 /* One step: resume the coroutine until it suspends or returns. Runs on the loop's fiber. */
@@ -93,7 +106,7 @@ static void task_step(corio_task *t) {
         int rc = corio__stack_get(loop->stacks, t->stack_size, &stack);
         if (rc < 0) {
             t->raised = 1;
-            t->raise_err = rc;
+            t->fut.err = rc;
             task_complete(t);
             return;
         }
@@ -163,13 +176,11 @@ corio_task *corio_loop_create_task(corio_loop *loop, corio_coro_fn fn, void *arg
     t->step.fn = step_run;
     t->fn = fn;
     t->arg = arg;
-    t->ret = NULL;
     t->waiter = NULL;
     t->fiber.stack = NULL;
-    t->cancel_msg = NULL;
     t->id = ++loop->task_counter;
-    t->stack_size = opts ? opts->stack_size : 0;
-    t->ncancel = t->raise_err = 0;
+    t->stack_size = opts && opts->stack_size <= UINT32_MAX ? (uint32_t)opts->stack_size : 0;
+    t->ncancel = 0;
     t->started = t->must_cancel = t->resume_cancel = t->returned = t->destroying = t->raised = 0;
     corio__list_insert_tail(&loop->tasks, &t->link);
     loop->ntasks++;
@@ -203,7 +214,7 @@ int corio_await(corio_future *f, void **value) {
         if (rc < 0)
             return rc;
         t->waiter = f;
-        if (t->must_cancel && corio_future_cancel(f, t->cancel_msg) == 1)
+        if (t->must_cancel && corio_future_cancel(f, t->fut.cancel_msg) == 1)
             t->must_cancel = 0;
         rc = corio__task_suspend(t);
         t->waiter = NULL;
@@ -220,8 +231,8 @@ static int task_cancel(corio_future *f, const char *msg) {
     if (f->state != CORIO_PENDING)
         return 0;
     t->ncancel++;
-    free(t->cancel_msg);
-    t->cancel_msg = corio__strdup(msg);
+    free(f->cancel_msg);
+    f->cancel_msg = corio__strdup(msg);
     /* If the waiter could not be cancelled (it is done, and the wake-up is on its way), the
      * cancellation is delivered at the next step. */
     if (t->waiter && corio_future_cancel(t->waiter, msg) == 1)
@@ -250,7 +261,7 @@ void *corio_raise(int err) {
     corio_task *t = corio__current_task();
     if (t && err < 0) {
         t->raised = 1;
-        t->raise_err = err;
+        t->fut.err = err;
     }
     return NULL;
 }

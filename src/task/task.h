@@ -9,16 +9,13 @@ struct corio_task {
     corio__work step;   /* schedules a step: the first one, or the one after a yield */
     corio__link link;   /* in loop->tasks while pending */
     corio_coro_fn fn;
-    void *arg;
-    void *ret;
+    void *arg;            /* fn's return value goes to fut.result, corio_raise's error to fut.err */
     corio_future *waiter; /* the future the task is suspended on (asyncio's _fut_waiter) */
     corio__fiber fiber;
     char *name;           /* NULL: "Task-<id>", made on demand */
-    char *cancel_msg;     /* message of the latest cancel request */
     uint64_t id;
-    size_t stack_size;
-    int ncancel;          /* pending cancellation requests */
-    int raise_err;
+    uint32_t stack_size;
+    int ncancel;          /* pending cancellation requests; the latest message is fut.cancel_msg */
     uint8_t started, must_cancel, resume_cancel, returned, destroying, raised;
 };
 
