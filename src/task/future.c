@@ -102,6 +102,12 @@ static void schedule(corio_future *f, corio__fcb *cb) {
 }
 
 static void schedule_callbacks(corio_future *f) {
+    if (f->flags & CORIO__F_CB0_EAGER) {
+        f->flags &= (uint8_t)~(CORIO__F_CB0_USED | CORIO__F_CB0_EAGER);
+        f->refs++;
+        f->cb0.fn(f, f->cb0.arg);
+        corio_future_unref(f);
+    }
     if (f->flags & CORIO__F_CB0_USED) {
         f->flags = (uint8_t)((f->flags & ~CORIO__F_CB0_USED) | CORIO__F_CB0_QUEUED);
         schedule(f, &f->cb0);
@@ -143,12 +149,21 @@ int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg)
     return 0;
 }
 
+int corio__future_add_eager_callback(corio_future *f, corio_done_fn fn, void *arg) {
+    int eager = f->state == CORIO_PENDING && !f->cbs &&
+                !(f->flags & (CORIO__F_CB0_USED | CORIO__F_CB0_QUEUED));
+    int rc = corio_future_add_done_callback(f, fn, arg);
+    if (rc == 0 && eager)
+        f->flags |= CORIO__F_CB0_EAGER;
+    return rc;
+}
+
 int corio_future_remove_done_callback(corio_future *f, corio_done_fn fn, void *arg) {
     if (!f)
         return 0;
     int removed = 0;
     if ((f->flags & CORIO__F_CB0_USED) && f->cb0.fn == fn && f->cb0.arg == arg) {
-        f->flags &= ~CORIO__F_CB0_USED;
+        f->flags &= (uint8_t)~(CORIO__F_CB0_USED | CORIO__F_CB0_EAGER);
         removed++;
     }
     for (corio__fcb_node **pp = &f->cbs; *pp;) {

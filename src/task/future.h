@@ -28,7 +28,8 @@ typedef struct corio__future_ops {
 enum {
     CORIO__F_RETRIEVED = 1, /* the error was looked at */
     CORIO__F_CB0_USED = 2,  /* cb0 holds a registration not yet scheduled */
-    CORIO__F_CB0_QUEUED = 4 /* cb0 sits in the ready queue */
+    CORIO__F_CB0_QUEUED = 4, /* cb0 sits in the ready queue */
+    CORIO__F_CB0_EAGER = 8   /* cb0 is internal bookkeeping, run at completion (see below) */
 };
 
 struct corio_future {
@@ -54,6 +55,13 @@ void corio__future_finish(corio_future *f, corio_future_state state, int err, vo
 
 /* The plain cancel, for subtypes that end up cancelled themselves. */
 int corio__future_cancel_plain(corio_future *f, const char *msg);
+
+/* Registers an internal done callback that runs at completion instead of one iteration later.
+ * Only for bookkeeping whose own effects are scheduled (gather counting its children): user
+ * callbacks and task wake-ups always go through the ready queue. It saves a million-task gather
+ * a queue round trip and a pass over every child. Falls back to a scheduled callback when the
+ * inline slot is taken. Returns 0 or -ENOMEM. */
+int corio__future_add_eager_callback(corio_future *f, corio_done_fn fn, void *arg);
 
 /* Copies a cancel message (NULL stays NULL; a failed copy is dropped silently: the message is
  * advisory). */

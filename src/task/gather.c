@@ -110,7 +110,7 @@ corio_future *corio_gather_future(corio_future *const *futs, size_t n, unsigned 
         g->slots[i].child = corio_future_ref(futs[i]);
     }
     for (size_t i = 0; i < n; i++) {
-        if (corio_future_add_done_callback(futs[i], child_done, &g->slots[i]) < 0) {
+        if (corio__future_add_eager_callback(futs[i], child_done, &g->slots[i]) < 0) {
             for (size_t j = 0; j < i; j++)
                 corio_future_remove_done_callback(futs[j], child_done, &g->slots[j]);
             corio_future_unref(&g->fut);
