@@ -31,6 +31,15 @@ static inline double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* CPU time used by the whole process (all threads), in seconds: unlike the wall clock, it does not
+ * count time this process waited while another one had the CPU. */
+static inline double bench_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* Peak resident set size of the whole process so far, in KiB (Linux reports ru_maxrss in KiB). */
 static inline long bench_peak_rss_kb(void)
 {

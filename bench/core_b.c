@@ -10,7 +10,7 @@
  * default options: 64 KiB unless CORIO_STACK_SIZE is set in the environment; bench/run.sh unsets
  * it). Only the pages a task really touches become resident.
  *
- * Prints: RESULT bench=b impl=corio n=N wall_s=... peak_rss_kb=... base_rss_kb=...
+ * Prints: RESULT bench=b impl=corio n=N wall_s=... cpu_s=... peak_rss_kb=... base_rss_kb=...
  *         rss_per_task_b=...      Usage: core_b [N]   (default 1,000,000)
  */
 #include <corio.h>
@@ -19,7 +19,7 @@
 #include "bench_util.h"
 
 static long g_n;
-static double g_wall;
+static double g_wall, g_cpu;
 static long g_base_kb;
 
 static void *sleeper(void *arg)
@@ -33,7 +33,7 @@ static void *bench_main(void *arg)
     (void)arg;
     long n = g_n;
     g_base_kb = bench_peak_rss_kb();
-    double t0 = bench_now();
+    double t0 = bench_now(), c0 = bench_cpu_now();
     corio_future **tasks = malloc((size_t)n * sizeof *tasks);
     void **values = malloc((size_t)n * sizeof *values);
     if (!tasks || !values)
@@ -46,6 +46,7 @@ static void *bench_main(void *arg)
     }
     int rc = corio_gather(tasks, (size_t)n, 0, values, NULL);
     g_wall = bench_now() - t0;
+    g_cpu = bench_cpu_now() - c0;
     if (rc < 0)
         BENCH_DIE("corio_gather: %s", corio_strerror(rc));
 
@@ -68,8 +69,8 @@ int main(int argc, char **argv)
     if (rc < 0)
         BENCH_DIE("corio_run: %s", corio_strerror(rc));
     long peak = bench_peak_rss_kb();
-    printf("RESULT bench=b impl=corio n=%ld wall_s=%.4f peak_rss_kb=%ld base_rss_kb=%ld "
-           "rss_per_task_b=%.1f\n",
-           g_n, g_wall, peak, g_base_kb, (double)(peak - g_base_kb) * 1024.0 / (double)g_n);
+    printf("RESULT bench=b impl=corio n=%ld wall_s=%.4f cpu_s=%.4f peak_rss_kb=%ld "
+           "base_rss_kb=%ld rss_per_task_b=%.1f\n",
+           g_n, g_wall, g_cpu, peak, g_base_kb, (double)(peak - g_base_kb) * 1024.0 / (double)g_n);
     return 0;
 }

@@ -7,7 +7,7 @@
  * task that makes the N-th hand-off returns instead of waiting. Timed: from the first hand-off
  * to the last one received. (Go does the same with an unbuffered channel: bench/go.)
  *
- * Prints: RESULT bench=c impl=corio n=N ns_per_op=... wall_s=... peak_rss_kb=...
+ * Prints: RESULT bench=c impl=corio n=N ns_per_op=... cpu_ns_per_op=... wall_s=... peak_rss_kb=...
  * Usage: core_c [N]   (default 1,000,000)
  */
 #include <corio.h>
@@ -18,7 +18,8 @@
 struct pingpong {
     corio_future *slot; /* the future the waiting task awaits, or NULL */
     long n;             /* hand-offs to make */
-    double t0, t1;      /* first hand-off, last hand-off received */
+    double t0, t1;      /* first hand-off, last hand-off received (wall clock) */
+    double c0, c1;      /* the same in process CPU time */
 };
 
 static void *player(void *arg)
@@ -27,8 +28,10 @@ static void *player(void *arg)
     uintptr_t v = 0;
     for (;;) {
         corio_future *other = p->slot;
-        if (other && v == 0)
-            p->t0 = bench_now(); /* the first hand-off (the other task is already waiting) */
+        if (other && v == 0) { /* the first hand-off (the other task is already waiting) */
+            p->t0 = bench_now();
+            p->c0 = bench_cpu_now();
+        }
         if (other && v + 1 >= (uintptr_t)p->n) { /* the last hand-off: nobody waits for a reply */
             p->slot = NULL;
             corio_future_set_result(other, (void *)(v + 1));
@@ -51,6 +54,7 @@ static void *player(void *arg)
         v = (uintptr_t)got;
         if (v >= (uintptr_t)p->n) {
             p->t1 = bench_now();
+            p->c1 = bench_cpu_now();
             return NULL;
         }
     }
@@ -76,12 +80,14 @@ static void *bench_main(void *arg)
 
 int main(int argc, char **argv)
 {
-    struct pingpong p = {NULL, bench_n(argc, argv), 0, 0};
+    struct pingpong p = {NULL, bench_n(argc, argv), 0, 0, 0, 0};
     int rc = corio_run(bench_main, &p, NULL);
     if (rc < 0)
         BENCH_DIE("corio_run: %s", corio_strerror(rc));
     double wall = p.t1 - p.t0;
-    printf("RESULT bench=c impl=corio n=%ld ns_per_op=%.1f wall_s=%.4f peak_rss_kb=%ld\n", p.n,
-           wall * 1e9 / (double)p.n, wall, bench_peak_rss_kb());
+    printf("RESULT bench=c impl=corio n=%ld ns_per_op=%.1f cpu_ns_per_op=%.1f wall_s=%.4f "
+           "peak_rss_kb=%ld\n",
+           p.n, wall * 1e9 / (double)p.n, (p.c1 - p.c0) * 1e9 / (double)p.n, wall,
+           bench_peak_rss_kb());
     return 0;
 }

@@ -130,6 +130,7 @@ HOSTINFO="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs
 {
     echo "# corio core benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "# host: $HOSTINFO; every run pinned to CPU $CPU"
+    echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "# corio: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src include 2>/dev/null || echo '+dirty'), build dir $BUILD_DIR"
     echo "# python: $("$PY" -c 'import sys; print(sys.version.split()[0])'), uvloop: $("$PY" -c 'import uvloop; print(uvloop.__version__)' 2>/dev/null || echo none), go: $(go version 2>/dev/null | awk '{print $3}' || echo none)"
     echo "# command: $( [ -n "${BENCH_N:-}" ] && echo "BENCH_N=$N ")$( [ -n "${BENCH_REPEAT:-}" ] && echo "BENCH_REPEAT=$REPEAT ")bench/run.sh ${*:-}"
@@ -147,7 +148,7 @@ for b in "${BENCHES[@]}"; do
             tf="$OUT/.time.$$" of="$OUT/.out.$$"
             set +e
             # shellcheck disable=SC2086  # cmd is a word list on purpose
-            /usr/bin/time -f 'proc_wall_s=%e proc_maxrss_kb=%M' -o "$tf" \
+            /usr/bin/time -f 'proc_wall_s=%e proc_user_s=%U proc_sys_s=%S proc_maxrss_kb=%M' -o "$tf" \
                 timeout "$TIMEOUT" taskset -c "$CPU" $cmd >"$of"
             rc=$?
             set -e
@@ -164,6 +165,8 @@ for b in "${BENCHES[@]}"; do
         done
     done
 done
+
+echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW"
 
 # ---- report ----
 

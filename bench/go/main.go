@@ -8,7 +8,8 @@
 //	c: two goroutines hand a value back and forth N times through an unbuffered channel.
 //
 // bench/run.sh runs it with GOMAXPROCS=1 (corio is one loop on one core) and pins it to one CPU.
-// Prints one line: RESULT bench=.. impl=go n=N ... gomaxprocs=..   (peak_rss_kb: ru_maxrss)
+// Prints one line: RESULT bench=.. impl=go n=N ... gomaxprocs=..   (peak_rss_kb: ru_maxrss; cpu_*:
+// process CPU time of all threads over the timed region, the garbage collector's included)
 //
 // Usage: corio-bench-go -bench a|b|c [N]
 package main
@@ -22,12 +23,21 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 func peakRSSKB() int64 {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Maxrss // KiB on Linux
+}
+
+// cpuNow is the CPU time of the whole process (all threads, GC included), in seconds.
+func cpuNow() float64 {
+	var ts syscall.Timespec
+	const clockProcessCPUTimeID = 2 // CLOCK_PROCESS_CPUTIME_ID
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockProcessCPUTimeID, uintptr(unsafe.Pointer(&ts)), 0)
+	return float64(ts.Sec) + float64(ts.Nsec)*1e-9
 }
 
 func checkSum(res []int, n int) {
@@ -41,8 +51,9 @@ func checkSum(res []int, n int) {
 	}
 }
 
-func createAndGather(n int, sleep time.Duration) time.Duration {
-	t0 := time.Now()
+// createAndGather returns the wall time and the process CPU time (s) of the whole run.
+func createAndGather(n int, sleep time.Duration) (time.Duration, float64) {
+	t0, c0 := time.Now(), cpuNow()
 	res := make([]int, n)
 	var wg sync.WaitGroup
 	wg.Add(n)
@@ -56,28 +67,29 @@ func createAndGather(n int, sleep time.Duration) time.Duration {
 		}(i)
 	}
 	wg.Wait()
-	wall := time.Since(t0)
+	wall, cpu := time.Since(t0), cpuNow()-c0
 	checkSum(res, n)
-	return wall
+	return wall, cpu
 }
 
 func benchA(n int) string {
-	wall := createAndGather(n, 0)
-	return fmt.Sprintf("ns_per_op=%.1f wall_s=%.4f peak_rss_kb=%d",
-		float64(wall.Nanoseconds())/float64(n), wall.Seconds(), peakRSSKB())
+	wall, cpu := createAndGather(n, 0)
+	return fmt.Sprintf("ns_per_op=%.1f cpu_ns_per_op=%.1f wall_s=%.4f peak_rss_kb=%d",
+		float64(wall.Nanoseconds())/float64(n), cpu*1e9/float64(n), wall.Seconds(), peakRSSKB())
 }
 
 func benchB(n int) string {
 	base := peakRSSKB()
-	wall := createAndGather(n, time.Second)
+	wall, cpu := createAndGather(n, time.Second)
 	peak := peakRSSKB()
-	return fmt.Sprintf("wall_s=%.4f peak_rss_kb=%d base_rss_kb=%d rss_per_task_b=%.1f",
-		wall.Seconds(), peak, base, float64(peak-base)*1024/float64(n))
+	return fmt.Sprintf("wall_s=%.4f cpu_s=%.4f peak_rss_kb=%d base_rss_kb=%d rss_per_task_b=%.1f",
+		wall.Seconds(), cpu, peak, base, float64(peak-base)*1024/float64(n))
 }
 
 func benchC(n int) string {
 	ch := make(chan int) // unbuffered: every send is a hand-off to the other goroutine
 	var t0, t1 time.Time
+	var c0, c1 float64
 	var wg sync.WaitGroup
 	player := func(starts bool) {
 		defer wg.Done()
@@ -85,11 +97,11 @@ func benchC(n int) string {
 		if !starts {
 			v = <-ch
 		} else {
-			t0 = time.Now()
+			t0, c0 = time.Now(), cpuNow()
 		}
 		for {
 			if v >= n { // received the last hand-off
-				t1 = time.Now()
+				t1, c1 = time.Now(), cpuNow()
 				return
 			}
 			ch <- v + 1
@@ -104,8 +116,8 @@ func benchC(n int) string {
 	go player(true)
 	wg.Wait()
 	wall := t1.Sub(t0)
-	return fmt.Sprintf("ns_per_op=%.1f wall_s=%.4f peak_rss_kb=%d",
-		float64(wall.Nanoseconds())/float64(n), wall.Seconds(), peakRSSKB())
+	return fmt.Sprintf("ns_per_op=%.1f cpu_ns_per_op=%.1f wall_s=%.4f peak_rss_kb=%d",
+		float64(wall.Nanoseconds())/float64(n), (c1-c0)*1e9/float64(n), wall.Seconds(), peakRSSKB())
 }
 
 func main() {

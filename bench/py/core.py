@@ -4,7 +4,9 @@ Does the same work as bench/core_a.c, core_b.c and core_c.c (see bench/README.md
   a: create N tasks that return at once (each returns its index), gather them, check the sum.
   b: create N tasks that each sleep 1 s and return their index, gather them, check the sum.
   c: two tasks hand a value back and forth N times through futures (loop.create_future()).
-Prints one line: RESULT bench=.. impl=asyncio|uvloop n=N ...   (peak_rss_kb: ru_maxrss)
+Prints one line: RESULT bench=.. impl=asyncio|uvloop n=N ...   (peak_rss_kb: ru_maxrss; cpu_*:
+process CPU time over the timed region, which unlike the wall clock leaves out time spent waiting
+for the CPU while another process had it)
 
 Run it with Debian's /usr/bin/python3, which has python3-uvloop:
     /usr/bin/python3 bench/py/core.py --bench a [--uvloop] [N]
@@ -30,25 +32,27 @@ async def sleeper(i):
 
 
 async def create_and_gather(n, coro_fn):
-    t0 = time.perf_counter()
+    """Returns the wall time and the process CPU time of creating and gathering n tasks."""
+    t0, c0 = time.perf_counter(), time.process_time()
     tasks = [asyncio.create_task(coro_fn(i)) for i in range(n)]
     values = await asyncio.gather(*tasks)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     if sum(values) != n * (n - 1) // 2:
         raise SystemExit("wrong sum of results")
-    return wall
+    return wall, cpu
 
 
 async def bench_a(n):
-    wall = await create_and_gather(n, ret_index)
-    return f"ns_per_op={wall * 1e9 / n:.1f} wall_s={wall:.4f} peak_rss_kb={peak_rss_kb()}"
+    wall, cpu = await create_and_gather(n, ret_index)
+    return (f"ns_per_op={wall * 1e9 / n:.1f} cpu_ns_per_op={cpu * 1e9 / n:.1f} "
+            f"wall_s={wall:.4f} peak_rss_kb={peak_rss_kb()}")
 
 
 async def bench_b(n):
     base = peak_rss_kb()
-    wall = await create_and_gather(n, sleeper)
+    wall, cpu = await create_and_gather(n, sleeper)
     peak = peak_rss_kb()
-    return (f"wall_s={wall:.4f} peak_rss_kb={peak} base_rss_kb={base} "
+    return (f"wall_s={wall:.4f} cpu_s={cpu:.4f} peak_rss_kb={peak} base_rss_kb={base} "
             f"rss_per_task_b={(peak - base) * 1024 / n:.1f}")
 
 
@@ -56,7 +60,8 @@ class PingPong:
     def __init__(self, n):
         self.slot = None  # the future the waiting task awaits
         self.n = n
-        self.t0 = self.t1 = 0.0
+        self.t0 = self.t1 = 0.0  # first hand-off, last one received (wall clock)
+        self.c0 = self.c1 = 0.0  # the same in process CPU time
 
 
 async def player(p):
@@ -65,7 +70,7 @@ async def player(p):
     while True:
         other = p.slot
         if other is not None and v == 0:
-            p.t0 = time.perf_counter()  # the first hand-off
+            p.t0, p.c0 = time.perf_counter(), time.process_time()  # the first hand-off
         if other is not None and v + 1 >= p.n:  # the last hand-off: nobody waits for a reply
             p.slot = None
             other.set_result(v + 1)
@@ -76,7 +81,7 @@ async def player(p):
             other.set_result(v + 1)
         v = await mine
         if v >= p.n:
-            p.t1 = time.perf_counter()
+            p.t1, p.c1 = time.perf_counter(), time.process_time()
             return
 
 
@@ -85,8 +90,9 @@ async def bench_c(n):
     a = asyncio.create_task(player(p))
     b = asyncio.create_task(player(p))
     await asyncio.gather(a, b)
-    wall = p.t1 - p.t0
-    return f"ns_per_op={wall * 1e9 / n:.1f} wall_s={wall:.4f} peak_rss_kb={peak_rss_kb()}"
+    wall, cpu = p.t1 - p.t0, p.c1 - p.c0
+    return (f"ns_per_op={wall * 1e9 / n:.1f} cpu_ns_per_op={cpu * 1e9 / n:.1f} "
+            f"wall_s={wall:.4f} peak_rss_kb={peak_rss_kb()}")
 
 
 def main():
