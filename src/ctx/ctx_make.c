@@ -1,6 +1,6 @@
 /* Initial frame of a fiber that has never run, for the hand-written switches: the same layout
- * corio__ctx_switch_sp pops (see the comment at the top of switch_<arch>.S), arranged so that its
- * final `ret` lands in corio__ctx_trampoline with the registers the trampoline expects. */
+ * corio__ctx_switch_sp pops (see the comment at the top of switch_<arch>.S), arranged so that it
+ * ends in corio__ctx_trampoline with the registers the trampoline expects. */
 #include "ctx_arch.h"
 
 #if !defined(CORIO_CTX_UCONTEXT)
@@ -16,7 +16,7 @@ void corio__ctx_make(corio__ctx *c, void *lo, size_t size, corio__ctx_boot_fn bo
                      void (*entry)(void *), void *arg)
 {
     uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;
-    /* 64-byte frame + 16 bytes above it: after the `ret` rsp = top - 16, 16-aligned as the
+    /* 64-byte frame + 16 bytes above it: after the switch rsp = top - 16, 16-aligned as the
      * trampoline's `call` needs; the 16 bytes hold a zero return address for unwinders. */
     uint64_t *f = (uint64_t *)(top - 80);
     uint32_t mxcsr;
