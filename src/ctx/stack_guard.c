@@ -77,9 +77,39 @@ static int corio__guard_batch(char *base, size_t stride, size_t count, size_t pa
 }
 #endif
 
+/* Do guard regions really fault here? madvise can report success and do nothing: qemu-user and
+ * some sandboxes accept unknown advice as a harmless hint. Asks the kernel to read a guarded page
+ * on our behalf (write(2) into a pipe): EFAULT means the guard is real. Once per process. */
+static atomic_int corio__guard_verdict; /* 0 unknown, 1 works, -1 does not */
+
+static int corio__guard_regions_work(size_t page)
+{
+    int v = atomic_load_explicit(&corio__guard_verdict, memory_order_relaxed);
+    if (v != 0)
+        return v > 0;
+    v = -1;
+    char *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED) {
+        int fds[2];
+        p[page] = 1;
+        if (madvise(p, page, MADV_GUARD_INSTALL) == 0 && pipe(fds) == 0) {
+            ssize_t r = write(fds[1], p, 1);
+            if (r < 0 && errno == EFAULT && write(fds[1], p + page, 1) == 1)
+                v = 1;
+            close(fds[0]);
+            close(fds[1]);
+        }
+        munmap(p, 2 * page);
+    }
+    atomic_store_explicit(&corio__guard_verdict, v, memory_order_relaxed);
+    return v > 0;
+}
+
 int corio__guard_slab(enum corio__guard_mode *mode, char *base, size_t stride, size_t count,
                       size_t page)
 {
+    if (*mode == CORIO__GUARD_UNKNOWN && !corio__guard_regions_work(page))
+        *mode = CORIO__GUARD_MPROTECT;
 #if defined(SYS_process_madvise)
     if (*mode == CORIO__GUARD_UNKNOWN || *mode == CORIO__GUARD_REGION_BATCH) {
         if (corio__guard_batch(base, stride, count, page) == 0) {

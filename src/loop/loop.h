@@ -33,7 +33,7 @@ static inline void corio__list_remove(corio__link *l) {
 }
 
 enum { CORIO__POOL_FUTURE, CORIO__POOL_TASK, CORIO__POOL_HANDLE, CORIO__POOL_CBNODE,
-       CORIO__POOL_COUNT };
+       CORIO__POOL_SLEEP, CORIO__POOL_COUNT };
 
 struct corio_loop {
     uint32_t refs;      /* the creator's, plus one per future, task and handle bound to it */

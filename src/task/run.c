@@ -7,6 +7,7 @@
 #include <string.h>
 
 extern const size_t corio__handle_size;
+extern const size_t corio__sleep_future_size;
 
 static int env_debug(void) {
     const char *v = getenv("CORIO_DEBUG");
@@ -36,6 +37,7 @@ int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
     corio__pool_init(&loop->pools[CORIO__POOL_TASK], corio__task_size);
     corio__pool_init(&loop->pools[CORIO__POOL_HANDLE], corio__handle_size);
     corio__pool_init(&loop->pools[CORIO__POOL_CBNODE], sizeof(corio__fcb_node));
+    corio__pool_init(&loop->pools[CORIO__POOL_SLEEP], corio__sleep_future_size);
     loop->debug = (uint8_t)(opts && opts->debug >= 0 ? opts->debug != 0 : env_debug());
     *out = loop;
     return 0;

@@ -4,17 +4,27 @@
 #include <errno.h>
 #include <math.h>
 
-/* Lives in the sleeping task's frame: the frame outlives the armed timer, since every way out of
- * corio_sleep disarms it first. */
-typedef struct sleeper {
+/* The timer lives in the future, not in the sleeping task's frame: a compact task's frame is
+ * copied away while it sleeps, so nothing outside the task may point into it. */
+typedef struct sleep_future {
+    corio_future fut;
     corio__timer timer;
-    corio_future *fut;
-} sleeper;
+} sleep_future;
 
-static void sleeper_expire(corio__timer *timer) {
-    sleeper *s = corio__container_of(timer, sleeper, timer);
-    if (s->fut->state == CORIO_PENDING)
-        corio__future_finish(s->fut, CORIO_FINISHED, 0, NULL, NULL);
+const size_t corio__sleep_future_size = sizeof(sleep_future);
+
+static void sleep_destroy(corio_future *f) {
+    sleep_future *s = (sleep_future *)f;
+    corio__loop_timer_cancel(f->loop, &s->timer);
+    corio__pool_free(&f->loop->pools[CORIO__POOL_SLEEP], s);
+}
+
+static const corio__future_ops sleep_ops = {.destroy = sleep_destroy};
+
+static void sleep_expire(corio__timer *timer) {
+    sleep_future *s = corio__container_of(timer, sleep_future, timer);
+    if (s->fut.state == CORIO_PENDING)
+        corio__future_finish(&s->fut, CORIO_FINISHED, 0, NULL, NULL);
 }
 
 int corio_sleep(double seconds) {
@@ -28,15 +38,15 @@ int corio_sleep(double seconds) {
     if (seconds <= 0)
         return corio__task_yield(t);
     corio_loop *loop = t->fut.loop;
-    sleeper s = {.timer = {.idx = CORIO__TIMER_IDLE, .expire = sleeper_expire}};
-    s.fut = corio_future_new(loop);
-    if (!s.fut)
+    sleep_future *s = corio__pool_alloc(&loop->pools[CORIO__POOL_SLEEP]);
+    if (!s)
         return -ENOMEM;
-    int rc = corio__loop_timer_after(loop, &s.timer, corio__sec_to_ns(seconds));
-    if (rc == 0) {
-        rc = corio_await(s.fut, NULL);
-        corio__loop_timer_cancel(loop, &s.timer);
-    }
-    corio_future_unref(s.fut);
+    corio__future_init(&s->fut, loop, &sleep_ops);
+    s->timer.idx = CORIO__TIMER_IDLE;
+    s->timer.expire = sleep_expire;
+    int rc = corio__loop_timer_after(loop, &s->timer, corio__sec_to_ns(seconds));
+    if (rc == 0)
+        rc = corio_await(&s->fut, NULL);
+    corio_future_unref(&s->fut); /* disarms the timer */
     return rc;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 
 typedef struct deadline {
     corio__timer timer;
@@ -54,16 +55,24 @@ int corio_wait_for(corio_future *f, double timeout, void **value) {
         int rc = cancel_and_wait(f);
         return rc < 0 ? rc : timed_out(f, value);
     }
+    /* On the heap, not in this frame: a compact task's frame is copied away while it waits. */
     corio_loop *loop = t->fut.loop;
-    deadline d = {.timer = {.idx = CORIO__TIMER_IDLE, .expire = deadline_expire}, .fut = f};
-    int rc = corio__loop_timer_after(loop, &d.timer, corio__sec_to_ns(timeout));
-    if (rc < 0)
+    deadline *d = malloc(sizeof *d);
+    if (!d)
+        return -ENOMEM;
+    *d = (deadline){.timer = {.idx = CORIO__TIMER_IDLE, .expire = deadline_expire}, .fut = f};
+    int rc = corio__loop_timer_after(loop, &d->timer, corio__sec_to_ns(timeout));
+    if (rc < 0) {
+        free(d);
         return rc;
+    }
     int requests = t->ncancel;
     rc = corio_await(f, value);
-    corio__loop_timer_cancel(loop, &d.timer);
+    corio__loop_timer_cancel(loop, &d->timer);
+    int expired = d->expired;
+    free(d);
     /* A cancellation of the waiting task itself is not a timeout: it propagates. */
-    if (d.expired && t->ncancel == requests)
+    if (expired && t->ncancel == requests)
         return timed_out(f, value);
     return rc;
 }
