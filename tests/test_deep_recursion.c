@@ -142,3 +142,19 @@ Test(deep_recursion, deep_tasks_reuse_stacks, .timeout = 10)
     }
     corio_loop_close(loop);
 }
+
+Test(deep_recursion, stack_size_from_environment, .timeout = 10)
+{
+    /* stack_size 0 in the loop's options: CORIO_STACK_SIZE from the environment. */
+    setenv("CORIO_STACK_SIZE", "1048576", 1);
+    corio_loop *loop = NULL;
+    corio_loop_opts lo = {.stack_size = 0, .debug = 0};
+    cr_assert_eq(corio_loop_new(&loop, &lo), 0);
+    corio_task *t = corio_loop_create_task(loop, deep, IV(100), NULL);
+    void *res = NULL;
+    cr_assert_eq(run_task(loop, t, &res), 0);
+    cr_assert_eq((unsigned long)(uintptr_t)res, expected_sum(100));
+    corio_task_unref(t);
+    corio_loop_close(loop);
+    unsetenv("CORIO_STACK_SIZE");
+}

@@ -401,3 +401,18 @@ Test(future_callbacks, done_callbacks_on_a_task, .timeout = 10)
     corio_task_unref(t);
     corio_loop_close(loop);
 }
+
+Test(future_callbacks, debug_from_environment, .timeout = 10)
+{
+    /* opts == NULL: debug comes from CORIO_DEBUG. */
+    setenv("CORIO_DEBUG", "1", 1);
+    corio_loop *loop = NULL;
+    cr_assert_eq(corio_loop_new(&loop, NULL), 0);
+    cr_assert(corio_loop_get_debug(loop), "CORIO_DEBUG=1 turns debug mode on");
+    corio_loop_close(loop);
+    setenv("CORIO_DEBUG", "0", 1);
+    cr_assert_eq(corio_loop_new(&loop, NULL), 0);
+    cr_assert_eq(corio_loop_get_debug(loop), 0);
+    corio_loop_close(loop);
+    unsetenv("CORIO_DEBUG");
+}

@@ -397,3 +397,24 @@ Test(loop_run, two_loops_one_thread_in_turn, .timeout = 10)
     corio_loop_close(a);
     corio_loop_close(b);
 }
+
+static corio_handle *later_handle;
+static void cancels_later(void *arg)
+{
+    (void)arg;
+    ev(1);
+    corio_handle_cancel(later_handle);
+}
+
+Test(loop_run, cancel_ready_callback_in_same_iteration, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    corio_call_soon(loop, cancels_later, NULL, NULL);
+    corio_call_soon(loop, log_cb, IV(2), &later_handle);
+    corio_call_soon(loop, log_cb, IV(3), NULL);
+    run_once(loop);
+    EV_EXPECT(1, 3);
+    cr_assert(corio_handle_cancelled(later_handle));
+    corio_handle_release(later_handle);
+    corio_loop_close(loop);
+}

@@ -581,3 +581,101 @@ Test(task_basics, ping_pong, .timeout = 10)
     }
     corio_loop_close(loop);
 }
+
+/* Several tasks awaiting one future wake in the order they started waiting. */
+static corio_future *shared;
+static void *await_shared_log(void *arg)
+{
+    void *v = NULL;
+    int rc = corio_await(shared, &v);
+    cr_expect_eq(rc, 0);
+    cr_expect_eq(v, IV(99));
+    ev(VI(arg));
+    return NULL;
+}
+
+Test(task_basics, awaiters_of_one_future_wake_in_order, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    shared = corio_future_new(loop);
+    corio_task *t[4];
+    for (int i = 0; i < 4; i++)
+        t[i] = corio_loop_create_task(loop, await_shared_log, IV(i + 1), NULL);
+    run_once(loop);
+    cr_assert_eq(ev_n, 0);
+    corio_future_set_result(shared, IV(99));
+    for (int i = 0; i < 4; i++)
+        run_task(loop, t[i], NULL);
+    EV_EXPECT(1, 2, 3, 4);
+    for (int i = 0; i < 4; i++)
+        corio_task_unref(t[i]);
+    corio_future_unref(shared);
+    corio_loop_close(loop);
+}
+
+static void *await_failing(void *arg)
+{
+    (void)arg;
+    void *v = NULL;
+    return IV(corio_await(shared, &v));
+}
+
+static void fail_shared(void *arg) { corio_future_set_error(shared, VI(arg)); }
+
+Test(task_basics, await_future_that_fails, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    shared = corio_future_new(loop);
+    corio_call_later(loop, 0.01, fail_shared, IV(-ENOTCONN), NULL);
+    void *res = NULL;
+    cr_assert_eq(run_main(loop, await_failing, NULL, &res), 0);
+    cr_assert_eq(VI(res), -ENOTCONN);
+    corio_future_unref(shared);
+    corio_loop_close(loop);
+}
+
+static void *which_loop(void *arg)
+{
+    (void)arg;
+    return corio_get_event_loop();
+}
+
+Test(task_basics, get_event_loop_in_task_is_running_loop, .timeout = 10)
+{
+    /* Inside a running loop get_event_loop returns that loop, even if another one is current;
+     * corio_create_task uses the running loop too. */
+    corio_loop *current = new_loop();
+    corio_loop *other = new_loop();
+    corio_set_event_loop(current);
+    void *res = NULL;
+    cr_assert_eq(run_main(other, which_loop, NULL, &res), 0);
+    cr_assert_eq(res, (void *)other);
+    cr_assert_eq(corio_get_event_loop(), current, "the current loop is unchanged");
+    corio_set_event_loop(NULL);
+    corio_loop_close(other);
+    corio_loop_close(current);
+}
+
+static void *create_child_here(void *arg)
+{
+    (void)arg;
+    corio_task *c = corio_create_task(which_loop, NULL, NULL);
+    void *v = NULL;
+    corio_await(corio_task_future(c), &v);
+    corio_loop *l = corio_future_get_loop(corio_task_future(c));
+    corio_task_unref(c);
+    return l == (corio_loop *)v ? v : NULL;
+}
+
+Test(task_basics, create_task_in_task_uses_running_loop, .timeout = 10)
+{
+    corio_loop *current = new_loop();
+    corio_loop *other = new_loop();
+    corio_set_event_loop(current);
+    void *res = NULL;
+    cr_assert_eq(run_main(other, create_child_here, NULL, &res), 0);
+    cr_assert_eq(res, (void *)other);
+    corio_set_event_loop(NULL);
+    corio_loop_close(other);
+    corio_loop_close(current);
+}

@@ -415,3 +415,102 @@ Test(task_cancel, cancel_via_future_interface, .timeout = 10)
     corio_task_unref(t);
     corio_loop_close(loop);
 }
+
+/* ---- the awaited future is cancelled, not the task ---- */
+
+static void *await_inner_then_continue(void *arg)
+{
+    await_rc = corio_await(inner, NULL);
+    cr_expect_eq(corio_task_cancelling(corio_current_task()), 0, "no request on the task");
+    second_rc = corio_sleep(0);
+    return arg;
+}
+
+Test(task_cancel, inner_future_cancelled_task_goes_on, .timeout = 10)
+{
+    /* CPython test_cancel_inner_future: the await reports the cancel; in C nothing propagates
+     * unless the coroutine passes it on, and with no request on the task it ends with its result. */
+    corio_loop *loop = new_loop();
+    inner = corio_future_new(loop);
+    corio_task *t = corio_loop_create_task(loop, await_inner_then_continue, IV(5), NULL);
+    run_once(loop);
+    cr_assert_eq(corio_future_cancel(inner, NULL), 1);
+    void *res = NULL;
+    cr_assert_eq(run_task(loop, t, &res), 0);
+    cr_assert_eq(res, IV(5));
+    cr_assert_eq(await_rc, -ECANCELED);
+    cr_assert_eq(second_rc, 0);
+    corio_task_unref(t);
+    corio_future_unref(inner);
+    corio_loop_close(loop);
+}
+
+static void *await_inner_pass_on(void *arg)
+{
+    (void)arg;
+    int rc = corio_await(inner, NULL);
+    return corio_raise(rc);
+}
+
+Test(task_cancel, inner_future_cancelled_and_passed_on, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    inner = corio_future_new(loop);
+    corio_task *t = corio_loop_create_task(loop, await_inner_pass_on, NULL, NULL);
+    run_once(loop);
+    corio_future_cancel(inner, "inner msg");
+    cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED);
+    corio_task_unref(t);
+    corio_future_unref(inner);
+    corio_loop_close(loop);
+}
+
+Test(task_cancel, both_task_and_inner_future, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    inner = corio_future_new(loop);
+    corio_task *t = corio_loop_create_task(loop, await_inner, IV(5), NULL);
+    run_once(loop);
+    cr_assert_eq(corio_future_cancel(inner, NULL), 1);
+    cr_assert_eq(corio_task_cancel(t, NULL), 1);
+    cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
+    cr_assert_eq(await_rc, -ECANCELED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED);
+    corio_task_unref(t);
+    corio_future_unref(inner);
+    corio_loop_close(loop);
+}
+
+/* ---- a future shared by two awaiting tasks ---- */
+
+static int shared_rc[2] = {1, 1};
+static void *await_shared(void *arg)
+{
+    int i = VI(arg);
+    shared_rc[i] = corio_await(inner, NULL);
+    return arg;
+}
+
+Test(task_cancel, cancelling_one_awaiter_cancels_shared_future, .timeout = 10)
+{
+    /* asyncio: the task's cancel cancels the future it waits on, so the other awaiter sees
+     * -ECANCELED too, although it was not cancelled itself. */
+    corio_loop *loop = new_loop();
+    inner = corio_future_new(loop);
+    corio_task *a = corio_loop_create_task(loop, await_shared, IV(0), NULL);
+    corio_task *b = corio_loop_create_task(loop, await_shared, IV(1), NULL);
+    run_once(loop);
+    cr_assert_eq(corio_task_cancel(a, NULL), 1);
+    cr_assert(corio_future_cancelled(inner));
+    cr_assert_eq(run_task(loop, a, NULL), -ECANCELED);
+    void *res = NULL;
+    cr_assert_eq(run_task(loop, b, &res), 0, "b was not cancelled: it ends with its result");
+    cr_assert_eq(res, IV(1));
+    cr_assert_eq(shared_rc[0], -ECANCELED);
+    cr_assert_eq(shared_rc[1], -ECANCELED);
+    corio_task_unref(a);
+    corio_task_unref(b);
+    corio_future_unref(inner);
+    corio_loop_close(loop);
+}
