@@ -103,7 +103,9 @@ Test(stack_overflow, message_names_the_task)
     int status;
     in_child(overflow_16k, out, sizeof out, &status);
     cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x", status);
-    cr_assert_str_eq(out, "corio: stack overflow in task 'deep-one' (stack of 16384 bytes)\n");
+    static const char want[] = "corio: stack overflow in task 'deep-one' (stack of 16384 bytes)\n";
+    /* Compare the first line only: an emulator may add its own report of the abort. */
+    cr_assert(strncmp(out, want, sizeof want - 1) == 0, "stderr: %s", out);
 }
 
 static void overflow_unguarded(void)
