@@ -236,8 +236,18 @@ int corio_await(corio_future *f, void **value);
 
 typedef struct corio_task_opts {
     const char *name;  /* copied; NULL: "Task-<n>" */
-    size_t stack_size; /* 0: the loop's default */
+    size_t stack_size; /* 0: the loop's default (ignored for a compact task) */
+    unsigned flags;    /* CORIO_TASK_* */
 } corio_task_opts;
+
+/* Task flag: run on a stack shared by the loop's compact tasks and, while suspended, keep only the
+ * bytes of stack in use, copied out (a few hundred bytes for a task waiting in corio_sleep,
+ * against a page or more for a task with its own stack). Each switch into or out of the task
+ * copies those bytes, so it suits many mostly-idle tasks. The rule it imposes: nothing outside
+ * the task may hold a pointer into the task's stack (its local variables) while it is suspended;
+ * share heap memory instead. Where copying is not supported (the ucontext build,
+ * AddressSanitizer) the task gets a stack of its own, so the flag is always safe to pass. */
+#define CORIO_TASK_COMPACT 1u
 
 /* Creates a task running fn(arg) on its own stack, on the current thread's loop (the running
  * one, else the current one). Its first step is scheduled at once; fn does not start inside this

@@ -47,6 +47,8 @@ struct corio_loop {
     size_t stack_size;
     corio__fiber home;             /* the thread's stack, on which the loop itself runs */
     struct corio_task *current;    /* the task whose fiber runs now */
+    corio__stack *shared_stack;    /* where compact tasks run */
+    struct corio_task *shared_owner; /* the compact task whose frames are on it */
     corio__link tasks;             /* pending tasks */
     size_t ntasks;
     uint64_t task_counter;

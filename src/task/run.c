@@ -26,6 +26,11 @@ int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
         rc = corio__stack_pool_init(&loop->stacks, opts ? opts->stack_size : 0);
     if (rc == 0)
         rc = corio__overflow_handler_install();
+    if (rc == 0) {
+        corio__stack_stats st;
+        corio__stack_pool_stats(loop->stacks, &st);
+        loop->stack_size = st.default_size;
+    }
     if (rc < 0) {
         corio__loop_fini(loop);
         if (loop->stacks)
@@ -133,7 +138,7 @@ int corio_run(corio_coro_fn fn, void *arg, void **result) {
         return rc;
     corio_loop *saved = corio__current_loop;
     corio__current_loop = loop;
-    corio_task *main_task = corio_loop_create_task(loop, fn, arg, &(corio_task_opts){"main", 0});
+    corio_task *main_task = corio_loop_create_task(loop, fn, arg, &(corio_task_opts){.name = "main"});
     if (!main_task) {
         rc = -ENOMEM;
     } else {

@@ -4,7 +4,7 @@
  * step, or the done callback of the future it awaits); the task gives control back by switching
  * to the loop's home fiber when it awaits something pending, and for good when fn returns.
  */
-#include "task/task.h"
+#include "task/compact.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,10 +45,11 @@ static void task_destroy(corio_future *f) {
 
 static void task_complete(corio_task *t) {
     corio_loop *loop = t->fut.loop;
-    if (t->fiber.stack) {
+    if (t->compact)
+        corio__compact_finish(loop, t);
+    else if (t->fiber.stack)
         corio__stack_put(loop->stacks, t->fiber.stack);
-        t->fiber.stack = NULL;
-    }
+    t->fiber.stack = NULL;
     corio__list_remove(&t->link);
     loop->ntasks--;
     corio_future *f = &t->fut;
@@ -103,7 +104,8 @@ static void task_step(corio_task *t) {
             return;
         }
         corio__stack *stack;
-        int rc = corio__stack_get(loop->stacks, t->stack_size, &stack);
+        int rc = t->compact ? corio__compact_start(loop, t, &stack)
+                            : corio__stack_get(loop->stacks, t->stack_size, &stack);
         if (rc < 0) {
             t->raised = 1;
             t->fut.err = rc;
@@ -113,6 +115,8 @@ static void task_step(corio_task *t) {
         corio__fiber_init(&t->fiber, stack, task_main, t);
         t->fiber.describe = task_describe;
         t->started = 1;
+    } else if (t->compact) {
+        corio__compact_resume(loop, t);
     }
     loop->current = t;
     corio__fiber_switch(&loop->home, &t->fiber);
@@ -153,6 +157,9 @@ int corio__task_suspend(corio_task *t) {
 int corio__task_yield(corio_task *t) {
     if (t->destroying)
         return -ECANCELED;
+    int rc = corio__task_compact_reserve(t);
+    if (rc < 0)
+        return rc;
     schedule_step(t);
     return corio__task_suspend(t);
 }
@@ -181,6 +188,9 @@ corio_task *corio_loop_create_task(corio_loop *loop, corio_coro_fn fn, void *arg
     t->id = ++loop->task_counter;
     t->stack_size = opts && opts->stack_size <= UINT32_MAX ? (uint32_t)opts->stack_size : 0;
     t->ncancel = 0;
+    t->compact = CORIO__COMPACT_SUPPORTED && opts && (opts->flags & CORIO_TASK_COMPACT);
+    t->saved = NULL;
+    t->saved_len = t->saved_cap = 0;
     t->started = t->must_cancel = t->resume_cancel = t->returned = t->destroying = t->raised = 0;
     corio__list_insert_tail(&loop->tasks, &t->link);
     loop->ntasks++;
@@ -210,7 +220,9 @@ int corio_await(corio_future *f, void **value) {
     if (t->destroying)
         return -ECANCELED;
     if (f->state == CORIO_PENDING) {
-        int rc = corio_future_add_done_callback(f, task_wakeup, t);
+        int rc = corio__task_compact_reserve(t);
+        if (rc == 0)
+            rc = corio_future_add_done_callback(f, task_wakeup, t);
         if (rc < 0)
             return rc;
         t->waiter = f;
@@ -317,6 +329,8 @@ static void destroy_pending(corio_loop *loop, corio_task *t) {
             corio_future_remove_done_callback(t->waiter, task_wakeup, t);
         t->destroying = 1;
         t->resume_cancel = 1;
+        if (t->compact)
+            corio__compact_resume(loop, t);
         loop->current = t;
         corio__fiber_switch(&loop->home, &t->fiber);
         loop->current = NULL;
@@ -337,5 +351,6 @@ void corio__tasks_destroy_all(corio_loop *loop) {
         destroy_pending(loop, t);
         corio_task_unref(t);
     }
+    corio__compact_close(loop);
     corio__running_loop = saved;
 }

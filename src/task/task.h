@@ -16,8 +16,14 @@ struct corio_task {
     uint64_t id;
     uint32_t stack_size;
     int ncancel;          /* pending cancellation requests; the latest message is fut.cancel_msg */
-    uint8_t started, must_cancel, resume_cancel, returned, destroying, raised;
+    uint8_t started, must_cancel, resume_cancel, returned, destroying, raised, compact;
+    void *saved;          /* a compact task's frames while another one uses the shared stack */
+    uint32_t saved_len, saved_cap;
 };
+
+/* Makes sure a compact task can be copied out once it suspends (called in the task, before it
+ * registers the wake-up), so that evicting it later cannot fail. Returns 0 or -ENOMEM. */
+int corio__task_compact_reserve(corio_task *t);
 
 extern const size_t corio__task_size;
 

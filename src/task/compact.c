@@ -1,0 +1,91 @@
+/* Compact tasks: many tasks share one run stack; a suspended one keeps only its used bytes.
+ *
+ * A compact task's frames stay on the shared stack after it suspends, and are copied out only
+ * when another compact task needs the stack (so a task that is resumed before anyone else ran
+ * there pays no copy). They are copied back to the same addresses, which keeps every pointer
+ * within the task's own frames valid; pointers from outside into them are what the mode forbids.
+ */
+#include "task/compact.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Bytes below the reserving frame that the switch itself pushes, with room to spare. */
+#define SWITCH_SLACK 512
+#define SHARED_STACK_MIN (256 * 1024)
+
+static char *shared_top(corio_loop *loop) {
+    return (char *)loop->shared_stack->lo + loop->shared_stack->size;
+}
+
+int corio__task_compact_reserve(corio_task *t) {
+    if (!t->compact)
+        return 0;
+    char *here = __builtin_frame_address(0);
+    size_t need = (size_t)(shared_top(t->fut.loop) - here) + SWITCH_SLACK;
+    if (need <= t->saved_cap)
+        return 0;
+    need = (need + 63) & ~(size_t)63;
+    void *p = realloc(t->saved, need);
+    if (!p)
+        return -ENOMEM;
+    t->saved = p;
+    t->saved_cap = (uint32_t)need;
+    return 0;
+}
+
+/* Copies the frames of the task now on the shared stack out of the way. */
+static void evict(corio_loop *loop) {
+    corio_task *o = loop->shared_owner;
+    if (!o)
+        return;
+    char *sp = o->fiber.ctx.sp;
+    size_t len = (size_t)(shared_top(loop) - sp);
+    /* corio__task_compact_reserve made room before the task suspended. */
+    if (len > o->saved_cap) {
+        static const char msg[] = "corio: compact task's frames outgrew their reservation\n";
+        (void)!write(2, msg, sizeof msg - 1);
+        abort();
+    }
+    memcpy(o->saved, sp, len);
+    o->saved_len = (uint32_t)len;
+    loop->shared_owner = NULL;
+}
+
+int corio__compact_start(corio_loop *loop, corio_task *t, corio__stack **stack) {
+    if (!loop->shared_stack) {
+        size_t size = loop->stack_size > SHARED_STACK_MIN ? loop->stack_size : SHARED_STACK_MIN;
+        int rc = corio__stack_get(loop->stacks, size, &loop->shared_stack);
+        if (rc < 0)
+            return rc;
+    }
+    evict(loop);
+    loop->shared_owner = t;
+    *stack = loop->shared_stack;
+    return 0;
+}
+
+void corio__compact_resume(corio_loop *loop, corio_task *t) {
+    if (loop->shared_owner == t)
+        return;
+    evict(loop);
+    memcpy(t->fiber.ctx.sp, t->saved, t->saved_len);
+    loop->shared_owner = t;
+}
+
+void corio__compact_finish(corio_loop *loop, corio_task *t) {
+    if (loop->shared_owner == t)
+        loop->shared_owner = NULL;
+    free(t->saved);
+    t->saved = NULL;
+    t->saved_len = t->saved_cap = 0;
+}
+
+void corio__compact_close(corio_loop *loop) {
+    if (loop->shared_stack)
+        corio__stack_put(loop->stacks, loop->shared_stack);
+    loop->shared_stack = NULL;
+    loop->shared_owner = NULL;
+}
