@@ -114,6 +114,71 @@ Test(compact_task_semantics, stack_contents_survive_suspensions, .timeout = 10)
     corio_loop_close(loop);
 }
 
+/* Pointers from one frame of a compact task into another of its frames stay valid across a
+ * suspension (frames come back to the same addresses). */
+__attribute__((noinline)) static int fill_after_sleep(int *slots, int n, int seed)
+{
+    corio_sleep(0.001);
+    for (int i = 0; i < n; i++)
+        slots[i] = seed + i;
+    corio_sleep(0);
+    return n;
+}
+
+static void *pointer_task(void *arg)
+{
+    int seed = VI(arg);
+    int slots[64];
+    int *p = slots; /* a pointer into this task's own stack */
+    memset(slots, 0, sizeof slots);
+    fill_after_sleep(p, 64, seed);
+    corio_sleep(0);
+    for (int i = 0; i < 64; i++)
+        if (slots[i] != seed + i)
+            return IV(-1);
+    return IV(seed);
+}
+
+Test(compact_task_semantics, pointers_within_own_frames_stay_valid, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    enum { N = 16 };
+    corio_task *t[N];
+    for (int i = 0; i < N; i++)
+        t[i] = corio_loop_create_task(loop, pointer_task, IV(i * 1000), &compact);
+    for (int i = 0; i < N; i++) {
+        void *res = NULL;
+        cr_assert_eq(run_task(loop, t[i], &res), 0);
+        cr_assert_eq(res, IV(i * 1000), "task %d came back with %d", i, VI(res));
+    }
+    for (int i = 0; i < N; i++)
+        corio_task_unref(t[i]);
+    corio_loop_close(loop);
+}
+
+static void *deep_frames_task(void *arg)
+{
+    int seed = VI(arg);
+    return (void *)(uintptr_t)frames(100, seed); /* ~30 KiB of frames, suspended at the bottom */
+}
+
+Test(compact_task_semantics, deep_frames_copied_whole, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    enum { N = 4 };
+    corio_task *t[N];
+    for (int i = 0; i < N; i++)
+        t[i] = corio_loop_create_task(loop, deep_frames_task, IV(i * 13), &compact);
+    for (int i = 0; i < N; i++) {
+        void *res = NULL;
+        cr_assert_eq(run_task(loop, t[i], &res), 0);
+        cr_assert_eq((unsigned long)(uintptr_t)res, frames_expected(100, i * 13));
+    }
+    for (int i = 0; i < N; i++)
+        corio_task_unref(t[i]);
+    corio_loop_close(loop);
+}
+
 static int sleep_rc = 1;
 static int cleanup;
 static void *long_sleep(void *arg)
