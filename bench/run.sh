@@ -12,10 +12,10 @@
 #   BENCH_TIMEOUT=600       seconds before one run is killed (reported as failed)
 #   BENCH_BUILD_DIR=build   the CMake build directory of the corio benches (see below)
 #
-# Writes bench/out/core.tsv (every run and the medians), bench/out/core.md (the tables, for the
-# README) and bench/out/core.png (ratios to corio). See bench/README.md for what each benchmark
-# does. Each benchmark program prints one "RESULT bench=.. impl=.. key=value ..." line; this
-# script adds the process's own wall time and peak RSS from /usr/bin/time as a cross-check.
+# Writes bench/out/core_raw.txt (one line per run), core.tsv (the medians, ratios and every run),
+# core.md (the tables, for the README) and core.png (ratios to corio). See bench/README.md for
+# what each benchmark does. Each benchmark program prints one line "RESULT bench=.. impl=..
+# key=value ..."; this script adds /usr/bin/time's view of the whole process as a cross-check.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -74,7 +74,8 @@ plain_release() {
     local c="$1/CMakeCache.txt"
     [ -f "$c" ] || return 0
     grep -Eq '^CMAKE_BUILD_TYPE:[A-Z]+=Release$' "$c" &&
-        ! grep -Eq '^CORIO_SANITIZE:[A-Z]+=.+$|^CORIO_POOL:[A-Z]+=OFF$|^CORIO_CONTEXT:[A-Z]+=ucontext$|^CORIO_COVERAGE:[A-Z]+=ON$' "$c"
+        ! grep -Eq -e '^CORIO_SANITIZE:[A-Z]+=.+$' -e '^CORIO_POOL:[A-Z]+=OFF$' \
+            -e '^CORIO_CONTEXT:[A-Z]+=ucontext$' -e '^CORIO_COVERAGE:[A-Z]+=ON$' "$c"
 }
 
 CORIO_OK=0
@@ -120,20 +121,37 @@ cmd_for() { # bench impl -> the command line, or nothing if the implementation i
     case "$2" in
     corio) [ $CORIO_OK -eq 1 ] && echo "$BUILD_DIR/bench/core_$1 $N" ;;
     asyncio) echo "$PY bench/py/core.py --bench $1 $N" ;;
-    uvloop) "$PY" -c 'import uvloop' 2>/dev/null && echo "$PY bench/py/core.py --bench $1 --uvloop $N" ;;
+    uvloop) "$PY" -c 'import uvloop' 2>/dev/null &&
+        echo "$PY bench/py/core.py --bench $1 --uvloop $N" ;;
     go) [ $GO_OK -eq 1 ] && echo "env GOMAXPROCS=1 $GO_BIN -bench $1 $N" ;;
     esac
     return 0
 }
+
+# /usr/bin/time's view of each whole process, as a cross-check of what the programs report.
+TIMECMD=()
+if [ -x /usr/bin/time ]; then
+    TIMECMD=(/usr/bin/time -o "$OUT/.time.$$"
+        -f 'proc_wall_s=%e proc_user_s=%U proc_sys_s=%S proc_maxrss_kb=%M')
+fi
 
 HOSTINFO="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs, Linux $(uname -r)"
 {
     echo "# corio core benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "# host: $HOSTINFO; every run pinned to CPU $CPU"
     echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "# corio: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src include 2>/dev/null || echo '+dirty'), build dir $BUILD_DIR"
-    echo "# python: $("$PY" -c 'import sys; print(sys.version.split()[0])'), uvloop: $("$PY" -c 'import uvloop; print(uvloop.__version__)' 2>/dev/null || echo none), go: $(go version 2>/dev/null | awk '{print $3}' || echo none)"
-    echo "# command: $( [ -n "${BENCH_N:-}" ] && echo "BENCH_N=$N ")$( [ -n "${BENCH_REPEAT:-}" ] && echo "BENCH_REPEAT=$REPEAT ")bench/run.sh ${*:-}"
+    commit="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+    git diff --quiet HEAD -- src include 2>/dev/null || commit="$commit+uncommitted changes"
+    echo "# corio: $commit, build dir $BUILD_DIR"
+    pyver="$("$PY" -c 'import sys; print(sys.version.split()[0])')"
+    uvver="$("$PY" -c 'import uvloop; print(uvloop.__version__)' 2>/dev/null || echo none)"
+    gover="$(go version 2>/dev/null | awk '{print $3}' || echo none)"
+    echo "# python: $pyver, uvloop: $uvver, go: $gover"
+    envs=""
+    [ -n "${BENCH_N:-}" ] && envs+="BENCH_N=$N "
+    [ -n "${BENCH_REPEAT:-}" ] && envs+="BENCH_REPEAT=$REPEAT "
+    [ -n "${BENCH_IMPLS:-}" ] && envs+="BENCH_IMPLS=\"$IMPLS\" "
+    echo "# command: ${envs}bench/run.sh ${*:-}"
 } >"$RAW"
 
 for b in "${BENCHES[@]}"; do
@@ -148,8 +166,7 @@ for b in "${BENCHES[@]}"; do
             tf="$OUT/.time.$$" of="$OUT/.out.$$"
             set +e
             # shellcheck disable=SC2086  # cmd is a word list on purpose
-            /usr/bin/time -f 'proc_wall_s=%e proc_user_s=%U proc_sys_s=%S proc_maxrss_kb=%M' -o "$tf" \
-                timeout "$TIMEOUT" taskset -c "$CPU" $cmd >"$of"
+            "${TIMECMD[@]}" timeout "$TIMEOUT" taskset -c "$CPU" $cmd >"$of"
             rc=$?
             set -e
             line="$(grep -m1 '^RESULT ' "$of" || true)"
