@@ -85,14 +85,14 @@ static void corio__fiber_boot(void (*entry)(void *), void *arg)
 void corio__fiber_init(corio__fiber *f, corio__stack *stack, void (*entry)(void *), void *arg)
 {
     f->stack = stack;
+#if defined(__SANITIZE_ADDRESS__)
     f->asan_fake = NULL;
     f->asan_lo = stack->lo;
     f->asan_size = stack->size;
+#endif
     f->describe = NULL;
 #if defined(__SANITIZE_THREAD__)
     f->tsan_fiber = __tsan_create_fiber(0);
-#else
-    f->tsan_fiber = NULL;
 #endif
 #if defined(__SANITIZE_ADDRESS__)
     /* A pooled stack may still carry the poisoned redzones of the frames of its previous fiber. */
@@ -104,14 +104,14 @@ void corio__fiber_init(corio__fiber *f, corio__stack *stack, void (*entry)(void 
 void corio__fiber_init_home(corio__fiber *f)
 {
     f->stack = NULL;
+#if defined(__SANITIZE_ADDRESS__)
     f->asan_fake = NULL;
     f->asan_lo = NULL;
     f->asan_size = 0;
+#endif
     f->describe = NULL;
 #if defined(__SANITIZE_THREAD__)
     f->tsan_fiber = __tsan_get_current_fiber();
-#else
-    f->tsan_fiber = NULL;
 #endif
 }
 
@@ -126,7 +126,11 @@ void corio__fiber_switch(corio__fiber *from, corio__fiber *to)
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
 #endif
     corio__ctx_jump(&from->ctx, &to->ctx);
+#if defined(__SANITIZE_ADDRESS__)
     corio__fiber_arrived(from->asan_fake);
+#else
+    corio__fiber_arrived(NULL);
+#endif
 }
 
 static void corio__overflow_report_canary(corio__fiber *f)

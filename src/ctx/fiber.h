@@ -39,13 +39,34 @@ typedef struct corio__ctx {
 #endif
 } corio__ctx;
 
+/* The sanitizers' bookkeeping exists only in builds that use it: every task carries a fiber, and
+ * a million tasks make each of its bytes count. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CORIO__FIBER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORIO__FIBER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define CORIO__FIBER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CORIO__FIBER_TSAN 1
+#endif
+#endif
+
 struct corio__fiber {
     corio__ctx ctx;
     corio__stack *stack;  /* NULL for a home fiber (the thread's own stack) */
+#if defined(CORIO__FIBER_ASAN)
     void *asan_fake;      /* AddressSanitizer fake stack of this fiber while suspended */
     const void *asan_lo;  /* bounds ASan reported for a home fiber's stack */
     size_t asan_size;
+#endif
+#if defined(CORIO__FIBER_TSAN)
     void *tsan_fiber;     /* ThreadSanitizer's fiber handle */
+#endif
     /* Names the fiber's owner in the stack-overflow report; may be NULL. Called from a SIGSEGV
      * handler: it must be async-signal-safe (return a pointer to a string it already has). */
     const char *(*describe)(corio__fiber *self);

@@ -6,7 +6,7 @@
 
 /* Compact tasks need the stack pointer the asm switch saves, and a stack whose shadow state no
  * tool tracks per frame: without those, the flag quietly gives the task its own stack. */
-#if defined(CORIO_CTX_UCONTEXT) || defined(__SANITIZE_ADDRESS__)
+#if defined(CORIO_CTX_UCONTEXT) || defined(CORIO__FIBER_ASAN)
 #define CORIO__COMPACT_SUPPORTED 0
 #else
 #define CORIO__COMPACT_SUPPORTED 1
