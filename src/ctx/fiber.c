@@ -40,6 +40,12 @@ static CORIO__TLS corio__fiber *corio__prev; /* the fiber that switched to the o
 static CORIO__TLS void *corio__tsan_dead; /* exited fiber whose TSan handle is destroyed next */
 #endif
 
+__attribute__((weak)) const char *corio__fiber_describe(corio__fiber *f)
+{
+    (void)f;
+    return NULL;
+}
+
 corio__fiber *corio__fiber_current(void)
 {
     return corio__cur;
@@ -90,7 +96,6 @@ void corio__fiber_init(corio__fiber *f, corio__stack *stack, void (*entry)(void 
     f->asan_lo = stack->lo;
     f->asan_size = stack->size;
 #endif
-    f->describe = NULL;
 #if defined(__SANITIZE_THREAD__)
     f->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -109,7 +114,6 @@ void corio__fiber_init_home(corio__fiber *f)
     f->asan_lo = NULL;
     f->asan_size = 0;
 #endif
-    f->describe = NULL;
 #if defined(__SANITIZE_THREAD__)
     f->tsan_fiber = __tsan_get_current_fiber();
 #endif
@@ -137,7 +141,7 @@ static void corio__overflow_report_canary(corio__fiber *f)
 {
     static const char a[] = "corio: stack overflow in task '";
     static const char b[] = "' (canary overwritten at the low end of its unguarded stack)\n";
-    const char *name = f->describe != NULL ? f->describe(f) : NULL;
+    const char *name = corio__fiber_describe(f);
     size_t n = 0;
     if (name == NULL)
         name = "?";

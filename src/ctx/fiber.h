@@ -67,14 +67,16 @@ struct corio__fiber {
 #if defined(CORIO__FIBER_TSAN)
     void *tsan_fiber;     /* ThreadSanitizer's fiber handle */
 #endif
-    /* Names the fiber's owner in the stack-overflow report; may be NULL. Called from a SIGSEGV
-     * handler: it must be async-signal-safe (return a pointer to a string it already has). */
-    const char *(*describe)(corio__fiber *self);
 };
 
+/* Names a fiber's owner in the stack-overflow report, or returns NULL. Called from a SIGSEGV
+ * handler: it must be async-signal-safe (return a pointer to a string it already has). The ctx
+ * layer's weak default returns NULL; the task layer defines the real one, which keeps the
+ * pointer out of every fiber. */
+const char *corio__fiber_describe(corio__fiber *f);
+
 /* Prepares `f` to run entry(arg) on `stack` at the next switch into it. entry must never return:
- * it ends by corio__fiber_exit(). Only the top page of the stack is written. Sets f->describe to
- * NULL: set it after this call. */
+ * it ends by corio__fiber_exit(). Only the top page of the stack is written. */
 void corio__fiber_init(corio__fiber *f, corio__stack *stack, void (*entry)(void *), void *arg);
 
 /* Prepares `f` as the home fiber of the calling thread (no stack of its own). */
@@ -94,6 +96,12 @@ void corio__fiber_exit(corio__fiber *from, corio__fiber *to) __attribute__((nore
 corio__fiber *corio__fiber_current(void);
 
 /* ---- stacks ---- */
+
+/* Pages of guard below every stack. One page is skipped by any frame bigger than a page (a local
+ * array, or a few recursion levels merged by the optimiser), landing in the neighbouring stack;
+ * eight catch frames up to 32 KiB at no memory cost (guard regions are page-table markers) and
+ * some page-table cost. -fstack-clash-protection closes the rest of the gap. */
+#define CORIO__GUARD_PAGES 8
 
 /* One stack. Descriptors live in arrays owned by the pool, never on the stack's own pages, so a
  * stack that was handed out but not run has no resident page at all. */

@@ -78,6 +78,7 @@ struct corio__stack_class {
 
 struct corio__stack_pool {
     size_t page;
+    size_t guard; /* bytes of guard below each stack: CORIO__GUARD_PAGES pages */
     struct corio__stack_class *classes; /* the first one holds the default size */
     enum corio__guard_mode guard_mode;
     size_t mapped, guarded, slabs, nclasses;
@@ -111,7 +112,7 @@ static struct corio__stack_class *corio__class_new(corio__stack_pool *pool, size
     if (c == NULL)
         return NULL;
     c->size = size;
-    c->stride = size + pool->page;
+    c->stride = size + pool->guard;
     c->next_count = CORIO__SLAB_MIN;
     pool->nclasses++;
     return c;
@@ -124,6 +125,7 @@ int corio__stack_pool_init(corio__stack_pool **out, size_t default_size)
         return -ENOMEM;
     long pg = sysconf(_SC_PAGESIZE);
     pool->page = pg > 0 ? (size_t)pg : 4096;
+    pool->guard = CORIO__GUARD_PAGES * pool->page;
     if (default_size == 0)
         default_size = corio__env_stack_size();
     if (default_size == 0)
@@ -196,10 +198,10 @@ static int corio__slab_new(corio__stack_pool *pool, struct corio__stack_class *c
     s->base = p;
     s->count = (uint32_t)count;
     s->cls = c;
-    if (corio__guard_slab(&pool->guard_mode, s->base, c->stride, count, pool->page) == 0)
+    if (corio__guard_slab(&pool->guard_mode, s->base, c->stride, count, pool->guard) == 0)
         pool->guarded += count;
     for (size_t i = 0; i < count; i++) {
-        s->desc[i].lo = s->base + i * c->stride + pool->page;
+        s->desc[i].lo = s->base + i * c->stride + pool->guard;
         s->desc[i].size = c->size;
         s->desc[i].slab = s;
         s->desc[i].flags = pool->guard_mode == CORIO__GUARD_REGION_BATCH ||
@@ -252,7 +254,7 @@ int corio__stack_get(corio__stack_pool *pool, size_t size, corio__stack **out)
         if (s->carved == s->count)
             c->carving = NULL;
         if (pool->guard_mode == CORIO__GUARD_MPROTECT) {
-            if (corio__guard_mprotect((char *)st->lo - pool->page, pool->page) == 0) {
+            if (corio__guard_mprotect((char *)st->lo - pool->guard, pool->guard) == 0) {
                 st->flags |= CORIO__STACK_GUARDED;
                 s->mprotected++;
                 pool->guarded++;

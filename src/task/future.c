@@ -9,9 +9,16 @@ const size_t corio__future_size = sizeof(corio_future);
 
 char *corio__strdup(const char *s) { return s ? strdup(s) : NULL; }
 
-void corio__future_init(corio_future *f, corio_loop *loop, const corio__future_ops *ops) {
+const corio__future_ops *const corio__future_kinds[] = {
+    [CORIO__FUT_PLAIN] = NULL,
+    [CORIO__FUT_TASK] = &corio__task_ops,
+    [CORIO__FUT_GATHER] = &corio__gather_ops,
+    [CORIO__FUT_SLEEP] = &corio__sleep_ops,
+};
+
+void corio__future_init(corio_future *f, corio_loop *loop, int kind) {
     f->loop = loop;
-    f->ops = ops;
+    f->kind = (uint8_t)kind;
     f->refs = 1;
     f->state = CORIO_PENDING;
     f->flags = 0;
@@ -29,7 +36,7 @@ corio_future *corio_future_new(corio_loop *loop) {
         return NULL;
     corio_future *f = corio__pool_alloc(&loop->pools[CORIO__POOL_FUTURE]);
     if (f)
-        corio__future_init(f, loop, NULL);
+        corio__future_init(f, loop, CORIO__FUT_PLAIN);
     return f;
 }
 
@@ -44,10 +51,11 @@ static void free_fcb(corio_loop *loop, corio__fcb_node *cb) {
 }
 
 static void report_unretrieved(corio_future *f) {
-    const char *msg = f->ops && f->ops->unretrieved_message ? f->ops->unretrieved_message
-                                                            : "Future exception was never retrieved";
-    corio__loop_report(f->loop, msg, f->err, f,
-                       f->ops && f->ops->unretrieved_message ? (corio_task *)f : NULL);
+    int task = f->kind == CORIO__FUT_TASK;
+    corio__loop_report(f->loop,
+                       task ? "Task exception was never retrieved"
+                            : "Future exception was never retrieved",
+                       f->err, f, task ? (corio_task *)f : NULL);
 }
 
 void corio_future_unref(corio_future *f) {
@@ -64,8 +72,9 @@ void corio_future_unref(corio_future *f) {
         free_fcb(loop, cb);
     }
     free(f->cancel_msg);
-    if (f->ops && f->ops->destroy)
-        f->ops->destroy(f);
+    const corio__future_ops *ops = corio__future_ops_of(f);
+    if (ops)
+        ops->destroy(f);
     else
         corio__pool_free(&loop->pools[CORIO__POOL_FUTURE], f);
     corio__loop_unref(loop);
@@ -194,7 +203,7 @@ void corio__future_finish(corio_future *f, corio_future_state state, int err, vo
 }
 
 int corio_future_set_result(corio_future *f, void *value) {
-    if (!f || f->ops)
+    if (!f || f->kind != CORIO__FUT_PLAIN)
         return -EINVAL;
     if (f->state != CORIO_PENDING)
         return CORIO_EINVALSTATE;
@@ -203,7 +212,7 @@ int corio_future_set_result(corio_future *f, void *value) {
 }
 
 int corio_future_set_error(corio_future *f, int err) {
-    if (!f || f->ops || err >= 0)
+    if (!f || f->kind != CORIO__FUT_PLAIN || err >= 0)
         return -EINVAL;
     if (f->state != CORIO_PENDING)
         return CORIO_EINVALSTATE;
@@ -223,8 +232,9 @@ int corio__future_cancel_plain(corio_future *f, const char *msg) {
 int corio_future_cancel(corio_future *f, const char *msg) {
     if (!f)
         return -EINVAL;
-    if (f->ops && f->ops->cancel)
-        return f->ops->cancel(f, msg);
+    const corio__future_ops *ops = corio__future_ops_of(f);
+    if (ops && ops->cancel)
+        return ops->cancel(f, msg);
     return corio__future_cancel_plain(f, msg);
 }
 

@@ -22,8 +22,14 @@ typedef struct corio__fcb_node {
 typedef struct corio__future_ops {
     int (*cancel)(corio_future *f, const char *msg);
     void (*destroy)(corio_future *f); /* frees the object and what the subtype owns */
-    const char *unretrieved_message;
 } corio__future_ops;
+
+/* A future's kind indexes corio__future_kinds: a byte instead of a pointer in every future. */
+enum { CORIO__FUT_PLAIN, CORIO__FUT_TASK, CORIO__FUT_GATHER, CORIO__FUT_SLEEP };
+extern const corio__future_ops corio__task_ops, corio__gather_ops, corio__sleep_ops;
+extern const corio__future_ops *const corio__future_kinds[];
+
+static inline const corio__future_ops *corio__future_ops_of(const corio_future *f);
 
 enum {
     CORIO__F_RETRIEVED = 1, /* the error was looked at */
@@ -34,19 +40,23 @@ enum {
 
 struct corio_future {
     corio_loop *loop;
-    const corio__future_ops *ops; /* NULL for a plain future */
     uint32_t refs;
     int err;
     uint8_t state;
     uint8_t flags;
+    uint8_t kind;         /* CORIO__FUT_* */
     void *result;
     corio__fcb cb0;       /* the first registration lives inline: most futures have one waiter */
     corio__fcb_node *cbs; /* the others, in registration order */
     char *cancel_msg;     /* a task keeps its latest cancel request's message here */
 };
 
+static inline const corio__future_ops *corio__future_ops_of(const corio_future *f) {
+    return corio__future_kinds[f->kind];
+}
+
 /* Initialises an object allocated by the caller; takes a reference on the loop; refs = 1. */
-void corio__future_init(corio_future *f, corio_loop *loop, const corio__future_ops *ops);
+void corio__future_init(corio_future *f, corio_loop *loop, int kind);
 
 /* Completes a pending future and schedules its callbacks, bypassing the subtype (a task ending,
  * a gather finishing). msg (cancelled only) is owned by the future afterwards. */

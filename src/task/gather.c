@@ -24,10 +24,9 @@ struct gather {
 static int gather_cancel(corio_future *f, const char *msg);
 static void gather_destroy(corio_future *f);
 
-static const corio__future_ops gather_ops = {
+const corio__future_ops corio__gather_ops = {
     .cancel = gather_cancel,
     .destroy = gather_destroy,
-    .unretrieved_message = NULL,
 };
 
 static void gather_destroy(corio_future *f) {
@@ -88,7 +87,7 @@ static gather *gather_alloc(corio_loop *loop, size_t n, unsigned flags) {
     }
     g->n = n;
     g->flags = flags;
-    corio__future_init(&g->fut, loop, &gather_ops);
+    corio__future_init(&g->fut, loop, CORIO__FUT_GATHER);
     return g;
 }
 
@@ -125,7 +124,7 @@ corio_future *corio_gather_future(corio_future *const *futs, size_t n, unsigned 
 }
 
 const int *corio_gather_errors(corio_future *f) {
-    if (!f || f->ops != &gather_ops)
+    if (!f || f->kind != CORIO__FUT_GATHER)
         return NULL;
     gather *g = (gather *)f;
     return g->nfinished == g->n ? g->errors : NULL;

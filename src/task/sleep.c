@@ -19,7 +19,7 @@ static void sleep_destroy(corio_future *f) {
     corio__pool_free(&f->loop->pools[CORIO__POOL_SLEEP], s);
 }
 
-static const corio__future_ops sleep_ops = {.destroy = sleep_destroy};
+const corio__future_ops corio__sleep_ops = {.destroy = sleep_destroy};
 
 static void sleep_expire(corio__timer *timer) {
     sleep_future *s = corio__container_of(timer, sleep_future, timer);
@@ -41,7 +41,7 @@ int corio_sleep(double seconds) {
     sleep_future *s = corio__pool_alloc(&loop->pools[CORIO__POOL_SLEEP]);
     if (!s)
         return -ENOMEM;
-    corio__future_init(&s->fut, loop, &sleep_ops);
+    corio__future_init(&s->fut, loop, CORIO__FUT_SLEEP);
     s->timer.idx = CORIO__TIMER_IDLE;
     s->timer.expire = sleep_expire;
     int rc = corio__loop_timer_after(loop, &s->timer, corio__sec_to_ns(seconds));

@@ -16,14 +16,12 @@ const size_t corio__task_size = sizeof(corio_task);
 static int task_cancel(corio_future *f, const char *msg);
 static void task_destroy(corio_future *f);
 
-static const corio__future_ops task_ops = {
+const corio__future_ops corio__task_ops = {
     .cancel = task_cancel,
     .destroy = task_destroy,
-    .unretrieved_message = "Task exception was never retrieved",
 };
 
 static inline corio_task *as_task(corio_future *f) { return (corio_task *)f; }
-static inline int is_task(const corio_future *f) { return f && f->ops == &task_ops; }
 
 corio_task *corio_task_ref(corio_task *t) {
     corio_future_ref(&t->fut);
@@ -72,9 +70,12 @@ static void task_main(void *arg) {
     corio__fiber_exit(&t->fiber, &t->fut.loop->home);
 }
 
-/* Called from the stack-overflow signal handler: no allocation, no stdio. */
-static const char *task_describe(corio__fiber *fiber) {
+/* The stack-overflow report's name for a fiber (see corio__fiber_describe). Called from the
+ * signal handler: no allocation, no stdio. Every fiber that has a stack belongs to a task. */
+const char *corio__fiber_describe(corio__fiber *fiber) {
     static __thread char buf[32];
+    if (!fiber || !fiber->stack)
+        return NULL;
     corio_task *t = corio__container_of(fiber, corio_task, fiber);
     if (t->name)
         return t->name;
@@ -113,7 +114,6 @@ static void task_step(corio_task *t) {
             return;
         }
         corio__fiber_init(&t->fiber, stack, task_main, t);
-        t->fiber.describe = task_describe;
         t->started = 1;
     } else if (t->compact) {
         corio__compact_resume(loop, t);
@@ -178,7 +178,7 @@ corio_task *corio_loop_create_task(corio_loop *loop, corio_coro_fn fn, void *arg
         corio__pool_free(&loop->pools[CORIO__POOL_TASK], t);
         return NULL;
     }
-    corio__future_init(&t->fut, loop, &task_ops);
+    corio__future_init(&t->fut, loop, CORIO__FUT_TASK);
     t->fut.refs = 2; /* the caller's and the loop's, until it is done */
     t->step.fn = step_run;
     t->fn = fn;
