@@ -40,12 +40,6 @@ static CORIO__TLS corio__fiber *corio__prev; /* the fiber that switched to the o
 static CORIO__TLS void *corio__tsan_dead; /* exited fiber whose TSan handle is destroyed next */
 #endif
 
-__attribute__((weak)) const char *corio__fiber_describe(corio__fiber *f)
-{
-    (void)f;
-    return NULL;
-}
-
 corio__fiber *corio__fiber_current(void)
 {
     return corio__cur;

@@ -69,11 +69,6 @@ struct corio__fiber {
 #endif
 };
 
-/* Names a fiber's owner in the stack-overflow report, or returns NULL. Called from a SIGSEGV
- * handler: it must be async-signal-safe (return a pointer to a string it already has). The ctx
- * layer's weak default returns NULL; the task layer defines the real one, which keeps the
- * pointer out of every fiber. */
-const char *corio__fiber_describe(corio__fiber *f);
 
 /* Prepares `f` to run entry(arg) on `stack` at the next switch into it. entry must never return:
  * it ends by corio__fiber_exit(). Only the top page of the stack is written. */
@@ -108,12 +103,23 @@ corio__fiber *corio__fiber_current(void);
 struct corio__stack {
     void *lo;    /* lowest usable byte; the guard page (if any) is the page just below */
     size_t size; /* usable bytes; lo + size is the initial stack pointer (16-aligned) */
+    /* Names the owner of the fiber running on this stack in the stack-overflow report, or
+     * returns NULL; set by whoever takes the stack (it is per stack, not per fiber, so that it
+     * costs a task nothing). Called from a SIGSEGV handler: it must be async-signal-safe (return
+     * a pointer to a string it already has). */
+    const char *(*describe)(corio__fiber *f);
     /* private to the pool (stack_pool.c) */
     corio__stack *next_free, *prev_free;
     struct corio__slab *slab;
     uint32_t flags;       /* CORIO__STACK_* */
     unsigned valgrind_id; /* from VALGRIND_STACK_REGISTER, 0 when not under Valgrind */
 };
+/* The name of a fiber's owner for the stack-overflow report (see corio__stack.describe), or
+ * NULL. Async-signal-safe. */
+static inline const char *corio__fiber_describe(corio__fiber *f) {
+    return f && f->stack && f->stack->describe ? f->stack->describe(f) : NULL;
+}
+
 #define CORIO__STACK_FREE 1u      /* on its pool's free list */
 #define CORIO__STACK_GUARDED 2u   /* a guard page below lo faults on access */
 #define CORIO__STACK_CANARY 4u    /* unguarded: the lowest CORIO__CANARY_BYTES must stay zero */

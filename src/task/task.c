@@ -70,12 +70,10 @@ static void task_main(void *arg) {
     corio__fiber_exit(&t->fiber, &t->fut.loop->home);
 }
 
-/* The stack-overflow report's name for a fiber (see corio__fiber_describe). Called from the
- * signal handler: no allocation, no stdio. Every fiber that has a stack belongs to a task. */
-const char *corio__fiber_describe(corio__fiber *fiber) {
+/* The stack-overflow report's name for a task's fiber (corio__stack.describe). Called from the
+ * signal handler: no allocation, no stdio. */
+static const char *task_describe(corio__fiber *fiber) {
     static __thread char buf[32];
-    if (!fiber || !fiber->stack)
-        return NULL;
     corio_task *t = corio__container_of(fiber, corio_task, fiber);
     if (t->name)
         return t->name;
@@ -113,6 +111,7 @@ static void task_step(corio_task *t) {
             task_complete(t);
             return;
         }
+        stack->describe = task_describe;
         corio__fiber_init(&t->fiber, stack, task_main, t);
         t->started = 1;
     } else if (t->compact) {
