@@ -19,7 +19,7 @@ typedef struct chunk {
 } chunk;
 
 void corio__pool_init(corio__pool *p, size_t size) {
-    size_t align = sizeof(void *) * 2;
+    size_t align = sizeof(void *); /* what every pooled struct needs; 16 would pad tasks */
     if (size < sizeof(void *))
         size = sizeof(void *);
     p->size = (size + align - 1) & ~(align - 1);

@@ -8,6 +8,7 @@
 #include "task/compact.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,14 +26,13 @@ int corio__task_compact_reserve(corio_task *t) {
         return 0;
     char *here = __builtin_frame_address(0);
     size_t need = (size_t)(shared_top(t->fut.loop) - here) + SWITCH_SLACK;
-    if (need <= t->saved_cap)
+    if (t->saved && need <= malloc_usable_size(t->saved))
         return 0;
     need = (need + 63) & ~(size_t)63;
     void *p = realloc(t->saved, need);
     if (!p)
         return -ENOMEM;
     t->saved = p;
-    t->saved_cap = (uint32_t)need;
     return 0;
 }
 
@@ -44,13 +44,12 @@ static void evict(corio_loop *loop) {
     char *sp = o->fiber.ctx.sp;
     size_t len = (size_t)(shared_top(loop) - sp);
     /* corio__task_compact_reserve made room before the task suspended. */
-    if (len > o->saved_cap) {
+    if (len > malloc_usable_size(o->saved)) {
         static const char msg[] = "corio: compact task's frames outgrew their reservation\n";
         (void)!write(2, msg, sizeof msg - 1);
         abort();
     }
     memcpy(o->saved, sp, len);
-    o->saved_len = (uint32_t)len;
     loop->shared_owner = NULL;
 }
 
@@ -71,7 +70,8 @@ void corio__compact_resume(corio_loop *loop, corio_task *t) {
     if (loop->shared_owner == t)
         return;
     evict(loop);
-    memcpy(t->fiber.ctx.sp, t->saved, t->saved_len);
+    char *sp = t->fiber.ctx.sp;
+    memcpy(sp, t->saved, (size_t)(shared_top(loop) - sp));
     loop->shared_owner = t;
 }
 
@@ -80,7 +80,6 @@ void corio__compact_finish(corio_loop *loop, corio_task *t) {
         loop->shared_owner = NULL;
     free(t->saved);
     t->saved = NULL;
-    t->saved_len = t->saved_cap = 0;
 }
 
 void corio__compact_close(corio_loop *loop) {

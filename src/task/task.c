@@ -189,7 +189,6 @@ corio_task *corio_loop_create_task(corio_loop *loop, corio_coro_fn fn, void *arg
     t->ncancel = 0;
     t->compact = CORIO__COMPACT_SUPPORTED && opts && (opts->flags & CORIO_TASK_COMPACT);
     t->saved = NULL;
-    t->saved_len = t->saved_cap = 0;
     t->started = t->must_cancel = t->resume_cancel = t->returned = t->destroying = t->raised = 0;
     corio__list_insert_tail(&loop->tasks, &t->link);
     loop->ntasks++;
@@ -241,7 +240,8 @@ static int task_cancel(corio_future *f, const char *msg) {
     corio_task *t = as_task(f);
     if (f->state != CORIO_PENDING)
         return 0;
-    t->ncancel++;
+    if (t->ncancel < UINT16_MAX) /* saturates rather than wraps to "not cancelled" */
+        t->ncancel++;
     free(f->cancel_msg);
     f->cancel_msg = corio__strdup(msg);
     /* If the waiter could not be cancelled (it is done, and the wake-up is on its way), the
@@ -336,7 +336,8 @@ static void destroy_pending(corio_loop *loop, corio_task *t) {
     } else {
         t->must_cancel = 1;
     }
-    t->ncancel++;
+    if (t->ncancel < UINT16_MAX) /* saturates rather than wraps to "not cancelled" */
+        t->ncancel++;
     task_complete(t);
 }
 
