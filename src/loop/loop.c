@@ -11,6 +11,7 @@ CORIO__TLS corio_loop *corio__current_loop;
 int corio__loop_init(corio_loop *loop) {
     loop->refs = 1;
     corio__workq_init(&loop->ready);
+    corio__workq_init(&loop->batch);
     corio__timer_heap_init(&loop->timers);
     corio__list_init(&loop->tasks);
     loop->now = corio__clock_ns();
@@ -71,9 +72,8 @@ void corio__loop_run_once(corio_loop *loop) {
         for (corio__timer *t; (t = corio__timer_heap_pop_due(&loop->timers, loop->now));)
             t->expire(t);
     }
-    corio__workq batch;
-    corio__workq_take(&loop->ready, &batch);
-    for (corio__work *w; (w = corio__workq_pop(&batch));)
+    corio__workq_take(&loop->ready, &loop->batch);
+    for (corio__work *w; (w = corio__workq_pop(&loop->batch));)
         w->fn(w, 0);
 }
 

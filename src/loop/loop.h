@@ -40,6 +40,7 @@ struct corio_loop {
     uint8_t running, stopping, closing, closed, debug;
     int64_t now;        /* clock read at the start of the iteration, ns */
     corio__workq ready; /* what the next iteration runs, FIFO */
+    corio__workq batch; /* what this iteration still runs (a suspending task may take from it) */
     corio__timer_heap timers;
     corio__poller poller;
     corio__pool pools[CORIO__POOL_COUNT];

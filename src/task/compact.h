@@ -12,6 +12,9 @@
 #define CORIO__COMPACT_SUPPORTED 1
 #endif
 
+/* The shared stack's least size: a compact task may use this much, with or without support. */
+#define CORIO__SHARED_STACK_MIN (256 * 1024)
+
 /* Gives a compact task that starts now the shared stack (copying out the one there). */
 int corio__compact_start(corio_loop *loop, corio_task *t, corio__stack **stack);
 /* Puts a suspended compact task's frames back on the shared stack before it is resumed. */

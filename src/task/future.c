@@ -105,6 +105,18 @@ static void node_run(corio__work *w, int drop) {
     corio_future_unref(f);
 }
 
+void *corio__work_callback_arg(corio__work *w, corio_done_fn fn) {
+    if (w->fn == cb0_run) {
+        corio_future *f = corio__container_of(w, corio_future, cb0.work);
+        return f->cb0.fn == fn ? f->cb0.arg : NULL;
+    }
+    if (w->fn == node_run) {
+        corio__fcb_node *node = corio__container_of(w, corio__fcb_node, cb.work);
+        return node->cb.fn == fn ? node->cb.arg : NULL;
+    }
+    return NULL;
+}
+
 static void schedule(corio_future *f, corio__fcb *cb) {
     f->refs++; /* the queued callback keeps the future alive */
     corio__loop_schedule(f->loop, &cb->work);

@@ -73,6 +73,9 @@ int corio__future_cancel_plain(corio_future *f, const char *msg);
  * inline slot is taken. Returns 0 or -ENOMEM. */
 int corio__future_add_eager_callback(corio_future *f, corio_done_fn fn, void *arg);
 
+/* If `w` is a queued done callback calling `fn`, returns its argument (and leaves it queued). */
+void *corio__work_callback_arg(corio__work *w, corio_done_fn fn);
+
 /* Copies a cancel message (NULL stays NULL; a failed copy is dropped silently: the message is
  * advisory). */
 char *corio__strdup(const char *s);
