@@ -7,7 +7,8 @@
 # Environment:
 #   BENCH_N=1000000         N for every benchmark (tasks for a and b, hand-offs for c)
 #   BENCH_REPEAT=3          runs of each implementation; the median of each figure is reported
-#   BENCH_IMPLS="corio asyncio uvloop go"   which implementations to run
+#   BENCH_IMPLS="corio corio-compact asyncio uvloop go"   which implementations to run
+#                           (corio-compact: bench (b) with CORIO_TASK_COMPACT tasks)
 #   BENCH_CPU=<cpu>         the CPU every run is pinned to with taskset (default: the last one)
 #   BENCH_TIMEOUT=600       seconds before one run is killed (reported as failed)
 #   BENCH_BUILD_DIR=build   the CMake build directory of the corio benches (see below)
@@ -33,7 +34,7 @@ done
 
 N="${BENCH_N:-1000000}"
 REPEAT="${BENCH_REPEAT:-3}"
-IMPLS="${BENCH_IMPLS:-corio asyncio uvloop go}"
+IMPLS="${BENCH_IMPLS:-corio corio-compact asyncio uvloop go}"
 CPU="${BENCH_CPU:-$(($(nproc) - 1))}"
 TIMEOUT="${BENCH_TIMEOUT:-600}"
 BUILD_DIR="${BENCH_BUILD_DIR:-build}"
@@ -120,6 +121,7 @@ unset CORIO_STACK_SIZE CORIO_DEBUG
 cmd_for() { # bench impl -> the command line, or nothing if the implementation is unavailable
     case "$2" in
     corio) [ $CORIO_OK -eq 1 ] && echo "$BUILD_DIR/bench/core_$1 $N" ;;
+    corio-compact) [ $CORIO_OK -eq 1 ] && [ "$1" = b ] && echo "$BUILD_DIR/bench/core_b --compact $N" ;;
     asyncio) echo "$PY bench/py/core.py --bench $1 $N" ;;
     uvloop) "$PY" -c 'import uvloop' 2>/dev/null &&
         echo "$PY bench/py/core.py --bench $1 --uvloop $N" ;;

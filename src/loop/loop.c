@@ -22,11 +22,8 @@ void corio__loop_fini(corio_loop *loop) {
     /* A timer still armed here expires into the ready queue (or releases what it holds); the
      * queue is then dropped. Dropping may release the last reference to objects that queue more
      * work (a future's callbacks): drain until nothing is left. */
-    while (loop->timers.n) {
-        corio__timer *t = loop->timers.v[loop->timers.n - 1].t;
-        corio__timer_heap_remove(&loop->timers, t);
+    for (corio__timer *t; (t = corio__timer_heap_pop_due(&loop->timers, INT64_MAX));)
         t->expire(t);
-    }
     corio__timer_heap_destroy(&loop->timers);
     while (!corio__workq_empty(&loop->ready)) {
         corio__workq batch;
@@ -67,7 +64,7 @@ void corio__loop_run_once(corio_loop *loop) {
     /* With ready work and no fd to watch, polling would only cost a system call per iteration. */
     if (timeout != 0 || loop->poller.nwatched)
         corio__poller_wait(&loop->poller, timeout);
-    if (loop->timers.n) {
+    if (corio__timer_heap_count(&loop->timers)) {
         loop->now = corio__clock_ns();
         for (corio__timer *t; (t = corio__timer_heap_pop_due(&loop->timers, loop->now));)
             t->expire(t);

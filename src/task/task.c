@@ -155,7 +155,7 @@ static corio_task *next_in_batch(corio_loop *loop) {
     /* With no fd to poll, no timer and no stop pending, the next iteration would only take what is
      * ready: start it here. That is what lets two tasks handing values back and forth run at the
      * cost of one switch per hand-off. */
-    if (corio__workq_empty(&loop->batch) && !loop->poller.nwatched && !loop->timers.n &&
+    if (corio__workq_empty(&loop->batch) && !loop->poller.nwatched && !corio__timer_heap_count(&loop->timers) &&
         !loop->stopping)
         corio__workq_take(&loop->ready, &loop->batch);
     corio__work *w = loop->batch.head;
