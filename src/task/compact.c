@@ -24,10 +24,11 @@
 
 #if CORIO__COMPACT_SUPPORTED
 
-/* Bytes below the reserving frame down to the switch's saved registers: about 150 at -O2, with
- * room for unoptimised builds. A million sleeping tasks pay it each, so it is not generous; a
- * task that goes deeper still is saved (evict grows its buffer), it just costs a realloc. */
-#define SWITCH_SLACK 256
+/* Bytes below the reserving frame down to the switch's saved registers: about 30 at -O2 with
+ * link-time optimisation, more in unoptimised builds. A million sleeping tasks pay it each, so it
+ * is not generous; a task that goes deeper is still saved (evict grows its buffer), at the cost
+ * of a realloc. */
+#define SWITCH_SLACK 96
 
 static char *shared_top(corio_loop *loop) {
     return (char *)loop->shared_stack->lo + loop->shared_stack->size;
@@ -40,7 +41,7 @@ int corio__task_compact_reserve(corio_task *t) {
     size_t need = (size_t)(shared_top(t->fut.loop) - here) + SWITCH_SLACK;
     if (t->saved && need <= malloc_usable_size(t->saved))
         return 0;
-    need = (need + 63) & ~(size_t)63;
+    need = (need + 31) & ~(size_t)31;
     void *p = realloc(t->saved, need);
     if (!p)
         return -ENOMEM;
