@@ -41,6 +41,12 @@ const char *corio_strerror(int err) {
             return own[i].text;
     if (err == 0)
         return "success";
+    /* glibc words these for sockets ("Connection timed out"); here they mean asyncio's
+     * TimeoutError and CancelledError. */
+    if (err == -ETIMEDOUT)
+        return "timed out";
+    if (err == -ECANCELED)
+        return "cancelled";
     if (err < 0 && err > -4096)
         return strerror(-err); /* glibc's table is static and fine for valid codes */
     return "unknown error";
