@@ -20,13 +20,17 @@ set(CMAKE_CROSSCOMPILING_EMULATOR ${CORIO_QEMU} -L ${CORIO_QEMU_LD_PREFIX})
 set(CMAKE_FIND_ROOT_PATH ${CORIO_QEMU_LD_PREFIX})
 if(CORIO_AARCH64_SYSROOT)
     list(APPEND CMAKE_FIND_ROOT_PATH "${CORIO_AARCH64_SYSROOT}")
-    set(CORIO_QEMU_GUEST_LIBPATH
+    set(_sysroot_libs
         "${CORIO_AARCH64_SYSROOT}/usr/lib/aarch64-linux-gnu"
         "${CORIO_AARCH64_SYSROOT}/lib/aarch64-linux-gnu")
     # Criterion's own dependencies (libgit2, nanomsg, ...) are needed at link time only to
     # resolve libcriterion.so's references; at run time the tests get them from
-    # LD_LIBRARY_PATH inside qemu (see CMakeLists.txt).
-    foreach(_dir IN LISTS CORIO_QEMU_GUEST_LIBPATH)
+    # LD_LIBRARY_PATH inside qemu (see CMakeLists.txt). The cross C library comes first there:
+    # where Debian's libc6:arm64 is installed too, the loader would otherwise take some glibc
+    # pieces (libresolv) from /lib/aarch64-linux-gnu and the rest from the cross toolchain, and
+    # that mix hangs in pthread_create.
+    set(CORIO_QEMU_GUEST_LIBPATH "${CORIO_QEMU_LD_PREFIX}/lib" ${_sysroot_libs})
+    foreach(_dir IN LISTS _sysroot_libs)
         string(APPEND CMAKE_EXE_LINKER_FLAGS_INIT " -Wl,-rpath-link,${_dir}")
     endforeach()
     # pkg-config looks only at the arm64 packages.

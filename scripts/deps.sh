@@ -39,10 +39,18 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
     exit 0
 fi
 
+# Installed for this machine's architecture (or architecture-independent)? dpkg -s alone would
+# also accept removed packages whose config files remain, and a foreign-architecture copy
+# (libcriterion-dev:arm64 does not build amd64 tests).
+native="$(dpkg --print-architecture)"
+installed() {
+    dpkg-query -W -f='${Status} ${Architecture}\n' "$1" 2>/dev/null |
+        grep -qxE "install ok installed ($native|all)"
+}
+
 missing=()
 for p in "${wanted[@]}"; do
-    # dpkg -s also succeeds for removed packages whose config files remain; ask for the state.
-    if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+    if ! installed "$p"; then
         case " ${missing[*]-} " in *" $p "*) ;; *) missing+=("$p") ;; esac
     fi
 done

@@ -31,7 +31,8 @@ for exe in "${tests[@]}"; do
     name="$(basename "$exe")"
     echo "== valgrind $name"
     status=0
-    valgrind --tool=memcheck --trace-children=yes --error-exitcode=99 \
+    # One test at a time, as under ctest (see CRITERION_JOBS in CMakeLists.txt).
+    CRITERION_JOBS=1 valgrind --tool=memcheck --trace-children=yes --error-exitcode=99 \
         --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
         --track-origins=yes --num-callers=30 \
         --log-file="$logs/$name.%p.log" "$exe" || status=$?
