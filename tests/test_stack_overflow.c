@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctx/fiber.h"
+#include "in_child.h"
 
 TestSuite(stack_overflow, .timeout = 10);
 
@@ -67,29 +68,6 @@ Test(stack_overflow, guard_hit_aborts, .signal = SIGABRT)
 {
     run_task(16 * 1024, 1000000);
     cr_assert_fail("the overflow went unnoticed");
-}
-
-/* Runs `fn` in a child process; returns what it wrote to stderr and how it ended. */
-static void in_child(void (*fn)(void), char *out, size_t cap, int *status)
-{
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fds[1], 2);
-        close(fds[0]);
-        fn();
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t n = 0;
-    ssize_t r;
-    while (n < cap - 1 && (r = read(fds[0], out + n, cap - 1 - n)) > 0)
-        n += (size_t)r;
-    out[n] = '\0';
-    close(fds[0]);
-    cr_assert_eq(waitpid(pid, status, 0), pid);
 }
 
 static void overflow_16k(void)

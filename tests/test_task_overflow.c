@@ -1,10 +1,9 @@
 /* A task that overflows its stack ends the program with a message naming the task (by its name,
  * or its default "Task-N"), for tasks with their own stack and for compact tasks. */
 #include "core_helpers.h"
+#include "in_child.h"
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #pragma GCC diagnostic ignored "-Winfinite-recursion"
 static long runaway(long depth)
@@ -31,34 +30,16 @@ static void *spawn_runaway(void *arg)
     return NULL;
 }
 
-/* Runs the program in a child; returns its stderr and how it ended. */
-static void run_child(char *out, size_t cap, int *status)
+static void run_spawner(void)
 {
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fds[1], 2);
-        close(fds[0]);
-        corio_run(spawn_runaway, NULL, NULL);
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t n = 0;
-    ssize_t r;
-    while (n < cap - 1 && (r = read(fds[0], out + n, cap - 1 - n)) > 0)
-        n += (size_t)r;
-    out[n] = '\0';
-    close(fds[0]);
-    cr_assert_eq(waitpid(pid, status, 0), pid);
+    corio_run(spawn_runaway, NULL, NULL);
 }
 
 static void expect_report(const char *name)
 {
     char out[1024], want[128];
     int status;
-    run_child(out, sizeof out, &status);
+    in_child(run_spawner, out, sizeof out, &status);
     cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x, stderr: %s", status,
               out);
     snprintf(want, sizeof want, "corio: stack overflow in task '%s'", name);
