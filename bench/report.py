@@ -113,8 +113,8 @@ def main():
         rows = []
         for impl in IMPLS:
             key = (impl, b)
-            if key not in status:
-                continue
+            if key not in status or set(status[key]) == {"unavailable"}:
+                continue  # not run for this benchmark (corio-compact only runs (b))
             m = med.get(key)
             row = [IMPL_LABEL[impl]]
             for mk, col, fmt, scale, in_plot in metrics:
