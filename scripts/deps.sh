@@ -44,8 +44,11 @@ fi
 # (libcriterion-dev:arm64 does not build amd64 tests).
 native="$(dpkg --print-architecture)"
 installed() {
-    dpkg-query -W -f='${Status} ${Architecture}\n' "$1" 2>/dev/null |
-        grep -qxE "install ok installed ($native|all)"
+    # One line per installed architecture. Not piped into grep -q: with pipefail, dpkg-query
+    # dying of SIGPIPE after an early match would count as "missing".
+    local states
+    states="$(dpkg-query -W -f='${Status} ${Architecture}\n' "$1" 2>/dev/null || true)"
+    grep -qxE "install ok installed ($native|all)" <<<"$states"
 }
 
 missing=()
