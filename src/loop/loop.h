@@ -50,6 +50,7 @@ struct corio_loop {
     struct corio_task *current;    /* the task whose fiber runs now */
     corio__stack *shared_stack;    /* where compact tasks run */
     struct corio_task *shared_owner; /* the compact task whose frames are on it */
+    corio__stack *spare_stack;     /* the last default-size stack a task gave back (see task.c) */
     corio__link tasks;             /* pending tasks */
     size_t ntasks;
     uint64_t task_counter;

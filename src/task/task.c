@@ -41,12 +41,38 @@ static void task_destroy(corio_future *f) {
 
 /* ---- running ---- */
 
+/* The loop keeps the last default-size stack a task gave back, so that a stream of short tasks
+ * (each done before the next starts) reuses one hot stack without going through the pool. */
+static void give_back_stack(corio_loop *loop, corio_task *t) {
+    if (t->stack_size == 0 && !loop->spare_stack)
+        loop->spare_stack = t->fiber.stack;
+    else
+        corio__stack_put(loop->stacks, t->fiber.stack);
+}
+
+static int take_stack(corio_loop *loop, corio_task *t, corio__stack **stack) {
+    if (t->compact)
+        return corio__compact_start(loop, t, stack);
+    if (t->stack_size == 0 && loop->spare_stack) {
+        *stack = loop->spare_stack;
+        loop->spare_stack = NULL;
+        return 0;
+    }
+    return corio__stack_get(loop->stacks, t->stack_size, stack);
+}
+
+void corio__task_release_spare_stack(corio_loop *loop) {
+    if (loop->spare_stack)
+        corio__stack_put(loop->stacks, loop->spare_stack);
+    loop->spare_stack = NULL;
+}
+
 static void task_complete(corio_task *t) {
     corio_loop *loop = t->fut.loop;
     if (t->compact)
         corio__compact_finish(loop, t);
     else if (t->fiber.stack)
-        corio__stack_put(loop->stacks, t->fiber.stack);
+        give_back_stack(loop, t);
     t->fiber.stack = NULL;
     corio__list_remove(&t->link);
     loop->ntasks--;
@@ -103,8 +129,7 @@ static void task_step(corio_task *t) {
             return;
         }
         corio__stack *stack;
-        int rc = t->compact ? corio__compact_start(loop, t, &stack)
-                            : corio__stack_get(loop->stacks, t->stack_size, &stack);
+        int rc = take_stack(loop, t, &stack);
         if (rc < 0) {
             t->raised = 1;
             t->fut.err = rc;
@@ -397,5 +422,6 @@ void corio__tasks_destroy_all(corio_loop *loop) {
         corio_task_unref(t);
     }
     corio__compact_close(loop);
+    corio__task_release_spare_stack(loop);
     corio__running_loop = saved;
 }

@@ -41,6 +41,9 @@ int corio__task_suspend(corio_task *t);
 /* Reschedules t at the end of the ready queue and suspends it (sleep 0). */
 int corio__task_yield(corio_task *t);
 
+/* Returns the loop's spare stack to its pool (loop close). */
+void corio__task_release_spare_stack(corio_loop *loop);
+
 /* Destroys every pending task of a closing loop (see corio_loop_close). */
 void corio__tasks_destroy_all(corio_loop *loop);
 
