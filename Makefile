@@ -4,7 +4,8 @@
 #   make demo            build and run examples/seed_demo
 #   make check           build in build/ and run the test suite
 #   make check-asan      the same with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
-#   make check-tsan      the same with ThreadSanitizer (build-tsan/)
+#   make check-tsan      ThreadSanitizer (build-tsan/): tests/standalone_*.c and the examples only,
+#                        since Criterion cannot start under TSan
 #   make check-ucontext  the same with the portable ucontext switch (build-ucontext/)
 #   make check-aarch64   the aarch64 build under qemu-user (build-aarch64/)
 #   make valgrind        every test executable under memcheck, leaks included (build-valgrind/)

@@ -28,7 +28,7 @@ else
     # The tests ctest knows, not every test_* file: a test whose source is gone leaves its
     # executable behind in the build directory.
     mapfile -t tests < <(ctest --test-dir "$build" -N 2>/dev/null |
-        sed -nE 's/^ *Test +#[0-9]+: (test_[A-Za-z0-9_]+)$/\1/p' | sort |
+        sed -nE 's/^ *Test +#[0-9]+: ((test|standalone)_[A-Za-z0-9_]+)$/\1/p' | sort |
         while read -r name; do echo "$build/tests/$name"; done)
 fi
 if [ ${#tests[@]} -eq 0 ]; then
