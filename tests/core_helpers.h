@@ -143,23 +143,6 @@ static inline double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#define CORIO_TEST_HAVE_VALGRIND_H 1
-#endif
-#endif
-
-/* Running under Valgrind (or asked to stay small)? Large-scale tests shrink there so that they stay
- * inside their time limit. */
-static inline int under_valgrind(void)
-{
-#ifdef CORIO_TEST_HAVE_VALGRIND_H
-    if (RUNNING_ON_VALGRIND)
-        return 1;
-#endif
-    const char *p = getenv("LD_PRELOAD");
-    return (p && strstr(p, "valgrind")) || getenv("CORIO_TEST_SMALL") != NULL;
-}
+#include "under_valgrind.h"
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctx/fiber.h"
+#include "under_valgrind.h"
 
 TestSuite(stack_pool, .timeout = 10);
 
@@ -182,6 +183,8 @@ Test(stack_pool, fresh_stack_touches_nothing)
 
 Test(stack_pool, hundred_thousand_quickly)
 {
+    /* Valgrind tracks every mapping change itself: 100k stacks take it minutes. */
+    SKIP_UNDER_VALGRIND("100k stacks are a speed test");
     enum { N = 100000 };
     corio__stack_pool *p;
     corio__stack **s = malloc(N * sizeof *s);
@@ -292,6 +295,7 @@ Test(stack_pool, canary_intact_passes)
 /* The hard requirement: a million concurrent stacks under the default vm.max_map_count. */
 Test(stack_pool, million_concurrent_stacks, .timeout = 60)
 {
+    SKIP_UNDER_VALGRIND("a million stacks are a scale test");
     enum { N = 1000000 };
     corio__stack_pool *p;
     corio__stack **s = malloc(N * sizeof *s);
