@@ -196,10 +196,11 @@ corio_future *corio_future_ref(corio_future *f);
 void corio_future_unref(corio_future *f);
 
 /* Completes the future with `value`, scheduling its done callbacks. CORIO_EINVALSTATE if it is
- * already done. */
+ * already done; -EINVAL for NULL, and for a task or a gathering future, which complete only
+ * themselves (asyncio raises RuntimeError there). */
 int corio_future_set_result(corio_future *f, void *value);
 /* Completes the future with the error `err` (< 0; -ECANCELED cancels it instead). -EINVAL for
- * err >= 0, CORIO_EINVALSTATE if already done. */
+ * err >= 0 and as corio_future_set_result, CORIO_EINVALSTATE if already done. */
 int corio_future_set_error(corio_future *f, int err);
 /* Cancels a pending future, with an optional message (copied). Returns 1 if it is now cancelled,
  * 0 if it was already done. */
@@ -210,7 +211,8 @@ int corio_future_done(const corio_future *f);
 int corio_future_cancelled(const corio_future *f);
 
 /* The outcome of a done future: 0 with *value set (value may be NULL), the error it finished
- * with, -ECANCELED if cancelled, CORIO_EINVALSTATE if still pending. Marks the error retrieved. */
+ * with, -ECANCELED if cancelled, CORIO_EINVALSTATE if still pending. *value is NULL whenever the
+ * result is not 0. Marks the error retrieved. */
 int corio_future_result(corio_future *f, void **value);
 /* As corio_future_result without the value: 0, the error, -ECANCELED, CORIO_EINVALSTATE. */
 int corio_future_error(corio_future *f);
