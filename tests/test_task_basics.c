@@ -679,3 +679,22 @@ Test(task_basics, create_task_in_task_uses_running_loop, .timeout = 10)
     corio_loop_close(other);
     corio_loop_close(current);
 }
+
+/* A task completes only itself (asyncio: "Task does not support set_result() operation"); so does
+ * a gathering future. */
+Test(task_basics, set_result_on_a_task_is_refused, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    corio_task *t = corio_loop_create_task(loop, set_ran, IV(1), NULL);
+    cr_assert_eq(corio_future_set_result(corio_task_future(t), IV(2)), -EINVAL);
+    cr_assert_eq(corio_future_set_error(corio_task_future(t), -EIO), -EINVAL);
+    corio_future *fs[1] = {corio_task_future(t)};
+    corio_future *g = corio_gather_future(fs, 1, 0);
+    cr_assert_eq(corio_future_set_result(g, NULL), -EINVAL);
+    void *res = NULL;
+    cr_assert_eq(run_task(loop, t, &res), 0);
+    cr_assert_eq(res, IV(1), "the task's own result, not the refused one");
+    corio_future_unref(g);
+    corio_task_unref(t);
+    corio_loop_close(loop);
+}
