@@ -35,34 +35,8 @@ static void *sleeper(void *arg)
 static void *bench_main(void *arg)
 {
     (void)arg;
-    long n = g_n;
     g_base_kb = bench_peak_rss_kb();
-    double t0 = bench_now(), c0 = bench_cpu_now();
-    corio_future **tasks = malloc((size_t)n * sizeof *tasks);
-    void **values = malloc((size_t)n * sizeof *values);
-    if (!tasks || !values)
-        BENCH_DIE("out of memory");
-    for (long i = 0; i < n; i++) {
-        corio_task *t = corio_create_task(sleeper, (void *)(uintptr_t)i, &g_opts);
-        if (!t)
-            BENCH_DIE("corio_create_task failed at task %ld", i);
-        tasks[i] = corio_task_future(t);
-    }
-    int rc = corio_gather(tasks, (size_t)n, 0, values, NULL);
-    g_wall = bench_now() - t0;
-    g_cpu = bench_cpu_now() - c0;
-    if (rc < 0)
-        BENCH_DIE("corio_gather: %s", corio_strerror(rc));
-
-    unsigned long long sum = 0;
-    for (long i = 0; i < n; i++)
-        sum += (uintptr_t)values[i];
-    if (sum != (unsigned long long)n * (unsigned long long)(n - 1) / 2)
-        BENCH_DIE("wrong sum of results: %llu", sum);
-    for (long i = 0; i < n; i++)
-        corio_future_unref(tasks[i]);
-    free(tasks);
-    free(values);
+    bench_spawn_gather(g_n, sleeper, &g_opts, &g_wall, &g_cpu);
     return NULL;
 }
 
