@@ -55,6 +55,7 @@ int main(int argc, char **argv)
     long peak = bench_peak_rss_kb();
     printf("RESULT bench=b impl=corio%s n=%ld wall_s=%.4f cpu_s=%.4f peak_rss_kb=%ld "
            "base_rss_kb=%ld rss_per_task_b=%.1f\n",
-           compact ? "-compact" : "", g_n, g_wall, g_cpu, peak, g_base_kb, (double)(peak - g_base_kb) * 1024.0 / (double)g_n);
+           compact ? "-compact" : "", g_n, g_wall, g_cpu, peak, g_base_kb,
+           (double)(peak - g_base_kb) * 1024.0 / (double)g_n);
     return 0;
 }
