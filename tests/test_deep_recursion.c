@@ -56,16 +56,22 @@ static void *meanwhile(void *arg)
     return NULL;
 }
 
+/* Runs the task `t` (which recurses `depth` levels) to completion, checks the sum it computed
+ * on its stack, and drops the reference. */
+static void expect_deep_result(corio_loop *loop, corio_task *t, int depth)
+{
+    cr_assert_not_null(t);
+    void *res = NULL;
+    cr_assert_eq(run_task(loop, t, &res), 0);
+    cr_assert_eq((unsigned long)(uintptr_t)res, expected_sum(depth));
+    corio_task_unref(t);
+}
+
 Test(deep_recursion, hundred_kib_on_one_mib_task_stack, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     corio_task_opts opts = {.name = "deep", .stack_size = 1u << 20};
-    corio_task *t = corio_loop_create_task(loop, deep, IV(100), &opts);
-    cr_assert_not_null(t);
-    void *res = NULL;
-    cr_assert_eq(run_task(loop, t, &res), 0);
-    cr_assert_eq((unsigned long)(uintptr_t)res, expected_sum(100));
-    corio_task_unref(t);
+    expect_deep_result(loop, corio_loop_create_task(loop, deep, IV(100), &opts), 100);
     corio_loop_close(loop);
 }
 
@@ -89,11 +95,7 @@ Test(deep_recursion, loop_default_stack_size, .timeout = 10)
     corio_loop *loop = NULL;
     corio_loop_opts lo = {.stack_size = 1u << 20, .debug = 0};
     cr_assert_eq(corio_loop_new(&loop, &lo), 0);
-    corio_task *t = corio_loop_create_task(loop, deep, IV(100), NULL);
-    void *res = NULL;
-    cr_assert_eq(run_task(loop, t, &res), 0);
-    cr_assert_eq((unsigned long)(uintptr_t)res, expected_sum(100));
-    corio_task_unref(t);
+    expect_deep_result(loop, corio_loop_create_task(loop, deep, IV(100), NULL), 100);
     corio_loop_close(loop);
 }
 
@@ -119,11 +121,7 @@ Test(deep_recursion, moderate_depth_on_default_stack, .timeout = 10)
 {
     /* ~16 KiB of frames fit the 64 KiB default. */
     corio_loop *loop = new_loop();
-    corio_task *t = corio_loop_create_task(loop, deep_and_await, IV(16), NULL);
-    void *res = NULL;
-    cr_assert_eq(run_task(loop, t, &res), 0);
-    cr_assert_eq((unsigned long)(uintptr_t)res, expected_sum(16));
-    corio_task_unref(t);
+    expect_deep_result(loop, corio_loop_create_task(loop, deep_and_await, IV(16), NULL), 16);
     corio_loop_close(loop);
 }
 
@@ -134,11 +132,7 @@ Test(deep_recursion, deep_tasks_reuse_stacks, .timeout = 10)
     corio_task_opts opts = {.name = NULL, .stack_size = 1u << 20};
     int n = under_valgrind() ? 20 : 500;
     for (int i = 0; i < n; i++) {
-        corio_task *t = corio_loop_create_task(loop, deep, IV(100), &opts);
-        void *res = NULL;
-        cr_assert_eq(run_task(loop, t, &res), 0);
-        cr_assert_eq((unsigned long)(uintptr_t)res, expected_sum(100));
-        corio_task_unref(t);
+        expect_deep_result(loop, corio_loop_create_task(loop, deep, IV(100), &opts), 100);
     }
     corio_loop_close(loop);
 }
@@ -150,11 +144,7 @@ Test(deep_recursion, stack_size_from_environment, .timeout = 10)
     corio_loop *loop = NULL;
     corio_loop_opts lo = {.stack_size = 0, .debug = 0};
     cr_assert_eq(corio_loop_new(&loop, &lo), 0);
-    corio_task *t = corio_loop_create_task(loop, deep, IV(100), NULL);
-    void *res = NULL;
-    cr_assert_eq(run_task(loop, t, &res), 0);
-    cr_assert_eq((unsigned long)(uintptr_t)res, expected_sum(100));
-    corio_task_unref(t);
+    expect_deep_result(loop, corio_loop_create_task(loop, deep, IV(100), NULL), 100);
     corio_loop_close(loop);
     unsetenv("CORIO_STACK_SIZE");
 }
