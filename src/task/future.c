@@ -14,6 +14,7 @@ const corio__future_ops *const corio__future_kinds[] = {
     [CORIO__FUT_TASK] = &corio__task_ops,
     [CORIO__FUT_GATHER] = &corio__gather_ops,
     [CORIO__FUT_SLEEP] = &corio__sleep_ops,
+    [CORIO__FUT_IO] = &corio__io_ops,
 };
 
 void corio__future_init(corio_future *f, corio_loop *loop, int kind) {
