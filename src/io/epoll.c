@@ -39,7 +39,7 @@ typedef struct epoll_state {
 static epoll_state *state_of(corio_loop *loop) { return loop->poller.impl; }
 
 static int ep_init(corio__poller *p, corio_loop *loop) {
-    epoll_state *s = calloc(1, sizeof *s);
+    epoll_state *s = corio__calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
     s->loop = loop;
@@ -72,7 +72,7 @@ static fd_slot *slot_get(epoll_state *s, int fd) {
     size_t n = s->nslots ? s->nslots : 64;
     while (n <= (size_t)fd)
         n *= 2;
-    fd_slot *v = realloc(s->slots, n * sizeof *v);
+    fd_slot *v = corio__realloc(s->slots, n * sizeof *v);
     if (!v)
         return NULL;
     memset(v + s->nslots, 0, (n - s->nslots) * sizeof *v);

@@ -7,7 +7,7 @@
 
 const size_t corio__future_size = sizeof(corio_future);
 
-char *corio__strdup(const char *s) { return s ? strdup(s) : NULL; }
+char *corio__strdup(const char *s) { return s ? corio__strdup_raw(s) : NULL; }
 
 const corio__future_ops *const corio__future_kinds[] = {
     [CORIO__FUT_PLAIN] = NULL,

@@ -19,7 +19,7 @@ int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
     if (!out)
         return -EINVAL;
     *out = NULL;
-    corio_loop *loop = calloc(1, sizeof *loop);
+    corio_loop *loop = corio__calloc(1, sizeof *loop);
     if (!loop)
         return -ENOMEM;
     int rc = corio__loop_init(loop, opts ? opts->backend : NULL);
@@ -104,7 +104,7 @@ static void cancel_all(corio_loop *loop) {
     size_t n = corio_all_tasks(loop, NULL, 0);
     if (n == 0)
         return;
-    corio_task **v = malloc(n * sizeof *v);
+    corio_task **v = corio__malloc(n * sizeof *v);
     if (!v)
         return; /* close will destroy them instead */
     corio_all_tasks(loop, v, n);
