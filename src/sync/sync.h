@@ -33,8 +33,8 @@ static inline corio_future *corio__waitq_at(const corio__waitq *q, uint32_t i) {
 corio_future *corio__waitq_pop(corio__waitq *q);
 /* Removes f if it is queued; returns 1 if it was. */
 int corio__waitq_remove(corio__waitq *q, corio_future *f);
-/* Wakes the first waiter whose future is not done, leaving it queued (locks: the woken task
- * removes itself). Returns 1 if one was woken. */
+/* Wakes the first waiter unless it is done already, leaving it queued (the lock: the woken task
+ * removes itself). Returns 1 if it was woken. */
 int corio__waitq_wake_first(corio__waitq *q);
 /* Pops waiters until one is not done and wakes it (queues: popped by the waker). */
 int corio__waitq_wake_pop(corio__waitq *q);

@@ -59,14 +59,13 @@ int corio__waitq_remove(corio__waitq *q, corio_future *f) {
 }
 
 int corio__waitq_wake_first(corio__waitq *q) {
-    for (uint32_t i = 0; i < q->len; i++) {
-        corio_future *f = corio__waitq_at(q, i);
-        if (!corio_future_done(f)) {
-            corio_future_set_result(f, NULL);
-            return 1;
-        }
-    }
-    return 0;
+    /* Only the head: if it is done it was woken already (and will take the lock) or cancelled
+     * (and will pass the wake-up on when it leaves). Looking further would wake two. */
+    corio_future *f = q->len ? corio__waitq_at(q, 0) : NULL;
+    if (!f || corio_future_done(f))
+        return 0;
+    corio_future_set_result(f, NULL);
+    return 1;
 }
 
 int corio__waitq_wake_pop(corio__waitq *q) {
