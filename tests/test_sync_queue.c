@@ -322,15 +322,18 @@ static void *consumer(void *arg)
     }
 }
 
+static unsigned task_flags;
+
 static void *pipeline_main(void *arg)
 {
     (void)arg;
     q = make(CORIO_QUEUE_FIFO, 3, NULL);
     corio_task *p[PRODUCERS], *c[6];
+    corio_task_opts opts = {.flags = task_flags};
     for (int i = 0; i < PRODUCERS; i++)
-        p[i] = spawn(producer, i);
+        CHECK((p[i] = corio_create_task(producer, IV(i), &opts)) != NULL);
     for (int i = 0; i < 6; i++)
-        c[i] = spawn(consumer, i);
+        CHECK((c[i] = corio_create_task(consumer, IV(i), &opts)) != NULL);
     yield_n(5);
     corio_task_cancel(c[0], NULL);
     corio_task_cancel(c[3], NULL);
@@ -353,6 +356,13 @@ static void *pipeline_main(void *arg)
 
 Test(sync_queue, pipeline_loses_and_repeats_nothing, .timeout = 20)
 {
+    run_sync_test(pipeline_main);
+}
+
+/* The same with compact tasks, whose stacks are copied away while they wait. */
+Test(sync_queue, pipeline_of_compact_tasks, .timeout = 20)
+{
+    task_flags = CORIO_TASK_COMPACT;
     run_sync_test(pipeline_main);
 }
 
