@@ -14,7 +14,7 @@
 #include <corio.h>
 #include <stdint.h>
 
-#include "bench_util.h"
+#include "sync_util.h"
 
 enum { TASKS = 1000 };
 
@@ -36,6 +36,12 @@ static void *worker(void *arg)
     return NULL;
 }
 
+static void check_count(long n)
+{
+    if (counter != n)
+        BENCH_DIE("wrong count: %ld", counter);
+}
+
 static void *bench_main(void *arg)
 {
     long n = *(long *)arg;
@@ -50,19 +56,8 @@ static void *bench_main(void *arg)
             BENCH_DIE("corio_create_task failed");
         tasks[i] = corio_task_future(t);
     }
-    int rc = corio_gather(tasks, TASKS, 0, NULL, NULL);
-    double wall = bench_now() - t0, cpu = bench_cpu_now() - c0;
-    if (rc < 0)
-        BENCH_DIE("corio_gather: %s", corio_strerror(rc));
-    if (counter != n)
-        BENCH_DIE("wrong count: %ld", counter);
-    for (int i = 0; i < TASKS; i++)
-        corio_future_unref(tasks[i]);
+    bench_sync_finish("lock", n, tasks, TASKS, t0, c0, check_count);
     corio_lock_free(lock);
-    printf("RESULT bench=lock impl=corio n=%ld items_per_s=%.0f ns_per_op=%.1f "
-           "cpu_ns_per_op=%.1f wall_s=%.4f peak_rss_kb=%ld\n",
-           n, (double)n / wall, wall * 1e9 / (double)n, cpu * 1e9 / (double)n, wall,
-           bench_peak_rss_kb());
     return NULL;
 }
 

@@ -12,7 +12,7 @@
 #include <corio.h>
 #include <stdint.h>
 
-#include "bench_util.h"
+#include "sync_util.h"
 
 enum { PRODUCERS = 4, CONSUMERS = 4, MAXSIZE = 128 };
 
@@ -45,6 +45,15 @@ static void *consumer(void *arg)
     return NULL;
 }
 
+static void check_sum(long n)
+{
+    unsigned long long sum = 0;
+    for (int i = 0; i < CONSUMERS; i++)
+        sum += sums[i];
+    if (sum != (unsigned long long)n * (unsigned long long)(n + 1) / 2)
+        BENCH_DIE("wrong sum of items: %llu", sum);
+}
+
 static void *bench_main(void *arg)
 {
     long n = *(long *)arg;
@@ -61,22 +70,8 @@ static void *bench_main(void *arg)
     for (int i = 0; i < PRODUCERS + CONSUMERS; i++)
         if (!tasks[i])
             BENCH_DIE("corio_create_task failed");
-    int rc = corio_gather(tasks, PRODUCERS + CONSUMERS, 0, NULL, NULL);
-    double wall = bench_now() - t0, cpu = bench_cpu_now() - c0;
-    if (rc < 0)
-        BENCH_DIE("corio_gather: %s", corio_strerror(rc));
-    unsigned long long sum = 0;
-    for (int i = 0; i < CONSUMERS; i++)
-        sum += sums[i];
-    if (sum != (unsigned long long)n * (unsigned long long)(n + 1) / 2)
-        BENCH_DIE("wrong sum of items: %llu", sum);
-    for (int i = 0; i < PRODUCERS + CONSUMERS; i++)
-        corio_future_unref(tasks[i]);
+    bench_sync_finish("queue", n, tasks, PRODUCERS + CONSUMERS, t0, c0, check_sum);
     corio_queue_free(queue);
-    printf("RESULT bench=queue impl=corio n=%ld items_per_s=%.0f ns_per_op=%.1f "
-           "cpu_ns_per_op=%.1f wall_s=%.4f peak_rss_kb=%ld\n",
-           n, (double)n / wall, wall * 1e9 / (double)n, cpu * 1e9 / (double)n, wall,
-           bench_peak_rss_kb());
     return NULL;
 }
 

@@ -15,14 +15,14 @@ int corio_condition_new(corio_condition **out, corio_loop *loop, corio_lock *loc
     if (!out)
         return -EINVAL;
     *out = NULL;
-    int rc = corio__sync_bind(&loop);
-    if (rc < 0)
+    int rc;
+    corio_condition *cond = corio__sync_new(&loop, sizeof *cond, &rc);
+    if (!cond)
         return rc;
-    corio_condition *cond = malloc(sizeof *cond);
-    if (!cond || (lock && lock->loop != loop)) {
+    if (lock && lock->loop != loop) {
         free(cond);
         corio__loop_unref(loop);
-        return cond ? -EINVAL : -ENOMEM;
+        return -EINVAL;
     }
     cond->loop = loop;
     corio__waitq_init(&cond->waiters);

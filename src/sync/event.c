@@ -13,14 +13,10 @@ int corio_event_new(corio_event **out, corio_loop *loop) {
     if (!out)
         return -EINVAL;
     *out = NULL;
-    int rc = corio__sync_bind(&loop);
-    if (rc < 0)
+    int rc;
+    corio_event *ev = corio__sync_new(&loop, sizeof *ev, &rc);
+    if (!ev)
         return rc;
-    corio_event *ev = malloc(sizeof *ev);
-    if (!ev) {
-        corio__loop_unref(loop);
-        return -ENOMEM;
-    }
     corio__event_init(ev, loop);
     *out = ev;
     return 0;

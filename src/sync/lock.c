@@ -13,14 +13,10 @@ int corio_lock_new(corio_lock **out, corio_loop *loop) {
     if (!out)
         return -EINVAL;
     *out = NULL;
-    int rc = corio__sync_bind(&loop);
-    if (rc < 0)
+    int rc;
+    corio_lock *lock = corio__sync_new(&loop, sizeof *lock, &rc);
+    if (!lock)
         return rc;
-    corio_lock *lock = malloc(sizeof *lock);
-    if (!lock) {
-        corio__loop_unref(loop);
-        return -ENOMEM;
-    }
     corio__lock_init(lock, loop);
     *out = lock;
     return 0;

@@ -24,14 +24,10 @@ int corio_queue_new(corio_queue **out, corio_loop *loop, const corio_queue_opts 
     corio_queue_opts o = opts ? *opts : (corio_queue_opts){0};
     if ((unsigned)o.kind > CORIO_QUEUE_PRIORITY)
         return -EINVAL;
-    int rc = corio__sync_bind(&loop);
-    if (rc < 0)
+    int rc;
+    corio_queue *q = corio__sync_new(&loop, sizeof *q, &rc);
+    if (!q)
         return rc;
-    corio_queue *q = calloc(1, sizeof *q);
-    if (!q) {
-        corio__loop_unref(loop);
-        return -ENOMEM;
-    }
     q->loop = loop;
     q->store.kind = (uint8_t)o.kind;
     q->maxsize = o.maxsize;

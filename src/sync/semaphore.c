@@ -17,14 +17,10 @@ static int sem_new(corio_semaphore **out, corio_loop *loop, int64_t value, int b
     *out = NULL;
     if (value < 0)
         return -EINVAL;
-    int rc = corio__sync_bind(&loop);
-    if (rc < 0)
+    int rc;
+    corio_semaphore *sem = corio__sync_new(&loop, sizeof *sem, &rc);
+    if (!sem)
         return rc;
-    corio_semaphore *sem = malloc(sizeof *sem);
-    if (!sem) {
-        corio__loop_unref(loop);
-        return -ENOMEM;
-    }
     sem->loop = loop;
     corio__waitq_init(&sem->waiters);
     sem->value = value;

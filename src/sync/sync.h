@@ -57,9 +57,10 @@ static inline int corio__sync_can_wait(corio_loop *loop) {
  * could be made (-ENOMEM). */
 int corio__sync_wait(corio_loop *loop, corio__waitq *q, corio_future **fut);
 
-/* The loop a constructor binds to (NULL: the running one, else the current one): 0,
- * CORIO_ENOLOOP, CORIO_ECLOSED. Takes a reference on it. */
-int corio__sync_bind(corio_loop **loop);
+/* A constructor's start: resolves *loop (NULL: the running loop, else the current one), takes a
+ * reference on it, and returns a zeroed object of `size` bytes. NULL with *rc = CORIO_ENOLOOP,
+ * CORIO_ECLOSED or -ENOMEM (nothing held). */
+void *corio__sync_new(corio_loop **loop, size_t size, int *rc);
 
 /* asyncio.Event, embedded in a queue for join. */
 struct corio_event {

@@ -100,13 +100,15 @@ int corio__sync_wait(corio_loop *loop, corio__waitq *q, corio_future **fut) {
     return rc;
 }
 
-int corio__sync_bind(corio_loop **loop) {
+void *corio__sync_new(corio_loop **loop, size_t size, int *rc) {
     if (!*loop)
         *loop = corio__running_loop ? corio__running_loop : corio__current_loop;
-    if (!*loop)
-        return CORIO_ENOLOOP;
-    if ((*loop)->closed)
-        return CORIO_ECLOSED;
+    *rc = !*loop ? CORIO_ENOLOOP : (*loop)->closed ? CORIO_ECLOSED : 0;
+    void *obj = *rc ? NULL : calloc(1, size);
+    if (!obj) {
+        *rc = *rc ? *rc : -ENOMEM;
+        return NULL;
+    }
     corio__loop_ref(*loop);
-    return 0;
+    return obj;
 }
