@@ -366,6 +366,30 @@ Test(sync_queue, pipeline_of_compact_tasks, .timeout = 20)
     run_sync_test(pipeline_main);
 }
 
+/* Loop close with a getter and a putter waiting: both unwind with -ECANCELED, the queue keeps
+ * its items and can be freed after (its items go to drop). */
+Test(sync_queue, loop_close_unwinds_waiters, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    corio_queue_opts o = {.maxsize = 1, .drop = drop_item};
+    cr_assert_eq(corio_queue_new(&q, loop, &o), 0);
+    cr_assert_eq(corio_queue_put_nowait(q, IV(1)), 0);
+    corio_task *p = corio_loop_create_task(loop, putter, IV(2), NULL);
+    corio_queue *full = q;
+    run_once(loop);
+    cr_assert_eq(corio_queue_new(&q, loop, NULL), 0);
+    corio_task *g = corio_loop_create_task(loop, getter, IV(3), NULL);
+    run_once(loop);
+    corio_loop_set_error_handler(loop, capture_handler, NULL);
+    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(outcome(p), -ECANCELED);
+    cr_assert_eq(outcome(g), -ECANCELED);
+    cr_assert_eq(corio_queue_free(q), 0);
+    cr_assert_eq(corio_queue_qsize(full), 1);
+    cr_assert_eq(corio_queue_free(full), 0);
+    cr_assert_eq(dropped, 1);
+}
+
 Test(sync_queue, bad_input, .timeout = 10)
 {
     corio_queue *x = (corio_queue *)1;

@@ -103,8 +103,8 @@ int corio_condition_locked(const corio_condition *cond);
  * returns -ECANCELED holding it). A waiter cancelled after it was notified passes a notification
  * on to another waiter (a spurious wake-up, which the condition-variable protocol allows).
  * Returns 0, -ECANCELED (lock held), CORIO_EINVALSTATE if the caller does not hold the lock,
- * CORIO_ENOTASK, -EINVAL. When the loop is closed under it, returns -ECANCELED without the
- * lock. */
+ * -ENOMEM (lock held, unless taking it back failed too), CORIO_ENOTASK, -EINVAL. When the loop
+ * is closed under it, returns -ECANCELED without the lock. */
 int corio_condition_wait(corio_condition *cond);
 /* Awaits: corio_condition_wait until pred(arg) returns nonzero (checked first, with the lock
  * held). Returns 0, or corio_condition_wait's error. */
