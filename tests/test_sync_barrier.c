@@ -180,6 +180,8 @@ Test(sync_barrier, bad_input, .timeout = 10)
     cr_assert_eq(corio_barrier_free(NULL), 0);
     cr_assert_eq(corio_barrier_new(&b, loop, 1), 0);
     cr_assert_eq(corio_barrier_wait(b), CORIO_ENOTASK);
+    cr_assert_str_eq(corio_err_name(CORIO_EBROKEN), "CORIO_EBROKEN");
+    cr_assert_str_eq(corio_strerror(CORIO_EBROKEN), "barrier is broken");
     cr_assert_eq(corio_barrier_free(b), 0);
     cr_assert_eq(corio_loop_close(loop), 0);
 }

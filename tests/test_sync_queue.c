@@ -421,5 +421,7 @@ Test(sync_queue, bad_input, .timeout = 10)
     cr_assert_eq(corio_queue_put_nowait(x, NULL), 0, "nowait needs no task");
     cr_assert_eq(corio_queue_get_nowait(x, &item), 0);
     cr_assert_eq(corio_queue_free(x), 0);
+    cr_assert_str_eq(corio_err_name(CORIO_ESHUTDOWN), "CORIO_ESHUTDOWN");
+    cr_assert_str_eq(corio_strerror(CORIO_ESHUTDOWN), "queue is shut down");
     cr_assert_eq(corio_loop_close(loop), 0);
 }
