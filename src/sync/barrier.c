@@ -21,7 +21,7 @@ int corio_barrier_new(corio_barrier **out, corio_loop *loop, size_t parties) {
     *out = NULL;
     if (parties < 1)
         return -EINVAL;
-    corio_barrier *b = malloc(sizeof *b);
+    corio_barrier *b = corio__malloc(sizeof *b);
     if (!b)
         return -ENOMEM;
     int rc = corio_condition_new(&b->cond, loop, NULL);

@@ -16,7 +16,7 @@ int corio__qstore_grow(corio__qstore *s) {
     if (s->kind == CORIO_QUEUE_PRIORITY) {
         if (cap > SIZE_MAX / sizeof(corio__qentry))
             return -ENOMEM;
-        corio__qentry *heap = realloc(s->heap, cap * sizeof *heap);
+        corio__qentry *heap = corio__realloc(s->heap, cap * sizeof *heap);
         if (!heap)
             return -ENOMEM;
         s->heap = heap;
@@ -25,7 +25,7 @@ int corio__qstore_grow(corio__qstore *s) {
     }
     if (cap > SIZE_MAX / sizeof(void *))
         return -ENOMEM;
-    void **ring = malloc(cap * sizeof *ring);
+    void **ring = corio__malloc(cap * sizeof *ring);
     if (!ring)
         return -ENOMEM;
     /* Unwrap: the items that wrapped around follow those up to the old end. */

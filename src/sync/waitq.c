@@ -12,7 +12,7 @@ static int grow(corio__waitq *q) {
     uint32_t cap = q->cap ? q->cap * 2 : 8;
     if (cap < q->cap)
         return -ENOMEM;
-    corio_future **buf = malloc(cap * sizeof *buf);
+    corio_future **buf = corio__malloc(cap * sizeof *buf);
     if (!buf)
         return -ENOMEM;
     for (uint32_t i = 0; i < q->len; i++)
@@ -104,7 +104,7 @@ void *corio__sync_new(corio_loop **loop, size_t size, int *rc) {
     if (!*loop)
         *loop = corio__running_loop ? corio__running_loop : corio__current_loop;
     *rc = !*loop ? CORIO_ENOLOOP : (*loop)->closed ? CORIO_ECLOSED : 0;
-    void *obj = *rc ? NULL : calloc(1, size);
+    void *obj = *rc ? NULL : corio__calloc(1, size);
     if (!obj) {
         *rc = *rc ? *rc : -ENOMEM;
         return NULL;
