@@ -8,3 +8,5 @@ long corio__alloc_fail_arm(long n) {
     corio__alloc_fail_after = n;
     return corio__alloc_failures;
 }
+
+__attribute__((noinline, used)) void corio__alloc_fault_hit(void) { __asm__ volatile(""); }

@@ -12,6 +12,9 @@ extern __thread long corio__alloc_fail_after __attribute__((tls_model("initial-e
 /* How many failures were injected on this thread. */
 extern __thread long corio__alloc_failures __attribute__((tls_model("initial-exec")));
 
+/* Called at each injected failure (out of line: a place for a debugger's breakpoint). */
+void corio__alloc_fault_hit(void);
+
 /* True when this allocation is the one to fail (then disarms: one failure per arming). */
 static inline int corio__alloc_fault(void) {
     if (__builtin_expect(corio__alloc_fail_after < 0, 1))
@@ -19,6 +22,7 @@ static inline int corio__alloc_fault(void) {
     if (corio__alloc_fail_after-- > 0)
         return 0;
     corio__alloc_failures++;
+    corio__alloc_fault_hit();
     return 1;
 }
 
