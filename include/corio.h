@@ -339,6 +339,8 @@ int corio_wait_for(corio_future *f, double timeout, void **value);
  * running on this thread, -ENOMEM. */
 int corio_run(corio_coro_fn fn, void *arg, void **result);
 
+#include "corio/combinators.h"
+
 #ifdef __cplusplus
 }
 #endif
