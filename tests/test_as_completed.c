@@ -195,6 +195,29 @@ Test(as_completed, cancelled_reader_consumes_nothing, .timeout = 10)
     EV_EXPECT(20);
 }
 
+/* The cancellation was requested before next(): delivered there, and nothing is consumed. */
+static void *cancel_before_next_main(void *arg)
+{
+    (void)arg;
+    corio_task *t = spawn(nap_ms, 5);
+    corio_future *fs[1] = {tf(t)};
+    corio_as_completed *it = iter(fs, 1, 1.0);
+    corio_future *f;
+    corio_task_cancel(corio_current_task(), NULL);
+    cr_expect_eq(corio_as_completed_next(it, &f), -ECANCELED);
+    cr_expect_eq(corio_task_uncancel(corio_current_task()), 0);
+    cr_expect_eq(corio_as_completed_next(it, &f), 1);
+    cr_expect_eq(f, fs[0]);
+    corio_as_completed_free(it);
+    corio_task_unref(t);
+    return NULL;
+}
+
+Test(as_completed, cancel_requested_before_next, .timeout = 10)
+{
+    run_in_loop(cancel_before_next_main, NULL);
+}
+
 /* ---- duplicates, empty, early free, bad arguments ---- */
 
 static void *duplicates_main(void *arg)

@@ -395,6 +395,26 @@ Test(taskgroup, owner_cancelled_in_exit, .timeout = 10)
     EV_EXPECT(101, 202, 1);
 }
 
+/* The owner's cancellation is requested before it reaches exit, with no await in between. */
+static void *cancel_before_exit_main(void *arg)
+{
+    (void)arg;
+    corio_taskgroup *tg = group();
+    add_anon(tg, slow_cleanup, 1);
+    corio_task_cancel(self(), NULL);
+    cr_expect_eq(corio_taskgroup_wait(tg), -ECANCELED);
+    ev(1);
+    cr_expect_eq(corio_task_uncancel(self()), 0);
+    corio_taskgroup_free(tg);
+    return NULL;
+}
+
+Test(taskgroup, owner_cancelled_just_before_exit, .timeout = 10)
+{
+    run_in_loop(cancel_before_exit_main, NULL);
+    EV_EXPECT(201, 1);
+}
+
 /* Cancelled from outside while waiting, and a task fails as it is cancelled: the error wins, and
  * the owner's cancellation is requested again for its next await. */
 static void *owner_error_wins(void *arg)

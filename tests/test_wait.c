@@ -131,6 +131,24 @@ Test(wait, first_exception, .timeout = 10)
     run_in_loop(first_exception_main, NULL);
 }
 
+/* ALL_COMPLETED with a failure among them: still waits for all. */
+static void *all_with_error_main(void *arg)
+{
+    (void)arg;
+    corio_task *t[2] = {spawn(fail_after_nap, -EIO), spawn(nap_ms, 30)};
+    corio_future *fs[2] = {tf(t[0]), tf(t[1])};
+    cr_expect_eq(corio_wait(fs, 2, CORIO_ALL_COMPLETED, CORIO_FOREVER, NULL), 2);
+    cr_expect_eq(corio_future_error(fs[0]), -EIO);
+    drop_all(t, 2);
+    return NULL;
+}
+
+Test(wait, all_completed_with_error, .timeout = 10)
+{
+    run_in_loop(all_with_error_main, NULL);
+    EV_EXPECT(30);
+}
+
 /* A cancellation is not an exception; with no error at all it is ALL_COMPLETED. */
 static void *first_exception_cancel_main(void *arg)
 {
