@@ -19,7 +19,7 @@ static corio_as_completed *iter(corio_future *const *fs, size_t n, double timeou
 static void *order_main(void *arg)
 {
     (void)arg;
-    corio_task *t[3] = {spawn(nap_ms, 30), spawn(nap_ms, 10), spawn(nap_ms, 20)};
+    corio_task *t[3] = {spawn(nap_ms, 90), spawn(nap_ms, 30), spawn(nap_ms, 60)};
     corio_future *fs[3] = {tf(t[0]), tf(t[1]), tf(t[2])};
     corio_as_completed *it = iter(fs, 3, CORIO_FOREVER);
     corio_future *f;
@@ -41,7 +41,7 @@ static void *order_main(void *arg)
 Test(as_completed, completion_order, .timeout = 10)
 {
     run_in_loop(order_main, NULL);
-    EV_EXPECT(10, 1010, 20, 1020, 30, 1030);
+    EV_EXPECT(30, 1030, 60, 1060, 90, 1090);
 }
 
 /* Done on entry: first, in argument order; then the others as they complete. */
@@ -172,7 +172,7 @@ static void *reads_twice(void *arg)
 static void *cancel_reader_main(void *arg)
 {
     (void)arg;
-    corio_task *t = spawn(nap_ms, 20);
+    corio_task *t = spawn(nap_ms, 200);
     corio_future *fs[1] = {tf(t)};
     struct reader r = {.it = iter(fs, 1, CORIO_FOREVER)};
     corio_task *reader = corio_create_task(reads_twice, &r, NULL);
@@ -192,7 +192,7 @@ static void *cancel_reader_main(void *arg)
 Test(as_completed, cancelled_reader_consumes_nothing, .timeout = 10)
 {
     run_in_loop(cancel_reader_main, NULL);
-    EV_EXPECT(20);
+    EV_EXPECT(200);
 }
 
 /* The cancellation was requested before next(): delivered there, and nothing is consumed. */
@@ -258,7 +258,7 @@ Test(as_completed, empty_set, .timeout = 10)
 static void *early_free_main(void *arg)
 {
     (void)arg;
-    corio_task *t[2] = {spawn(nap_ms, 10), spawn(nap_ms, 20)};
+    corio_task *t[2] = {spawn(nap_ms, 10), spawn(nap_ms, 60)};
     corio_future *fs[2] = {tf(t[0]), tf(t[1])};
     corio_as_completed *it = iter(fs, 2, 0.5);
     corio_future *f;
@@ -273,7 +273,7 @@ static void *early_free_main(void *arg)
 Test(as_completed, free_before_the_end, .timeout = 10)
 {
     run_in_loop(early_free_main, NULL);
-    EV_EXPECT(10, 20);
+    EV_EXPECT(10, 60);
 }
 
 Test(as_completed, invalid_arguments, .timeout = 10)

@@ -110,7 +110,7 @@ static void *await_shielded(void *arg)
 static void *shield_effect_main(void *arg)
 {
     (void)arg;
-    corio_task *inner = spawn(nap_ms, 20);
+    corio_task *inner = spawn(nap_ms, 100);
     corio_task *waiter = corio_create_task(await_shielded, tf(inner), NULL);
     corio_sleep(0.005);
     cr_expect_eq(corio_task_cancel(waiter, NULL), 1);
@@ -118,7 +118,7 @@ static void *shield_effect_main(void *arg)
     cr_expect_eq(corio_await(tf(waiter), NULL), -ECANCELED);
     cr_expect_eq(corio_future_get_state(tf(inner)), CORIO_PENDING, "the shield kept it running");
     cr_expect_eq(corio_await(tf(inner), &v), 0);
-    cr_expect_eq(v, IV(20));
+    cr_expect_eq(v, IV(100));
     corio_task_unref(waiter);
     corio_task_unref(inner);
     return NULL;
@@ -127,7 +127,7 @@ static void *shield_effect_main(void *arg)
 Test(shield, cancelled_awaiter_leaves_inner_running, .timeout = 10)
 {
     run_in_loop(shield_effect_main, NULL);
-    EV_EXPECT(1, 20);
+    EV_EXPECT(1, 100);
 }
 
 /* ---- gather of shields: cancelling the gather cancels only the shields ---- */
@@ -135,7 +135,7 @@ Test(shield, cancelled_awaiter_leaves_inner_running, .timeout = 10)
 static void *shield_gather_main(void *arg)
 {
     (void)arg;
-    corio_task *a = spawn(nap_ms, 10), *b = spawn(nap_ms, 15);
+    corio_task *a = spawn(nap_ms, 10), *b = spawn(nap_ms, 60);
     corio_future *outs[2] = {corio_shield(tf(a)), corio_shield(tf(b))};
     corio_future *g = corio_gather_future(outs, 2, 0);
     cr_expect_not_null(g);
@@ -145,7 +145,7 @@ static void *shield_gather_main(void *arg)
     cr_expect(corio_future_cancelled(outs[0]) && corio_future_cancelled(outs[1]));
     void *v[2];
     cr_expect_eq(corio_gather((corio_future *[]){tf(a), tf(b)}, 2, 0, v, NULL), 0);
-    cr_expect(v[0] == IV(10) && v[1] == IV(15));
+    cr_expect(v[0] == IV(10) && v[1] == IV(60));
     corio_future_unref(g);
     corio_future_unref(outs[0]);
     corio_future_unref(outs[1]);
@@ -157,7 +157,7 @@ static void *shield_gather_main(void *arg)
 Test(shield, gather_of_shields_cancelled, .timeout = 10)
 {
     run_in_loop(shield_gather_main, NULL);
-    EV_EXPECT(10, 15);
+    EV_EXPECT(10, 60);
 }
 
 /* ---- the inner fails after its shield was cancelled: nothing reaches the outer ---- */

@@ -75,11 +75,11 @@ static void *results_main(void *arg)
 {
     (void)arg;
     corio_taskgroup *tg = group();
-    corio_task *a = add(tg, nap_ms, 20), *b = add(tg, nap_ms, 10);
+    corio_task *a = add(tg, nap_ms, 60), *b = add(tg, nap_ms, 10);
     cr_expect_eq(corio_taskgroup_wait(tg), 0);
     void *v;
     cr_expect_eq(corio_future_result(tf(a), &v), 0);
-    cr_expect_eq(v, IV(20));
+    cr_expect_eq(v, IV(60));
     cr_expect_eq(corio_future_result(tf(b), &v), 0);
     cr_expect_eq(v, IV(10));
     expect_errors(tg, 0, NULL, NULL);
@@ -92,7 +92,7 @@ static void *results_main(void *arg)
 Test(taskgroup, waits_for_all_results, .timeout = 10)
 {
     run_in_loop(results_main, NULL);
-    EV_EXPECT(10, 20);
+    EV_EXPECT(10, 60);
 }
 
 /* Tasks added from the body after an await and from a task of the group. */
