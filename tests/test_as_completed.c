@@ -218,6 +218,39 @@ Test(as_completed, cancel_requested_before_next, .timeout = 10)
     run_in_loop(cancel_before_next_main, NULL);
 }
 
+/* While one task waits in next(), another one's next() is refused. */
+static void *first_reader(void *arg)
+{
+    corio_future *f;
+    int rc = corio_as_completed_next(arg, &f);
+    return IV(rc == 1 ? 0 : rc);
+}
+
+static void *two_readers_main(void *arg)
+{
+    (void)arg;
+    corio_future *p = corio_future_new(NULL);
+    corio_as_completed *it = iter(&p, 1, CORIO_FOREVER);
+    corio_task *reader = corio_create_task(first_reader, it, NULL);
+    corio_sleep(0); /* the reader waits in next() now */
+    corio_future *f = IV(1);
+    cr_expect_eq(corio_as_completed_next(it, &f), -EINVAL);
+    cr_expect_null(f);
+    corio_future_set_result(p, NULL);
+    void *v = IV(1);
+    cr_expect_eq(corio_await(tf(reader), &v), 0);
+    cr_expect_eq(v, IV(0), "the waiting reader got the future");
+    corio_task_unref(reader);
+    corio_as_completed_free(it);
+    corio_future_unref(p);
+    return NULL;
+}
+
+Test(as_completed, one_reader_at_a_time, .timeout = 10)
+{
+    run_in_loop(two_readers_main, NULL);
+}
+
 /* ---- duplicates, empty, early free, bad arguments ---- */
 
 static void *duplicates_main(void *arg)

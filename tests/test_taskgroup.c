@@ -189,6 +189,16 @@ Test(taskgroup, child_error_cancels_siblings_and_body, .timeout = 10)
     EV_EXPECT(101);
 }
 
+/* The group retrieves its tasks' errors: debug mode reports none as never retrieved. */
+Test(taskgroup, errors_count_as_retrieved, .timeout = 10)
+{
+    corio_loop *loop = new_debug_loop();
+    corio_loop_set_error_handler(loop, capture_handler, NULL);
+    cr_assert_eq(run_main(loop, child_error_main, NULL, NULL), 0);
+    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(cap.n, 0, "reported: %s", cap.message[0]);
+}
+
 static void *error_in_exit_main(void *arg)
 {
     (void)arg;

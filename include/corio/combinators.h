@@ -67,12 +67,13 @@ int corio_as_completed_new(corio_future *const *futs, size_t n, double timeout,
  * corio_as_completed_free). Returns 1 with *fut set, 0 when all n have been returned,
  * -ETIMEDOUT once the deadline has passed (once for each future that was still pending then;
  * those completed before it come first), -ECANCELED if the calling task is cancelled (no future
- * is consumed: the iteration can go on), CORIO_ENOTASK, -EINVAL. *fut is NULL unless 1 is
- * returned. Nothing is cancelled. */
+ * is consumed: the iteration can go on), CORIO_ENOTASK, -EINVAL (NULL arguments, a task of
+ * another loop, or another task already waiting in next() on the same iterator). *fut is NULL
+ * unless 1 is returned. Nothing is cancelled. */
 int corio_as_completed_next(corio_as_completed *it, corio_future **fut);
 
-/* Stops watching and drops the iterator's references. The futures keep running. NULL is
- * ignored. */
+/* Stops watching and drops the iterator's references. The futures keep running. Not while a
+ * task waits in corio_as_completed_next on it. NULL is ignored. */
 void corio_as_completed_free(corio_as_completed *it);
 
 /* ------------------------------------------------------------------------------------------------
