@@ -343,6 +343,7 @@ int corio_wait_for(corio_future *f, double timeout, void **value);
 int corio_run(corio_coro_fn fn, void *arg, void **result);
 
 #include "corio/sync.h"
+#include "corio/combinators.h"
 
 #ifdef __cplusplus
 }
