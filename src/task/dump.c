@@ -82,7 +82,10 @@ static void print_task(tree *tr, corio_task *t, const char *prefix, const char *
                        const char *note) {
     char wait[160];
     corio__task_describe_wait(t, wait, sizeof wait);
-    const char *state = t == tr->loop->current ? "running" : t->waiter ? "waiting" : "ready";
+    /* A task whose waiter is done has its wake-up queued: it is ready. */
+    const char *state = t == tr->loop->current                           ? "running"
+                        : t->waiter && t->waiter->state == CORIO_PENDING ? "waiting"
+                                                                         : "ready";
     fprintf(tr->out, "%s%s(T) %s [%s%s]%s%s", prefix, branch, corio_task_get_name(t), state,
             t->ncancel ? ", cancelling" : "", *wait ? " " : "", wait);
     long hwm = t->stack_marked ? corio_task_stack_high_water(t) : -1;
