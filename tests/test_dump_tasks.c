@@ -101,8 +101,8 @@ Test(dump_tasks, tree_of_a_gather_with_states_and_waits, .timeout = 10)
     corio_task_unref(m);
     run_task(loop, lone, NULL);
     corio_task_unref(lone);
+    corio_loop_close(loop); /* before `never` goes: the tasks still await it */
     corio_future_unref(never);
-    corio_loop_close(loop);
 }
 
 static void *awaits_task(void *arg)
@@ -133,8 +133,8 @@ Test(dump_tasks, chain_of_awaited_tasks_nests, .timeout = 10)
     corio_task_unref(a);
     corio_task_unref(b);
     corio_task_unref(c);
+    corio_loop_close(loop); /* before `never` goes: the tasks still await it */
     corio_future_unref(never);
-    corio_loop_close(loop);
 }
 
 static corio_task *peer[2];

@@ -31,6 +31,10 @@ void corio__debug_run_batch(corio_loop *loop) {
             report_slow(loop, t, ns);
         corio_task_unref(t);
     }
+    /* Again after the batch: a signal that came while it ran is dumped now rather than after the
+     * loop's next sleep. */
+    if (loop->dump_signo)
+        corio__dump_if_signalled(loop);
 }
 
 int corio_loop_set_slow_callback_duration(corio_loop *loop, double seconds) {
