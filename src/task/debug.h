@@ -25,9 +25,13 @@ int corio__dump_tasks(corio_loop *loop, FILE *out);
 /* Called each watched iteration: dumps if the dump signal came since the last dump. */
 void corio__dump_if_signalled(corio_loop *loop);
 
-/* Stack high-water marks: the pattern fill of a task's new stack in debug mode and the scan. */
-void corio__task_stack_mark(corio_task *t, corio__stack *stack);
-long corio__task_stack_scan(corio_task *t);
+/* Stack high-water marks: clearing the stack a task takes in debug mode (returns `stack`) and the
+ * scan. */
+corio__stack *corio__task_stack_mark(corio_task *t, corio__stack *stack)
+    __attribute__((cold, noinline));
+long corio__task_stack_scan(corio_task *t) __attribute__((noinline));
+/* Keeps the mark of a task that is done, before its stack goes back to the pool. */
+void corio__task_stack_keep_mark(corio_task *t) __attribute__((cold, noinline));
 
 /* Sleep futures' deadline and gather futures' children, for describing a wait. */
 int64_t corio__sleep_deadline(corio_future *f);

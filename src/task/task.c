@@ -70,8 +70,8 @@ void corio__task_release_spare_stack(corio_loop *loop) {
 
 static void task_complete(corio_task *t) {
     corio_loop *loop = t->fut.loop;
-    if (t->stack_marked)
-        t->stack_hwm = (size_t)corio__task_stack_scan(t);
+    if (__builtin_expect(t->stack_marked, 0))
+        corio__task_stack_keep_mark(t);
     if (t->compact)
         corio__compact_finish(loop, t);
     else if (t->fiber.stack)
@@ -141,7 +141,7 @@ static void task_step(corio_task *t) {
         }
         stack->describe = task_describe;
         if (__builtin_expect(loop->debug, 0) && !t->compact)
-            corio__task_stack_mark(t, stack);
+            stack = corio__task_stack_mark(t, stack); /* returned: nothing held across the call */
         corio__fiber_init(&t->fiber, stack, task_main, t);
         t->started = 1;
     } else if (t->compact) {
@@ -197,10 +197,9 @@ static corio_task *next_in_batch(corio_loop *loop) {
     if (!w)
         return NULL;
     corio_task *next = corio__work_task(w);
-    /* In debug mode every step goes back to the loop, which times it. */
     if (!next || !next->started || next->compact || next->fut.state != CORIO_PENDING ||
-        next->destroying || loop->debug)
-        return NULL;
+        next->destroying)
+        return NULL; /* also what debug mode's plug (task/debug.c) gets here */
     corio__workq_pop(&loop->batch);
     /* Releasing the entry drops its reference: the task is alive (the loop holds every pending
      * task) and so is the future it awaits (its awaiting frame holds one). */
