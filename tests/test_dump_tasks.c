@@ -40,6 +40,27 @@ static int column_of(const char *text, const char *task)
     return (int)(p - start);
 }
 
+static corio_task *spawn(corio_loop *loop, corio_coro_fn fn, void *arg, const char *name)
+{
+    return corio_loop_create_task(loop, fn, arg, &(corio_task_opts){.name = name});
+}
+
+/* Cancels t, lets it end and drops it. */
+static void finish(corio_loop *loop, corio_task *t)
+{
+    corio_task_cancel(t, NULL);
+    run_task(loop, t, NULL);
+    corio_task_unref(t);
+}
+
+/* A virtual-time loop whose close reports (of tasks left pending) are captured, not printed. */
+static corio_loop *quiet_loop(void)
+{
+    corio_loop *loop = new_vt_loop();
+    corio_loop_set_error_handler(loop, capture_handler, NULL);
+    return loop;
+}
+
 static corio_future *never;
 
 static void *sleeper(void *arg)
@@ -74,13 +95,12 @@ static void *idle(void *arg)
 
 Test(dump_tasks, tree_of_a_gather_with_states_and_waits, .timeout = 10)
 {
-    corio_loop *loop = new_vt_loop();
-    corio_loop_set_error_handler(loop, capture_handler, NULL); /* close reports the rest */
+    corio_loop *loop = quiet_loop();
     never = corio_future_new(loop);
-    corio_task *m = corio_loop_create_task(loop, gatherer, NULL, &(corio_task_opts){.name = "main"});
+    corio_task *m = spawn(loop, gatherer, NULL, "main");
     run_once(loop); /* main gathers */
     run_once(loop); /* the workers start and wait */
-    corio_task *lone = corio_loop_create_task(loop, idle, NULL, &(corio_task_opts){.name = "lone"});
+    corio_task *lone = spawn(loop, idle, NULL, "lone");
     int n = 0;
     const char *out = dump(loop, &n);
     cr_assert_eq(n, 4, "%s", out);
@@ -114,12 +134,11 @@ static void *awaits_task(void *arg)
 
 Test(dump_tasks, chain_of_awaited_tasks_nests, .timeout = 10)
 {
-    corio_loop *loop = new_vt_loop();
-    corio_loop_set_error_handler(loop, capture_handler, NULL); /* close reports the rest */
+    corio_loop *loop = quiet_loop();
     never = corio_future_new(loop);
-    corio_task *c = corio_loop_create_task(loop, waiter, NULL, &(corio_task_opts){.name = "c"});
-    corio_task *b = corio_loop_create_task(loop, awaits_task, c, &(corio_task_opts){.name = "b"});
-    corio_task *a = corio_loop_create_task(loop, awaits_task, b, &(corio_task_opts){.name = "a"});
+    corio_task *c = spawn(loop, waiter, NULL, "c");
+    corio_task *b = spawn(loop, awaits_task, c, "b");
+    corio_task *a = spawn(loop, awaits_task, b, "a");
     run_once(loop);
     int n = 0;
     const char *out = dump(loop, &n);
@@ -147,8 +166,7 @@ static void *awaits_peer(void *arg)
 
 Test(dump_tasks, await_cycle_is_shown_once, .timeout = 10)
 {
-    corio_loop *loop = new_vt_loop();
-    corio_loop_set_error_handler(loop, capture_handler, NULL); /* close reports both */
+    corio_loop *loop = quiet_loop();
     corio_task *x = corio_loop_create_task(loop, awaits_peer, IV(1), &(corio_task_opts){.name = "x"});
     corio_task *y = corio_loop_create_task(loop, awaits_peer, IV(0), &(corio_task_opts){.name = "y"});
     peer[0] = x;
@@ -165,10 +183,10 @@ Test(dump_tasks, await_cycle_is_shown_once, .timeout = 10)
     corio_loop_close(loop);
 }
 
-Test(dump_tasks, running_task_and_cancelling_are_shown, .timeout = 10)
+Test(dump_tasks, cancelling_is_shown_and_done_tasks_leave, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, sleeper, NULL, &(corio_task_opts){.name = "s"});
+    corio_task *t = spawn(loop, sleeper, NULL, "s");
     run_once(loop);
     corio_task_cancel(t, NULL);
     int n = 0;
@@ -207,7 +225,7 @@ Test(dump_tasks, from_inside_a_task, .timeout = 10)
 Test(dump_tasks, to_an_fd, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, sleeper, NULL, &(corio_task_opts){.name = "fd"});
+    corio_task *t = spawn(loop, sleeper, NULL, "fd");
     run_once(loop);
     int p[2];
     cr_assert_eq(pipe(p), 0);
@@ -217,9 +235,7 @@ Test(dump_tasks, to_an_fd, .timeout = 10)
     cr_assert_gt(read(p[0], buf, sizeof buf - 1), 0);
     close(p[0]);
     cr_assert(strstr(buf, "(T) fd [waiting] awaits sleep") != NULL, "%s", buf);
-    corio_task_cancel(t, NULL);
-    run_task(loop, t, NULL);
-    corio_task_unref(t);
+    finish(loop, t);
     corio_loop_close(loop);
 }
 
@@ -261,15 +277,13 @@ Test(dump_tasks, signal_dumps_at_the_next_iteration, .timeout = 10)
     corio_loop *loop = new_vt_loop();
     cr_assert_eq(pipe(pipe_fds), 0);
     cr_assert_eq(corio_loop_dump_on_signal(loop, SIGUSR1, pipe_fds[1]), 0);
-    corio_task *t = corio_loop_create_task(loop, sleeper, NULL, &(corio_task_opts){.name = "sig"});
+    corio_task *t = spawn(loop, sleeper, NULL, "sig");
     corio_call_soon(loop, raise_usr1, NULL, NULL);
     run_once(loop); /* the handler only counts */
     run_once(loop); /* the dump */
     const char *out = read_all(pipe_fds[0]);
     cr_assert(strstr(out, "(T) sig [waiting] awaits sleep") != NULL, "%s", out);
-    corio_task_cancel(t, NULL);
-    run_task(loop, t, NULL);
-    corio_task_unref(t);
+    finish(loop, t);
     corio_loop_close(loop);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
@@ -297,7 +311,7 @@ Test(dump_tasks, signal_wakes_a_loop_waiting_for_a_timer, .timeout = 20)
     corio_loop *loop = new_loop();
     cr_assert_eq(pipe(pipe_fds), 0);
     cr_assert_eq(corio_loop_dump_on_signal(loop, SIGUSR1, pipe_fds[1]), 0);
-    corio_task *t = corio_loop_create_task(loop, sleeper, NULL, &(corio_task_opts){.name = "zz"});
+    corio_task *t = spawn(loop, sleeper, NULL, "zz");
     run_once(loop);
     corio_call_later(loop, 3.0, stop_cb, loop, NULL);
     loop_thread = pthread_self();
@@ -307,9 +321,7 @@ Test(dump_tasks, signal_wakes_a_loop_waiting_for_a_timer, .timeout = 20)
     pthread_join(th, NULL);
     cr_assert_gt(dumped_after, 0.0);
     cr_assert_lt(dumped_after, 2.5, "dumped %f s after the signal", dumped_after);
-    corio_task_cancel(t, NULL);
-    run_task(loop, t, NULL);
-    corio_task_unref(t);
+    finish(loop, t);
     corio_loop_close(loop);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
