@@ -8,8 +8,8 @@
  *    to the loop, so each step is timed on its own);
  *  - reports a future that finished with an error nobody retrieved, when it is freed;
  *  - reports a future freed while pending with done callbacks that will now never run;
- *  - fills each stack a task takes with a pattern, so that corio_task_stack_high_water() can tell
- *    how deep the task went.
+ *  - empties each stack a task takes (its pages read back as zeros, and go back to the system),
+ *    so that corio_task_stack_high_water() can tell how deep the task went.
  * Loop close reports every task still pending, in or out of debug mode; in debug mode the message
  * also says what the task was waiting for.
  *
@@ -31,7 +31,8 @@ double corio_loop_get_slow_callback_duration(const corio_loop *loop);
 
 /* The deepest the task's stack has been used so far, in bytes: while it runs or is suspended,
  * and after it is done (the figure it reached). Measured only for tasks whose first step ran in
- * debug mode (their stack is filled with a pattern then, and scanned here: O(stack size)).
+ * debug mode: their stack is emptied then, and here the lowest word no longer zero is found
+ * (pages never touched are skipped; a deepest frame that wrote only zeros goes unseen).
  * Returns the byte count, -EINVAL for NULL, CORIO_EINVALSTATE for a task that has not started or
  * did not start in debug mode, -ENOTSUP for a compact task (it runs on a shared stack). Loop
  * thread only. */
