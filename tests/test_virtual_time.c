@@ -273,3 +273,22 @@ Test(virtual_time, corio_run_follows_the_environment, .timeout = 10)
     cr_assert_lt(now_s() - t0, 0.5, "the seed's 2 s took %f s", now_s() - t0);
     unsetenv("CORIO_VIRTUAL_TIME");
 }
+
+static void *sleeps_forever_twice(void *arg)
+{
+    (void)arg;
+    corio_sleep(1e12); /* saturates: "forever" */
+    corio_sleep(1e12); /* from a clock that is near forever already */
+    corio_sleep(1e12);
+    return IV(7);
+}
+
+Test(virtual_time, forever_after_forever_does_not_overflow, .timeout = 10)
+{
+    corio_loop *loop = new_vt_loop();
+    void *res = NULL;
+    cr_assert_eq(run_main(loop, sleeps_forever_twice, NULL, &res), 0);
+    cr_assert_eq(res, IV(7));
+    cr_assert_gt(corio_loop_time(loop), 1e9);
+    corio_loop_close(loop);
+}

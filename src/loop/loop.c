@@ -43,10 +43,7 @@ void corio__loop_unref(corio_loop *loop) {
 }
 
 int corio__loop_timer_after(corio_loop *loop, corio__timer *t, int64_t delay_ns) {
-    int64_t now = corio__loop_clock(loop);
-    if (delay_ns < 0)
-        delay_ns = 0;
-    return corio__timer_heap_add(&loop->timers, t, now + delay_ns);
+    return corio__timer_heap_add(&loop->timers, t, corio__loop_deadline(loop, delay_ns));
 }
 
 static int64_t poll_timeout(corio_loop *loop) {

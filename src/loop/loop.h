@@ -82,6 +82,16 @@ static inline int64_t corio__loop_clock(const corio_loop *loop) {
     return loop->virtual_time ? loop->now : corio__clock_ns();
 }
 
+/* The loop time `delay_ns` from now (negative: now). Saturating under virtual time, where the
+ * clock may have jumped to a "forever" timer near INT64_MAX / 2 (the real clock is far below). */
+static inline int64_t corio__loop_deadline(const corio_loop *loop, int64_t delay_ns) {
+    if (delay_ns < 0)
+        delay_ns = 0;
+    if (!loop->virtual_time)
+        return corio__clock_ns() + delay_ns;
+    return loop->now > INT64_MAX - delay_ns ? INT64_MAX : loop->now + delay_ns;
+}
+
 static inline void corio__loop_ref(corio_loop *loop) { loop->refs++; }
 void corio__loop_unref(corio_loop *loop);
 
