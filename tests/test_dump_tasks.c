@@ -352,3 +352,38 @@ Test(dump_tasks, previous_handler_comes_back_at_close, .timeout = 10)
     cr_assert_eq(mine, 1);
     corio_loop_close(b);
 }
+
+static void *gathers_gathers(void *arg)
+{
+    (void)arg;
+    corio_task *t[3];
+    for (int i = 0; i < 3; i++)
+        t[i] = spawn(corio_get_running_loop(), sleeper, NULL, i == 0 ? "n0" : i == 1 ? "n1" : "n2");
+    corio_future *inner_fs[2] = {corio_task_future(t[0]), corio_task_future(t[1])};
+    corio_future *inner = corio_gather_future(inner_fs, 2, 0);
+    corio_future *outer_fs[2] = {inner, corio_task_future(t[2])};
+    corio_gather(outer_fs, 2, 0, NULL, NULL);
+    corio_future_unref(inner);
+    for (int i = 0; i < 3; i++)
+        corio_task_unref(t[i]);
+    return NULL;
+}
+
+Test(dump_tasks, nested_gathers_show_their_tasks, .timeout = 10)
+{
+    corio_loop *loop = quiet_loop();
+    corio_task *m = spawn(loop, gathers_gathers, NULL, "outer");
+    run_once(loop);
+    run_once(loop);
+    int n = 0;
+    const char *out = dump(loop, &n);
+    cr_assert_eq(n, 4, "%s", out);
+    for (int i = 0; i < 3; i++) {
+        char name[4] = {'n', (char)('0' + i), 0, 0};
+        cr_assert_gt(column_of(out, name), column_of(out, "outer"), "%s", out);
+        cr_assert_lt(line_of(out, "outer"), line_of(out, name), "%s", out);
+    }
+    cr_assert(strstr(out, "└── (T) n2") != NULL, "in argument order: %s", out);
+    finish(loop, m);
+    corio_loop_close(loop);
+}

@@ -40,7 +40,7 @@ long corio_task_stack_high_water(corio_task *t);
 
 /* Writes every pending task of `loop` (NULL: the running loop) to `out`, one line each, as the
  * await tree of `python -m asyncio pstree`: a task that nobody awaits is a root, and below each
- * task come the tasks that it awaits (directly, or through a gather):
+ * task come the tasks that it awaits (directly, or through gathers, nested ones too):
  *
  *     └── (T) main [waiting] awaits gather (1 of 2 done)
  *         ├── (T) worker-1 [waiting] awaits sleep (2.500 s left)

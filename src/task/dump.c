@@ -61,21 +61,43 @@ static long task_index(const tree *tr, corio_future *f) {
     return e ? (long)e->i : -1;
 }
 
-/* The tasks t awaits: its waiter if that is a task, or the tasks a gather it awaits waits for.
- * Returns how many, with their indexes in a malloc'd *out (NULL when none or out of memory). */
-static size_t awaited_tasks(const tree *tr, corio_task *t, long **out) {
-    corio_future *w = t->waiter;
-    size_t done, n = w && w->kind == CORIO__FUT_GATHER ? corio__gather_count(w, &done) : 1;
-    *out = NULL;
-    if (!w || !(*out = malloc(n * sizeof **out)))
-        return 0;
-    size_t k = 0;
-    for (size_t c = 0; c < n; c++) {
-        long i = task_index(tr, w->kind == CORIO__FUT_GATHER ? corio__gather_child(w, c) : w);
-        if (i >= 0)
-            (*out)[k++] = i;
+/* A growable list of task indexes. */
+typedef struct kids {
+    long *v;
+    size_t n, cap;
+} kids;
+
+/* Adds the pending tasks that awaiting f waits for: f itself if it is one, or those a gather
+ * waits for (through nested gathers too). */
+static void collect(const tree *tr, corio_future *f, kids *k, int depth) {
+    if (f->kind == CORIO__FUT_GATHER && depth < MAX_DEPTH) {
+        size_t done, n = corio__gather_count(f, &done);
+        for (size_t c = 0; c < n; c++)
+            collect(tr, corio__gather_child(f, c), k, depth + 1);
+        return;
     }
-    return k;
+    long i = task_index(tr, f);
+    if (i < 0)
+        return;
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? 2 * k->cap : 8;
+        long *v = realloc(k->v, cap * sizeof *v);
+        if (!v)
+            return; /* the dump leaves it out */
+        k->v = v;
+        k->cap = cap;
+    }
+    k->v[k->n++] = i;
+}
+
+/* The tasks t awaits: its waiter if that is a task, or the tasks a gather it awaits waits for.
+ * Returns how many, with their indexes in a malloc'd *out (NULL when none). */
+static size_t awaited_tasks(const tree *tr, corio_task *t, long **out) {
+    kids k = {NULL, 0, 0};
+    if (t->waiter)
+        collect(tr, t->waiter, &k, 0);
+    *out = k.v;
+    return k.n;
 }
 
 static void print_task(tree *tr, corio_task *t, const char *prefix, const char *branch,
