@@ -62,7 +62,8 @@ int main(void)
         return 1;
     ready = corio_future_new(loop);
     corio_loop_dump_on_signal(loop, SIGUSR1, 1); /* to stdout */
-    corio_task *m = corio_loop_create_task(loop, main_task, loop, &(corio_task_opts){.name = "main"});
+    corio_task_opts named = {.name = "main"};
+    corio_task *m = corio_loop_create_task(loop, main_task, loop, &named);
     int rc = corio_loop_run_until_complete(loop, corio_task_future(m), NULL);
     corio_task_unref(m);
     corio_future_unref(ready);

@@ -167,8 +167,8 @@ static void *awaits_peer(void *arg)
 Test(dump_tasks, await_cycle_is_shown_once, .timeout = 10)
 {
     corio_loop *loop = quiet_loop();
-    corio_task *x = corio_loop_create_task(loop, awaits_peer, IV(1), &(corio_task_opts){.name = "x"});
-    corio_task *y = corio_loop_create_task(loop, awaits_peer, IV(0), &(corio_task_opts){.name = "y"});
+    corio_task *x = spawn(loop, awaits_peer, IV(1), "x");
+    corio_task *y = spawn(loop, awaits_peer, IV(0), "y");
     peer[0] = x;
     peer[1] = y;
     run_once(loop);

@@ -2,7 +2,7 @@
  * while it is suspended and after it is done; bad input. */
 #include "core_helpers.h"
 
-/* Uses about `kib` KiB of stack below this frame (a noinline recursion the compiler cannot fold). */
+/* Uses about `kib` KiB of stack below this frame (a recursion the compiler cannot fold). */
 __attribute__((noinline)) static int dig(int kib)
 {
     volatile char page[1024];
@@ -116,7 +116,8 @@ Test(stack_high_water, compact_tasks_are_not_measured, .timeout = 10)
 Test(stack_high_water, dump_shows_the_mark, .timeout = 10)
 {
     corio_loop *loop = new_debug_loop();
-    corio_task *t = corio_loop_create_task(loop, dig_then_wait, IV(8), &(corio_task_opts){.name = "d"});
+    corio_task_opts named = {.name = "d"};
+    corio_task *t = corio_loop_create_task(loop, dig_then_wait, IV(8), &named);
     run_once(loop);
     char *buf = NULL;
     size_t len = 0;

@@ -187,7 +187,7 @@ Test(wait_for, plain_future_timeout_cancels_it, .timeout = 10)
     pf_timeout = 0.02;
     double t0 = corio_loop_time(loop);
     cr_assert_eq(run_main(loop, wait_plain, NULL, NULL), 0);
-    cr_assert_lt(fabs(corio_loop_time(loop) - t0 - 0.02), 1e-6, "virtual time: exactly the timeout");
+    cr_assert_lt(fabs(corio_loop_time(loop) - t0 - 0.02), 1e-6, "exactly the timeout");
     cr_assert_eq(pf_rc, -ETIMEDOUT);
     cr_assert(corio_future_cancelled(pf));
     corio_future_unref(pf);
@@ -204,7 +204,7 @@ Test(wait_for, plain_future_completed_in_time, .timeout = 10)
     corio_call_later(loop, 0.01, set_pf, IV(3), NULL);
     double t0 = corio_loop_time(loop);
     cr_assert_eq(run_main(loop, wait_plain, NULL, NULL), 0);
-    cr_assert_lt(fabs(corio_loop_time(loop) - t0 - 0.01), 1e-6, "done when set, not at the timeout");
+    cr_assert_lt(fabs(corio_loop_time(loop) - t0 - 0.01), 1e-6, "done when set, not at timeout");
     cr_assert_eq(pf_rc, 0);
     cr_assert_eq(pf_value, IV(3));
     corio_future_unref(pf);

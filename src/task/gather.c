@@ -160,4 +160,6 @@ size_t corio__gather_count(corio_future *f, size_t *done) {
     return g->n;
 }
 
-corio_future *corio__gather_child(corio_future *f, size_t i) { return ((gather *)f)->slots[i].child; }
+corio_future *corio__gather_child(corio_future *f, size_t i) {
+    return ((gather *)f)->slots[i].child;
+}
