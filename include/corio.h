@@ -83,6 +83,13 @@ typedef struct corio_loop_opts {
     const char *backend; /* I/O backend: "epoll" or "io_uring" (then an error if the kernel
                             refuses it); NULL: CORIO_BACKEND from the environment, else io_uring
                             when the kernel allows it, else epoll */
+    int virtual_time;  /* 1 on, 0 off, -1: CORIO_VIRTUAL_TIME from the environment (also the
+                          default when opts is NULL). Under virtual time the loop's clock stands
+                          still while callbacks run, and when the loop would sleep until a timer
+                          it jumps the clock to that timer instead (I/O is still polled, without
+                          waiting): an hour of sleeps and timeouts runs in milliseconds, always in
+                          the same order. With no timer armed it waits for I/O as usual. For tests;
+                          see include/corio/debug.h. */
 } corio_loop_opts;
 
 /* Creates a loop. opts may be NULL. It is not made the thread's current loop (see
@@ -113,7 +120,8 @@ void corio_loop_stop(corio_loop *loop);
 int corio_loop_is_running(const corio_loop *loop);
 int corio_loop_is_closed(const corio_loop *loop);
 
-/* The loop's monotonic clock in seconds (CLOCK_MONOTONIC), the time base of call_at. */
+/* The loop's monotonic clock in seconds (CLOCK_MONOTONIC, or the virtual clock under
+ * corio_loop_opts.virtual_time), the time base of call_at. */
 double corio_loop_time(corio_loop *loop);
 
 /* Debug mode: reports errors never retrieved from a future when it is freed (more checks come
@@ -344,6 +352,7 @@ int corio_run(corio_coro_fn fn, void *arg, void **result);
 
 #include "corio/sync.h"
 #include "corio/combinators.h"
+#include "corio/debug.h"
 
 #ifdef __cplusplus
 }

@@ -26,8 +26,6 @@ static corio_timeout *enter_at(double when)
     return tm;
 }
 
-static double loop_now(void) { return corio_loop_time(corio_get_running_loop()); }
-
 /* ---- the basics ---- */
 
 static void *basic_main(void *arg)

@@ -59,15 +59,30 @@ static void report_unretrieved(corio_future *f) {
                        f->err, f, task ? (corio_task *)f : NULL);
 }
 
+/* Debug mode's checks on a future being freed: an error nobody looked at, or callbacks that will
+ * never run because nobody will complete the future now. */
+static void report_on_free(corio_future *f) {
+    int unretrieved = f->state == CORIO_FINISHED && f->err && !(f->flags & CORIO__F_RETRIEVED);
+    int orphaned = f->state == CORIO_PENDING && ((f->flags & CORIO__F_CB0_USED) || f->cbs);
+    if (!unretrieved && !orphaned)
+        return;
+    f->refs = 1; /* the handler may look at it */
+    if (unretrieved)
+        report_unretrieved(f);
+    else
+        corio__loop_report(f->loop,
+                           "Future was destroyed but it is pending, with done callbacks that will "
+                           "never run",
+                           0, f, NULL);
+    f->refs = 0;
+}
+
 void corio_future_unref(corio_future *f) {
     if (!f || --f->refs)
         return;
     corio_loop *loop = f->loop;
-    if (loop->debug && f->state == CORIO_FINISHED && f->err && !(f->flags & CORIO__F_RETRIEVED)) {
-        f->refs = 1; /* the handler may look at it */
-        report_unretrieved(f);
-        f->refs = 0;
-    }
+    if (loop->debug)
+        report_on_free(f);
     for (corio__fcb_node *cb = f->cbs, *next; cb; cb = next) {
         next = cb->next;
         free_fcb(loop, cb);

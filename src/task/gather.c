@@ -1,5 +1,5 @@
 /* asyncio.gather: one future over many, results in argument order. */
-#include "task/task.h"
+#include "task/debug.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -152,4 +152,14 @@ int corio_gather(corio_future *const *futs, size_t n, unsigned flags, void **val
     }
     corio_future_unref(g);
     return rc;
+}
+
+size_t corio__gather_count(corio_future *f, size_t *done) {
+    gather *g = (gather *)f;
+    *done = g->nfinished;
+    return g->n;
+}
+
+corio_future *corio__gather_child(corio_future *f, size_t i) {
+    return ((gather *)f)->slots[i].child;
 }
