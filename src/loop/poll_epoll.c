@@ -7,11 +7,15 @@
 
 int corio__poller_init(corio__poller *p) {
     p->nwatched = 0;
+    p->wakefd = -1;
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
-    return p->epfd < 0 ? -errno : 0;
+    if (p->epfd < 0)
+        return -errno;
+    return corio__poller_wake_init(p);
 }
 
 void corio__poller_close(corio__poller *p) {
+    corio__poller_wake_close(p);
     if (p->epfd >= 0)
         close(p->epfd);
     p->epfd = -1;
@@ -31,6 +35,9 @@ int corio__poller_wait(corio__poller *p, int64_t timeout_ns) {
     int n = epoll_wait(p->epfd, ev, 64, timeout_ms(timeout_ns));
     if (n < 0)
         return errno == EINTR ? 0 : -errno;
-    /* No fd is registered by the core yet: the I/O layer dispatches events here. */
+    /* The I/O layer dispatches its events here; the core registers only the wake eventfd. */
+    for (int i = 0; i < n; i++)
+        if (ev[i].data.u64 == CORIO__POLLER_WAKE_TOKEN)
+            corio__poller_wake_drain(p);
     return n;
 }
