@@ -2,6 +2,7 @@
 #include "corio.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <string.h>
 
 static const struct {
@@ -41,6 +42,8 @@ const char *corio_strerror(int err) {
             return own[i].text;
     if (err == 0)
         return "success";
+    if (err < CORIO_EAI_BASE && err > CORIO_EAI_BASE - 1000) /* CORIO_EAI(): glibc's are < 0 */
+        return gai_strerror(err - CORIO_EAI_BASE);
     /* glibc words these for sockets ("Connection timed out"); here they mean asyncio's
      * TimeoutError and CancelledError. */
     if (err == -ETIMEDOUT)

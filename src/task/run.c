@@ -1,6 +1,7 @@
 /* Loop lifetime and the entry points that run a loop: new, close, run_until_complete, run.
  * They live here, above the loop core, because they deal with futures and tasks. */
 #include "task/task.h"
+#include "thread/executor.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ int corio_loop_close(corio_loop *loop) {
         return 0;
     loop->closing = 1;
     corio__tasks_destroy_all(loop);
+    corio__exec_loop_close(loop);
     corio__loop_fini(loop);
     corio__stack_pool_destroy(loop->stacks);
     loop->stacks = NULL;
