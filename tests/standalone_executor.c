@@ -286,6 +286,8 @@ static void *opener(void *arg) {
     return NULL;
 }
 
+static void stop_cb(void *arg);
+
 static void test_close_in_flight(int user_executor) {
     corio_loop *loop;
     CHECK(corio_loop_new(&loop, NULL) == 0);
@@ -301,11 +303,16 @@ static void test_close_in_flight(int user_executor) {
     int err;
     corio_future *running =
         corio_run_in_executor_dtor(loop, ex, gated_job, IV(77), count_dtor, &err);
-    while (atomic_load(&at_gate) < 1) /* it runs */
-        sched_yield();
     corio_future *queued[50];
-    for (int i = 0; i < 50; i++)
+    for (int i = 0; i < 50; i++) {
+        if (i == 25) { /* the first ones go to the executor; the others stay pending */
+            corio_call_soon(loop, stop_cb, loop, NULL);
+            corio_loop_run_forever(loop);
+            while (atomic_load(&at_gate) < 1) /* `running` runs */
+                sched_yield();
+        }
         queued[i] = corio_run_in_executor(loop, ex, counting_job, IV(i), &err);
+    }
     pthread_t th;
     pthread_create(&th, NULL, opener, NULL);
     CHECK(corio_loop_close(loop) == 0); /* waits for what runs, drops the rest */
@@ -320,6 +327,8 @@ static void test_close_in_flight(int user_executor) {
     for (int i = 0; i < 50; i++)
         corio_future_unref(queued[i]);
 }
+
+static void stop_cb(void *arg) { corio_loop_stop(arg); }
 
 /* ---- loops on several threads, one executor ---- */
 

@@ -127,22 +127,34 @@ static int start_worker(corio_executor *ex) {
     return 0;
 }
 
-int corio__executor_submit(corio_executor *ex, corio__job *job) {
+int corio__executor_enqueue(corio_executor *ex, corio__link *first, corio__link *last,
+                            size_t n) {
+    for (corio__link *l = first;; l = l->next) {
+        atomic_store_explicit(&corio__container_of(l, corio__job, qlink)->state, CORIO__JOB_QUEUED,
+                              memory_order_relaxed);
+        if (l == last)
+            break;
+    }
     pthread_mutex_lock(&ex->mu);
     if (ex->shutdown) {
         pthread_mutex_unlock(&ex->mu);
         return CORIO_ECLOSED;
     }
-    if (ex->idle <= ex->signalled && ex->nthreads < ex->max_threads &&
-        start_worker(ex) < 0 && ex->nthreads == 0) {
+    /* Idle workers not yet woken take the jobs first; more start while jobs outnumber them. */
+    unsigned free_workers = ex->idle > ex->signalled ? ex->idle - ex->signalled : 0;
+    while (free_workers < n && ex->nthreads < ex->max_threads && start_worker(ex) == 0)
+        free_workers++;
+    if (ex->nthreads == 0) {
         pthread_mutex_unlock(&ex->mu);
         return -EAGAIN;
     }
-    atomic_store_explicit(&job->state, CORIO__JOB_QUEUED, memory_order_relaxed);
-    corio__list_insert_tail(&ex->queue, &job->qlink);
-    ex->qlen++;
-    /* Waking a worker is a system call: only when one is idle and not already being woken. */
-    if (ex->idle > ex->signalled) {
+    first->prev = ex->queue.prev;
+    ex->queue.prev->next = first;
+    last->next = &ex->queue;
+    ex->queue.prev = last;
+    ex->qlen += n;
+    /* Waking a worker is a system call: only idle ones not already being woken. */
+    for (size_t i = 0; i < n && ex->idle > ex->signalled; i++) {
         ex->signalled++;
         pthread_cond_signal(&ex->cv);
     }
@@ -154,6 +166,10 @@ int corio__executor_submit(corio_executor *ex, corio__job *job) {
  * executor is not touched: the user may have freed it once the job ran. */
 int corio__executor_remove(corio_executor *ex, corio__job *job) {
     int state = atomic_load_explicit(&job->state, memory_order_acquire);
+    if (state == CORIO__JOB_PENDING) {
+        corio__list_remove(&job->qlink);
+        return 1;
+    }
     if (state == CORIO__JOB_TAKEN)
         atomic_compare_exchange_strong_explicit(&job->state, &state, CORIO__JOB_SKIPPED,
                                                 memory_order_acq_rel, memory_order_relaxed);
@@ -190,6 +206,7 @@ static int join_all(corio_executor *ex) {
 int corio_executor_shutdown(corio_executor *ex, int wait, int cancel_futures) {
     if (!ex)
         return -EINVAL;
+    corio__exec_flush_current(); /* jobs this thread submitted before are not refused */
     corio__job *removed[BATCH_MAX];
     pthread_mutex_lock(&ex->mu);
     ex->shutdown = 1;

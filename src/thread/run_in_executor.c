@@ -9,18 +9,55 @@
 
 /* A loop's executor state, made on its first job. */
 struct corio__loop_exec {
+    corio_loop *loop;
     corio_executor *default_ex;
-    int owns_default; /* made by the loop: shut down and freed at loop close */
-    corio__link jobs; /* submitted and not yet completed here */
+    int owns_default;    /* made by the loop: shut down and freed at loop close */
+    int flush_queued;    /* `flush` is in the ready queue */
+    corio__link jobs;    /* submitted and not yet completed here */
+    corio__link pending; /* submitted in this iteration, not yet handed to their executors */
+    corio__work flush;   /* hands them over, at the start of the next iteration */
+    corio__job *spare;   /* freed jobs, for reuse (linked through done.next) */
 };
+
+static void flush_run(corio__work *w, int drop);
 
 static struct corio__loop_exec *loop_exec(corio_loop *loop) {
     if (!loop->exec) {
-        loop->exec = calloc(1, sizeof *loop->exec);
-        if (loop->exec)
-            corio__list_init(&loop->exec->jobs);
+        struct corio__loop_exec *e = calloc(1, sizeof *e);
+        if (!e)
+            return NULL;
+        e->loop = loop;
+        corio__list_init(&e->jobs);
+        corio__list_init(&e->pending);
+        e->flush.fn = flush_run;
+        loop->exec = e;
     }
     return loop->exec;
+}
+
+/* Jobs are made and freed on the loop's thread, a burst at a time: a free list spares malloc
+ * most of the work (the sanitizer builds skip it, as the loop's own pools do). */
+static corio__job *job_alloc(struct corio__loop_exec *e) {
+#ifndef CORIO_NO_POOL
+    corio__job *job = e->spare;
+    if (job) {
+        e->spare = (corio__job *)(void *)job->done.next;
+        return job;
+    }
+#else
+    (void)e;
+#endif
+    return malloc(sizeof(corio__job));
+}
+
+static void job_release(struct corio__loop_exec *e, corio__job *job) {
+#ifndef CORIO_NO_POOL
+    job->done.next = (corio__work *)(void *)e->spare;
+    e->spare = job;
+#else
+    (void)e;
+    free(job);
+#endif
 }
 
 int corio_loop_set_default_executor(corio_loop *loop, corio_executor *ex) {
@@ -54,7 +91,7 @@ static void job_free(corio__job *job) {
     corio_future_unref(job->fut);
     if (job->arg_free)
         job->arg_free(job->arg);
-    free(job);
+    job_release(job->loop->exec, job);
 }
 
 /* The future became done before the job did (cancelled, or completed by its owner): an
@@ -105,7 +142,9 @@ corio_future *corio__run_in_executor_full(corio_loop *loop, corio_executor *ex, 
         rc = -ENOMEM;
     else if (!ex)
         rc = default_executor(e, &ex);
-    if (rc == 0 && (!(job = malloc(sizeof *job)) || !(fut = corio_future_new(loop))))
+    if (rc == 0 && atomic_load_explicit(&ex->shutdown, memory_order_relaxed))
+        rc = CORIO_ECLOSED; /* a shutdown racing with this call is caught at the flush */
+    if (rc == 0 && (!(job = job_alloc(e)) || !(fut = corio_future_new(loop))))
         rc = -ENOMEM;
     if (rc == 0) {
         *job = (corio__job){.done.fn = job_complete, .ex = ex, .loop = loop,
@@ -113,25 +152,66 @@ corio_future *corio__run_in_executor_full(corio_loop *loop, corio_executor *ex, 
                             .arg_free = arg_free};
         corio__list_insert_tail(&e->jobs, &job->llink);
         rc = corio__future_add_eager_callback(fut, job_fut_done, job);
-        if (rc == 0)
-            rc = corio__executor_submit(ex, job);
         if (rc < 0) {
-            corio_future_remove_done_callback(fut, job_fut_done, job);
             job_free(job); /* frees arg too */
             job = NULL;
             arg_free = NULL;
         }
     }
     if (rc < 0) {
-        free(job);
+        if (job)
+            job_release(e, job);
         if (arg_free)
             arg_free(arg);
         corio_future_unref(fut);
         fut = NULL;
+    } else {
+        corio__list_insert_tail(&e->pending, &job->qlink);
+        if (!e->flush_queued) {
+            e->flush_queued = 1;
+            corio__loop_schedule(loop, &e->flush);
+        }
     }
     if (errp)
         *errp = rc;
     return fut;
+}
+
+/* Hands the pending jobs to their executors, one lock per run of jobs bound for the same one.
+ * Jobs an executor refuses (shut down since, or unable to start a thread) fail with its error. */
+static void flush_pending(struct corio__loop_exec *e) {
+    while (e->pending.next != &e->pending) {
+        corio__link *first = e->pending.next, *last = first;
+        corio_executor *ex = corio__container_of(first, corio__job, qlink)->ex;
+        size_t n = 1;
+        while (last->next != &e->pending &&
+               corio__container_of(last->next, corio__job, qlink)->ex == ex) {
+            last = last->next;
+            n++;
+        }
+        e->pending.next = last->next; /* detach first .. last */
+        last->next->prev = &e->pending;
+        int rc = corio__executor_enqueue(ex, first, last, n);
+        for (corio__link *l = first, *next; rc < 0 && n--; l = next) {
+            next = l->next;
+            corio__job *job = corio__container_of(l, corio__job, qlink);
+            job->err = rc;
+            job_complete(&job->done, 0);
+        }
+    }
+}
+
+static void flush_run(corio__work *w, int drop) {
+    struct corio__loop_exec *e = corio__container_of(w, struct corio__loop_exec, flush);
+    e->flush_queued = 0;
+    if (!drop)
+        flush_pending(e);
+}
+
+void corio__exec_flush_current(void) {
+    corio_loop *loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    if (loop && loop->exec && !loop->closing)
+        flush_pending(loop->exec);
 }
 
 corio_future *corio_run_in_executor_dtor(corio_loop *loop, corio_executor *ex, corio_job_fn fn,
@@ -167,6 +247,18 @@ int corio_to_thread(corio_job_fn fn, void *arg, void **result) {
     return corio__to_thread_full(fn, arg, NULL, NULL, result);
 }
 
+/* Takes w out of q (loop close: the flush work lives in the state freed here). */
+static void unschedule(corio__workq *q, corio__work *w) {
+    corio__work **pp = &q->head;
+    while (*pp && *pp != w)
+        pp = &(*pp)->next;
+    if (!*pp)
+        return;
+    *pp = w->next;
+    if (q->tailp == &w->next)
+        q->tailp = pp;
+}
+
 /* Loop close, after its tasks are destroyed: the loop's own default executor is shut down (jobs
  * not started are cancelled, running ones finish) and freed; this loop's jobs still queued on
  * other executors are removed; then the loop waits for the completions of those still running,
@@ -176,6 +268,13 @@ void corio__exec_loop_close(corio_loop *loop) {
     struct corio__loop_exec *e = loop->exec;
     if (!e)
         return;
+    while (e->pending.next != &e->pending) {
+        corio__job *job = corio__container_of(e->pending.next, corio__job, qlink);
+        corio__list_remove(&job->qlink);
+        job_free(job);
+    }
+    if (e->flush_queued)
+        unschedule(&loop->ready, &e->flush);
     if (e->owns_default)
         corio_executor_shutdown(e->default_ex, 1, 1);
     for (corio__link *l = e->jobs.next, *next; l != &e->jobs; l = next) {
@@ -193,6 +292,11 @@ void corio__exec_loop_close(corio_loop *loop) {
     }
     if (e->owns_default)
         corio_executor_free(e->default_ex);
+    while (e->spare) {
+        corio__job *job = e->spare;
+        e->spare = (corio__job *)(void *)job->done.next;
+        free(job);
+    }
     free(e);
     loop->exec = NULL;
 }
