@@ -208,3 +208,28 @@ Test(executor_run, default_size_follows_the_environment, .timeout = 10)
     cr_assert(n >= 5 && n <= 32, "default size %u", n);
     unsetenv("CORIO_EXECUTOR_THREADS");
 }
+
+static void *replace_default_main(void *arg)
+{
+    corio_executor *ex = arg;
+    /* submitted to the loop's own default executor, which is replaced (and freed) in the same
+     * iteration, before the pool ever saw the job: it still runs */
+    corio_future *f = corio_run_in_executor(NULL, NULL, job_double, IV(5), NULL);
+    cr_expect_eq(corio_loop_set_default_executor(corio_get_running_loop(), ex), 0);
+    void *v;
+    cr_expect_eq(corio_await(f, &v), 0);
+    cr_expect_eq(v, IV(10));
+    corio_future_unref(f);
+    cr_expect_eq(corio_to_thread(job_double, IV(6), &v), 0);
+    cr_expect_eq(v, IV(12));
+    return NULL;
+}
+
+Test(executor_run, replacing_the_default_executor_keeps_its_jobs, .timeout = 20)
+{
+    loop_tid = pthread_self();
+    corio_executor *ex = NULL;
+    cr_assert_eq(corio_executor_new(&ex, 1), 0);
+    cr_assert_eq(corio_run(replace_default_main, ex, NULL), 0);
+    corio_executor_free(ex);
+}

@@ -20,6 +20,7 @@ struct corio__loop_exec {
 };
 
 static void flush_run(corio__work *w, int drop);
+static void flush_pending(struct corio__loop_exec *e);
 
 static struct corio__loop_exec *loop_exec(corio_loop *loop) {
     if (!loop->exec) {
@@ -68,8 +69,10 @@ int corio_loop_set_default_executor(corio_loop *loop, corio_executor *ex) {
     struct corio__loop_exec *e = loop_exec(loop);
     if (!e)
         return -ENOMEM;
-    if (e->owns_default) /* its queued jobs still run, its threads are joined */
+    if (e->owns_default) { /* its jobs still run, its threads are joined */
+        flush_pending(e);
         corio_executor_free(e->default_ex);
+    }
     e->default_ex = ex;
     e->owns_default = 0;
     return 0;
