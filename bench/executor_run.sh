@@ -9,13 +9,15 @@
 #   BENCH_THREADS=                    worker threads for every implementation (default: each
 #                                     one's own default: corio min(32, CPUs+4), libuv 4, Python
 #                                     min(32, CPUs+4))
-#   BENCH_REPEAT=3                    runs of each; the median calls/s is reported
+#   BENCH_REPEAT=5                    runs of each; the median calls/s is reported
 #   BENCH_CPUS=0-<nproc-1>            the CPUs every run is pinned to with taskset
 #   BENCH_BUILD_DIR=build-bench       CMake build directory (configured Release if missing)
 #
 # Prints the table and writes it to bench/out/executor.md (the raw RESULT lines go to
 # bench/out/executor_raw.txt). The machine is shared: medians of several runs, and ratios taken
-# within the one run, are what to quote.
+# within the one run, are what to quote. A run of 100,000 trivial calls lasts a few milliseconds
+# for corio and libuv, so their runs scatter (a worker preempted while it holds the queue's lock
+# costs a large share of such a run); CPU time per call, all threads counted, scatters less.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +25,7 @@ cd "$ROOT"
 N="${BENCH_N:-100000}"
 BATCH="${BENCH_BATCH:-1000}"
 THREADS="${BENCH_THREADS:-}"
-REPEAT="${BENCH_REPEAT:-3}"
+REPEAT="${BENCH_REPEAT:-5}"
 CPUS="${BENCH_CPUS:-0-$(($(nproc) - 1))}"
 BUILD_DIR="${BENCH_BUILD_DIR:-build-bench}"
 PY=/usr/bin/python3 # Debian's: python3-uvloop is installed for it
@@ -80,11 +82,11 @@ done
 "$PY" - "$RAW" "$OUT/executor.md" "$N" "$BATCH" "$REPEAT" "$CPUS" "$(git rev-parse --short HEAD)" <<'PYEOF'
 import re, statistics, sys
 raw, md, n, batch, repeat, cpus, rev = sys.argv[1:]
-runs = {}
-threads = {}
+runs, cpu, threads = {}, {}, {}
 for line in open(raw):
     kv = dict(re.findall(r"(\w+)=(\S+)", line))
     runs.setdefault(kv["impl"], []).append(float(kv["calls_per_s"]))
+    cpu.setdefault(kv["impl"], []).append(float(kv["cpu_ns_per_call"]))
     threads[kv["impl"]] = kv["threads"]
 med = {k: statistics.median(v) for k, v in runs.items()}
 base = med["corio"]
@@ -92,13 +94,16 @@ lines = [
     f"Executor benchmark: {n} trivial blocking calls offloaded and awaited in batches of {batch}; "
     f"median of {repeat} runs, pinned to CPUs {cpus}, at {rev} (`bench/executor_run.sh`).",
     "",
-    "| implementation | threads | calls/s (median) | corio / it | every run (calls/s) |",
-    "|---|---:|---:|---:|---|",
+    "| implementation | threads | calls/s (median) | corio / it | CPU ns per call (median) "
+    "| every run (calls/s) |",
+    "|---|---:|---:|---:|---:|---|",
 ]
 for k in ["corio", "libuv", "asyncio", "uvloop"]:
     if k in med:
         every = ", ".join(f"{v:,.0f}" for v in runs[k])
-        lines.append(f"| {k} | {threads[k]} | {med[k]:,.0f} | {base / med[k]:.2f} | {every} |")
+        c = statistics.median(cpu[k])
+        lines.append(f"| {k} | {threads[k]} | {med[k]:,.0f} | {base / med[k]:.2f} | {c:,.0f} "
+                     f"| {every} |")
 text = "\n".join(lines) + "\n"
 open(md, "w").write(text)
 print(text)
