@@ -62,21 +62,13 @@ static void *bench_main(void *arg)
     return NULL;
 }
 
-static long arg_long(int argc, char **argv, int i, long dflt)
-{
-    if (argc <= i)
-        return dflt;
-    char *end = NULL;
-    long v = strtol(argv[i], &end, 10);
-    if (!end || *end || v <= 0)
-        BENCH_DIE("usage: %s [N [BATCH [THREADS]]] (positive numbers)", argv[0]);
-    return v;
-}
+#define USAGE "[N [BATCH [THREADS]]]"
 
 int main(int argc, char **argv)
 {
-    struct run r = {.n = arg_long(argc, argv, 1, 100000), .batch = arg_long(argc, argv, 2, 1000)};
-    long threads = arg_long(argc, argv, 3, (long)corio_executor_default_size());
+    struct run r = {.n = bench_arg_long(argc, argv, 1, 100000, USAGE),
+                    .batch = bench_arg_long(argc, argv, 2, 1000, USAGE)};
+    long threads = bench_arg_long(argc, argv, 3, (long)corio_executor_default_size(), USAGE);
     int rc = corio_executor_new(&r.ex, (unsigned)threads);
     if (rc < 0)
         BENCH_DIE("corio_executor_new: %s", corio_strerror(rc));

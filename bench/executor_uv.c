@@ -56,22 +56,13 @@ static void submit_batch(uv_loop_t *loop)
     submitted += batch_len;
 }
 
-static long arg_long(int argc, char **argv, int i, long dflt)
-{
-    if (argc <= i)
-        return dflt;
-    char *end = NULL;
-    long v = strtol(argv[i], &end, 10);
-    if (!end || *end || v <= 0)
-        BENCH_DIE("usage: %s [N [BATCH [THREADS]]] (positive numbers)", argv[0]);
-    return v;
-}
+#define USAGE "[N [BATCH [THREADS]]]"
 
 int main(int argc, char **argv)
 {
-    n_total = arg_long(argc, argv, 1, 100000);
-    batch_size = arg_long(argc, argv, 2, 1000);
-    long threads = arg_long(argc, argv, 3, 0);
+    n_total = bench_arg_long(argc, argv, 1, 100000, USAGE);
+    batch_size = bench_arg_long(argc, argv, 2, 1000, USAGE);
+    long threads = bench_arg_long(argc, argv, 3, 0, USAGE);
     if (threads > 0) {
         char v[32];
         snprintf(v, sizeof v, "%ld", threads);

@@ -20,17 +20,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define IV(x) ((void *)(intptr_t)(x))
-#define VI(p) ((intptr_t)(p))
-
-static atomic_int failures;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "gate.h"
+#include "standalone.h"
 
 static int count_dir(const char *path) {
     DIR *d = opendir(path);
@@ -41,30 +32,6 @@ static int count_dir(const char *path) {
         n++;
     closedir(d);
     return n;
-}
-
-/* ---- a gate a job can wait at, opened by the test ---- */
-
-static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
-static int gate_open;
-static atomic_int at_gate; /* jobs waiting at the gate */
-
-static void gate_set(int open) {
-    pthread_mutex_lock(&gate_mu);
-    gate_open = open;
-    pthread_cond_broadcast(&gate_cv);
-    pthread_mutex_unlock(&gate_mu);
-}
-
-static void *gated_job(void *arg, int *err) {
-    (void)err;
-    atomic_fetch_add(&at_gate, 1);
-    pthread_mutex_lock(&gate_mu);
-    while (!gate_open)
-        pthread_cond_wait(&gate_cv, &gate_mu);
-    pthread_mutex_unlock(&gate_mu);
-    return arg;
 }
 
 static atomic_int jobs_ran;

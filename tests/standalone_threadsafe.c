@@ -20,16 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#define IV(x) ((void *)(intptr_t)(x))
-
-static atomic_int failures;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "standalone.h"
 
 static void pause_us(long us) {
     struct timespec ts = {0, us * 1000};

@@ -5,32 +5,9 @@
  * loop close with jobs pending, queued and running. */
 #include "core_helpers.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
+#include "gate.h"
 
-static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
-static int gate_open;
-static atomic_int at_gate, ran, dtors;
-
-static void gate_set(int open)
-{
-    pthread_mutex_lock(&gate_mu);
-    gate_open = open;
-    pthread_cond_broadcast(&gate_cv);
-    pthread_mutex_unlock(&gate_mu);
-}
-
-static void *gated(void *arg, int *err)
-{
-    (void)err;
-    atomic_fetch_add(&at_gate, 1);
-    pthread_mutex_lock(&gate_mu);
-    while (!gate_open)
-        pthread_cond_wait(&gate_cv, &gate_mu);
-    pthread_mutex_unlock(&gate_mu);
-    return arg;
-}
+static atomic_int ran, dtors;
 
 static void *counted(void *arg, int *err)
 {
@@ -42,7 +19,7 @@ static void *counted(void *arg, int *err)
 static void *boxed(void *arg, int *err)
 {
     (void)err;
-    gated(NULL, err);
+    gated_job(NULL, err);
     int *p = malloc(sizeof *p); /* a result that owns memory: the dtor must release it */
     *p = VI(arg);
     return p;
@@ -67,6 +44,14 @@ static corio_executor *one_thread(void)
     corio_executor *ex = NULL;
     cr_assert_eq(corio_executor_new(&ex, 1), 0);
     return ex;
+}
+
+/* Runs fn(ex) as the main task of a new loop, ex an executor of one thread, freed afterwards. */
+static void run_on_one_thread(corio_coro_fn fn)
+{
+    corio_executor *ex = one_thread();
+    cr_assert_eq(corio_run(fn, ex, NULL), 0);
+    corio_executor_free(ex);
 }
 
 static void *states_main(void *arg)
@@ -109,9 +94,7 @@ static void *states_main(void *arg)
 
 Test(executor_cancel, in_every_state, .timeout = 30)
 {
-    corio_executor *ex = one_thread();
-    cr_assert_eq(corio_run(states_main, ex, NULL), 0);
-    corio_executor_free(ex);
+    run_on_one_thread(states_main);
     cr_assert_eq(atomic_load(&dtors), 1);
 }
 
@@ -119,7 +102,7 @@ static void *awaits_gated(void *arg)
 {
     (void)arg;
     void *v = IV(1);
-    int rc = corio_to_thread(gated, IV(5), &v);
+    int rc = corio_to_thread(gated_job, IV(5), &v);
     cr_expect_null(v);
     return IV(rc);
 }
@@ -154,9 +137,7 @@ static void *task_cancel_main(void *arg)
 
 Test(executor_cancel, task_awaiting_to_thread, .timeout = 30)
 {
-    corio_executor *ex = one_thread();
-    cr_assert_eq(corio_run(task_cancel_main, ex, NULL), 0);
-    corio_executor_free(ex);
+    run_on_one_thread(task_cancel_main);
 }
 
 static void *wait_for_main(void *arg)
@@ -182,6 +163,17 @@ Test(executor_cancel, wait_for_times_out_and_the_result_is_released, .timeout = 
     cr_assert_eq(corio_run(wait_for_main, NULL, NULL), 0);
 }
 
+/* Opens the gate once loop close has had ample time to take e out of the queue (a wide margin:
+ * it is done in microseconds, before close starts to wait). */
+static void *open_later(void *arg)
+{
+    (void)arg;
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    gate_set(1);
+    return NULL;
+}
+
 Test(executor_cancel, loop_close_with_jobs_pending_queued_and_running, .timeout = 30)
 {
     corio_loop *loop = new_loop();
@@ -194,8 +186,10 @@ Test(executor_cancel, loop_close_with_jobs_pending_queued_and_running, .timeout 
     corio_future *e = corio_run_in_executor(loop, ex, counted, IV(3), NULL);
     run_once(loop); /* q to the default executor (it may run), e queued behind r */
     corio_future *p = corio_run_in_executor(loop, ex, counted, IV(4), NULL); /* pending */
-    gate_set(1);
+    pthread_t th;
+    pthread_create(&th, NULL, open_later, NULL);
     cr_assert_eq(corio_loop_close(loop), 0); /* waits for r, drops its result */
+    pthread_join(th, NULL);
     cr_assert_eq(atomic_load(&dtors), 1);
     cr_assert_leq(atomic_load(&ran), 1); /* q perhaps; never e or p */
     corio_executor_free(ex);

@@ -116,15 +116,21 @@ static void *many_main(void *arg)
     return NULL;
 }
 
-Test(executor_run, user_executor_many_jobs_in_order_of_arguments, .timeout = 30)
+/* Runs fn(ex) as the main task of a new loop, with a new executor of `threads` threads, freed
+ * once the loop is closed. */
+static void run_with_executor(unsigned threads, corio_coro_fn fn)
 {
     loop_tid = pthread_self();
-    for (unsigned threads = 1; threads <= 4; threads *= 2) {
-        corio_executor *ex = NULL;
-        cr_assert_eq(corio_executor_new(&ex, threads), 0);
-        cr_assert_eq(corio_run(many_main, ex, NULL), 0);
-        corio_executor_free(ex);
-    }
+    corio_executor *ex = NULL;
+    cr_assert_eq(corio_executor_new(&ex, threads), 0);
+    cr_assert_eq(corio_run(fn, ex, NULL), 0);
+    corio_executor_free(ex);
+}
+
+Test(executor_run, user_executor_many_jobs_in_order_of_arguments, .timeout = 30)
+{
+    for (unsigned threads = 1; threads <= 4; threads *= 2)
+        run_with_executor(threads, many_main);
 }
 
 Test(executor_run, default_executor_threads_end_with_the_loop, .timeout = 20)
@@ -173,11 +179,7 @@ static void *after_shutdown_main(void *arg)
 
 Test(executor_run, shutdown_refuses_new_jobs_and_runs_earlier_ones, .timeout = 20)
 {
-    loop_tid = pthread_self();
-    corio_executor *ex = NULL;
-    cr_assert_eq(corio_executor_new(&ex, 1), 0);
-    cr_assert_eq(corio_run(after_shutdown_main, ex, NULL), 0);
-    corio_executor_free(ex);
+    run_with_executor(1, after_shutdown_main);
 }
 
 Test(executor_run, bad_input, .timeout = 10)
@@ -227,9 +229,5 @@ static void *replace_default_main(void *arg)
 
 Test(executor_run, replacing_the_default_executor_keeps_its_jobs, .timeout = 20)
 {
-    loop_tid = pthread_self();
-    corio_executor *ex = NULL;
-    cr_assert_eq(corio_executor_new(&ex, 1), 0);
-    cr_assert_eq(corio_run(replace_default_main, ex, NULL), 0);
-    corio_executor_free(ex);
+    run_with_executor(1, replace_default_main);
 }
