@@ -28,6 +28,7 @@ static void *numeric_main(void *arg)
     cr_expect_eq(rc, CORIO_EAI(EAI_NONAME), "got %d (%s)", rc, corio_strerror(rc));
     cr_expect_null(res);
     cr_expect_str_eq(corio_strerror(rc), gai_strerror(EAI_NONAME));
+    cr_expect_str_eq(corio_err_name(rc), "CORIO_EAI(EAI_NONAME)");
     return NULL;
 }
 
