@@ -145,6 +145,7 @@ static void *wait_for_main(void *arg)
     (void)arg;
     corio_future *f = corio_run_in_executor(NULL, NULL, boxed, IV(1), NULL);
     corio_future *g = corio_run_in_executor_dtor(NULL, NULL, boxed, IV(2), free_box, NULL);
+    AWAIT_COND(atomic_load(&at_gate) == 2); /* both run: g times out while it runs */
     void *v;
     cr_expect_eq(corio_wait_for(g, 0.05, &v), -ETIMEDOUT);
     cr_expect(corio_future_cancelled(g));

@@ -72,8 +72,11 @@ int corio_loop_set_default_executor(corio_loop *loop, corio_executor *ex);
  * the loop's thread with fn's result or error; the caller owns one reference. Cancelling the
  * future before the job starts removes the job (fn never runs); once it runs, the job finishes on
  * its thread and its result is dropped. Returns NULL with *errp set (if errp is not NULL) to
- * -EINVAL, -ENOMEM, -EAGAIN (no thread could be started and none exists), or CORIO_ECLOSED (the
- * loop is closed or the executor shut down). */
+ * -EINVAL, -ENOMEM, or CORIO_ECLOSED (the loop is closed or the executor shut down). The job
+ * reaches the executor at the start of the loop's next iteration, with the others submitted in
+ * this one (one lock for the burst); if the executor refuses it then (shut down meanwhile, or no
+ * thread could be started: -EAGAIN), the future fails with that error. corio_loop_close cancels
+ * the loop's jobs that have not started and waits for those that run. */
 corio_future *corio_run_in_executor(corio_loop *loop, corio_executor *ex, corio_job_fn fn,
                                     void *arg, int *errp);
 
