@@ -9,7 +9,8 @@
  *  - Errors are negative errno-style codes (-ENOMEM, -ECANCELED, -ETIMEDOUT, ...) or one of the
  *    CORIO_E* codes below; success is 0 or a non-negative value. corio_strerror() names them.
  *  - Threads: a loop and every object bound to it (futures, tasks, handles) may be used only from
- *    the thread that runs the loop. Nothing here is safe to call from another thread.
+ *    the thread that runs the loop. Nothing here is safe to call from another thread, except the
+ *    few functions <corio/thread.h> marks ANY THREAD (corio_call_soon_threadsafe first).
  *  - Ownership: futures and tasks are reference counted. A function that returns a new object
  *    gives the caller one reference, to be dropped with corio_future_unref() / corio_task_unref().
  *    The loop holds its own reference to every pending task, so a task runs to completion even
@@ -353,6 +354,7 @@ int corio_run(corio_coro_fn fn, void *arg, void **result);
 #include "corio/sync.h"
 #include "corio/combinators.h"
 #include "corio/debug.h"
+#include "corio/thread.h"
 
 #ifdef __cplusplus
 }

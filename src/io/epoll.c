@@ -158,8 +158,9 @@ static void dispatch(epoll_state *s, int fd, uint32_t ev) {
 
 static void drain_wakefd(epoll_state *s) {
     uint64_t v;
-    while (read(s->wakefd, &v, sizeof v) > 0) {
+    while (read(s->wakefd, &v, sizeof v) < 0 && errno == EINTR) {
     }
+    corio__poller_wake_drained(&s->loop->poller);
 }
 
 static int ep_wait(corio__poller *p, int64_t timeout_ns) {

@@ -14,6 +14,7 @@ int corio__loop_init(corio_loop *loop, const char *backend) {
     corio__workq_init(&loop->batch);
     corio__timer_heap_init(&loop->timers);
     corio__list_init(&loop->tasks);
+    corio__inbox_init(&loop->inbox);
     loop->now = corio__clock_ns();
     return corio__poller_init(&loop->poller, loop, backend);
 }
@@ -25,6 +26,7 @@ void corio__loop_fini(corio_loop *loop) {
     for (corio__timer *t; (t = corio__timer_heap_pop_due(&loop->timers, INT64_MAX));)
         t->expire(t);
     corio__timer_heap_destroy(&loop->timers);
+    corio__inbox_close(&loop->inbox, &loop->ready);
     while (!corio__workq_empty(&loop->ready)) {
         corio__workq batch;
         corio__workq_take(&loop->ready, &batch);
@@ -64,9 +66,12 @@ void corio__loop_run_once(corio_loop *loop) {
         loop->now = corio__timer_heap_top(&loop->timers)->when;
         timeout = 0;
     }
+    if (timeout != 0 && corio__inbox_prepare_sleep(&loop->inbox))
+        timeout = 0;
     /* With ready work and no fd to watch, polling would only cost a system call per iteration. */
     if (timeout != 0 || loop->poller.nwatched)
         corio__poller_wait(&loop->poller, timeout);
+    corio__inbox_drain(&loop->inbox, &loop->ready);
     if (corio__timer_heap_count(&loop->timers)) {
         loop->now = corio__loop_clock(loop);
         for (corio__timer *t; (t = corio__timer_heap_pop_due(&loop->timers, loop->now));)

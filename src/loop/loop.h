@@ -5,6 +5,7 @@
 #include "corio.h"
 #include "ctx/fiber.h"
 #include "loop/clock.h"
+#include "loop/inbox.h"
 #include "loop/poller.h"
 #include "loop/pool.h"
 #include "loop/timer_heap.h"
@@ -47,6 +48,8 @@ struct corio_loop {
     corio__workq batch; /* what this iteration still runs (a suspending task may take from it) */
     corio__timer_heap timers;
     corio__poller poller;
+    corio__inbox inbox;            /* work posted by other threads (loop/inbox.c) */
+    struct corio__loop_exec *exec; /* executor state (thread/), made on first use */
     corio__pool pools[CORIO__POOL_COUNT];
     corio__stack_pool *stacks;
     size_t stack_size;

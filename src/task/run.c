@@ -1,6 +1,7 @@
 /* Loop lifetime and the entry points that run a loop: new, close, run_until_complete, run.
  * They live here, above the loop core, because they deal with futures and tasks. */
 #include "task/debug.h"
+#include "thread/executor.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -69,6 +70,7 @@ int corio_loop_close(corio_loop *loop) {
     if (loop->dump_signo)
         corio_loop_dump_on_signal(loop, 0, -1);
     corio__tasks_destroy_all(loop);
+    corio__exec_loop_close(loop);
     corio__loop_fini(loop);
     corio__stack_pool_destroy(loop->stacks);
     loop->stacks = NULL;
