@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell helpers shared by bench/run.sh and bench/net/run.sh (sourced, not run).
 
 log() { printf '%s\n' "$*" >&2; }

@@ -200,5 +200,9 @@ int main(int argc, char **argv)
     printf("\n");
     for (int i = 0; i < nconns; i++)
         close(conns[i].fd);
+    close(ep);
+    free(conns);
+    free(scratch);
+    free(pattern);
     return n > 0 ? 0 : 1;
 }

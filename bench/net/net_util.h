@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,12 @@ static inline void net_nodelay(int fd)
 }
 
 /* The listening socket of a server (nonblocking, close-on-exec), on the port given as argv[1]
- * (default 0). Prints "port <n>" on stdout. Exits on failure. */
+ * (default 0). Prints "port <n>" on stdout. Exits on failure. Also ignores SIGPIPE, as servers
+ * do (Go's runtime and Python do it by themselves): a write to a connection the client has
+ * closed fails with EPIPE instead of killing the server. */
 static inline int net_listen(int argc, char **argv)
 {
+    signal(SIGPIPE, SIG_IGN);
     int port = argc > 1 ? atoi(argv[1]) : 0;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
