@@ -80,6 +80,9 @@ typedef struct corio_loop_opts {
                           the environment, else 64 KiB */
     int debug;         /* 1 on, 0 off, -1: CORIO_DEBUG from the environment (also the default when
                           opts is NULL) */
+    const char *backend; /* I/O backend: "epoll" or "io_uring" (then an error if the kernel
+                            refuses it); NULL: CORIO_BACKEND from the environment, else io_uring
+                            when the kernel allows it, else epoll */
 } corio_loop_opts;
 
 /* Creates a loop. opts may be NULL. It is not made the thread's current loop (see
@@ -339,7 +342,12 @@ int corio_wait_for(corio_future *f, double timeout, void **value);
  * running on this thread, -ENOMEM. */
 int corio_run(corio_coro_fn fn, void *arg, void **result);
 
+#include "corio/sync.h"
+
 #ifdef __cplusplus
 }
 #endif
+
+#include "corio/io.h"
+
 #endif

@@ -14,6 +14,8 @@ static const struct {
     {CORIO_ERUNNING, "CORIO_ERUNNING", "an event loop is already running"},
     {CORIO_ESTOPPED, "CORIO_ESTOPPED", "event loop stopped before the future completed"},
     {CORIO_ENOLOOP, "CORIO_ENOLOOP", "no event loop in this thread"},
+    {CORIO_EBROKEN, "CORIO_EBROKEN", "barrier is broken"},
+    {CORIO_ESHUTDOWN, "CORIO_ESHUTDOWN", "queue is shut down"},
 };
 
 static const struct {

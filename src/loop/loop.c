@@ -8,14 +8,14 @@
 CORIO__TLS corio_loop *corio__running_loop;
 CORIO__TLS corio_loop *corio__current_loop;
 
-int corio__loop_init(corio_loop *loop) {
+int corio__loop_init(corio_loop *loop, const char *backend) {
     loop->refs = 1;
     corio__workq_init(&loop->ready);
     corio__workq_init(&loop->batch);
     corio__timer_heap_init(&loop->timers);
     corio__list_init(&loop->tasks);
     loop->now = corio__clock_ns();
-    return corio__poller_init(&loop->poller);
+    return corio__poller_init(&loop->poller, loop, backend);
 }
 
 void corio__loop_fini(corio_loop *loop) {

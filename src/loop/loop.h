@@ -33,7 +33,7 @@ static inline void corio__list_remove(corio__link *l) {
 }
 
 enum { CORIO__POOL_FUTURE, CORIO__POOL_TASK, CORIO__POOL_HANDLE, CORIO__POOL_CBNODE,
-       CORIO__POOL_SLEEP, CORIO__POOL_COUNT };
+       CORIO__POOL_SLEEP, CORIO__POOL_IO, CORIO__POOL_COUNT };
 
 struct corio_loop {
     uint32_t refs;      /* the creator's, plus one per future, task and handle bound to it */
@@ -62,7 +62,7 @@ extern CORIO__TLS corio_loop *corio__running_loop;
 extern CORIO__TLS corio_loop *corio__current_loop;
 
 /* Initialises the core (queues, timers, poller); the caller sets up pools and stacks. */
-int corio__loop_init(corio_loop *loop);
+int corio__loop_init(corio_loop *loop, const char *backend);
 /* Drops queued work and armed timers and closes the poller. */
 void corio__loop_fini(corio_loop *loop);
 

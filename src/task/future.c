@@ -7,13 +7,14 @@
 
 const size_t corio__future_size = sizeof(corio_future);
 
-char *corio__strdup(const char *s) { return s ? strdup(s) : NULL; }
+char *corio__strdup(const char *s) { return s ? corio__strdup_raw(s) : NULL; }
 
 const corio__future_ops *const corio__future_kinds[] = {
     [CORIO__FUT_PLAIN] = NULL,
     [CORIO__FUT_TASK] = &corio__task_ops,
     [CORIO__FUT_GATHER] = &corio__gather_ops,
     [CORIO__FUT_SLEEP] = &corio__sleep_ops,
+    [CORIO__FUT_IO] = &corio__io_ops,
 };
 
 void corio__future_init(corio_future *f, corio_loop *loop, int kind) {

@@ -25,8 +25,8 @@ typedef struct corio__future_ops {
 } corio__future_ops;
 
 /* A future's kind indexes corio__future_kinds: a byte instead of a pointer in every future. */
-enum { CORIO__FUT_PLAIN, CORIO__FUT_TASK, CORIO__FUT_GATHER, CORIO__FUT_SLEEP };
-extern const corio__future_ops corio__task_ops, corio__gather_ops, corio__sleep_ops;
+enum { CORIO__FUT_PLAIN, CORIO__FUT_TASK, CORIO__FUT_GATHER, CORIO__FUT_SLEEP, CORIO__FUT_IO };
+extern const corio__future_ops corio__task_ops, corio__gather_ops, corio__sleep_ops, corio__io_ops;
 extern const corio__future_ops *const corio__future_kinds[];
 
 static inline const corio__future_ops *corio__future_ops_of(const corio_future *f);

@@ -74,11 +74,11 @@ static int gather_cancel(corio_future *f, const char *msg) {
 }
 
 static gather *gather_alloc(corio_loop *loop, size_t n, unsigned flags) {
-    gather *g = calloc(1, sizeof *g + n * sizeof(gather_slot));
+    gather *g = corio__calloc(1, sizeof *g + n * sizeof(gather_slot));
     if (!g)
         return NULL;
-    g->values = calloc(n ? n : 1, sizeof *g->values);
-    g->errors = calloc(n ? n : 1, sizeof *g->errors);
+    g->values = corio__calloc(n ? n : 1, sizeof *g->values);
+    g->errors = corio__calloc(n ? n : 1, sizeof *g->errors);
     if (!g->values || !g->errors) {
         free(g->values);
         free(g->errors);

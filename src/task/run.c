@@ -8,6 +8,7 @@
 
 extern const size_t corio__handle_size;
 extern const size_t corio__sleep_future_size;
+extern const size_t corio__io_op_size;
 
 static int env_debug(void) {
     const char *v = getenv("CORIO_DEBUG");
@@ -18,10 +19,10 @@ int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
     if (!out)
         return -EINVAL;
     *out = NULL;
-    corio_loop *loop = calloc(1, sizeof *loop);
+    corio_loop *loop = corio__calloc(1, sizeof *loop);
     if (!loop)
         return -ENOMEM;
-    int rc = corio__loop_init(loop);
+    int rc = corio__loop_init(loop, opts ? opts->backend : NULL);
     if (rc == 0)
         rc = corio__stack_pool_init(&loop->stacks, opts ? opts->stack_size : 0);
     if (rc == 0)
@@ -43,6 +44,7 @@ int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
     corio__pool_init(&loop->pools[CORIO__POOL_HANDLE], corio__handle_size);
     corio__pool_init(&loop->pools[CORIO__POOL_CBNODE], sizeof(corio__fcb_node));
     corio__pool_init(&loop->pools[CORIO__POOL_SLEEP], corio__sleep_future_size);
+    corio__pool_init(&loop->pools[CORIO__POOL_IO], corio__io_op_size);
     loop->debug = (uint8_t)(opts && opts->debug >= 0 ? opts->debug != 0 : env_debug());
     *out = loop;
     return 0;
@@ -102,7 +104,7 @@ static void cancel_all(corio_loop *loop) {
     size_t n = corio_all_tasks(loop, NULL, 0);
     if (n == 0)
         return;
-    corio_task **v = malloc(n * sizeof *v);
+    corio_task **v = corio__malloc(n * sizeof *v);
     if (!v)
         return; /* close will destroy them instead */
     corio_all_tasks(loop, v, n);

@@ -1,0 +1,97 @@
+/* corio I/O: awaitable socket and fd calls on the loop's backend (epoll or io_uring).
+ *
+ * Included by corio.h; the conventions listed there hold. In particular every call documented
+ * "awaits" suspends only the calling task, may be called only from a task (CORIO_ENOTASK
+ * elsewhere), and returns -ECANCELED when the task is cancelled while it waits. A cancelled call
+ * has had no effect on the fd beyond what it reports: on epoll it never started; on io_uring the
+ * kernel's operation is cancelled and awaited before the call returns, and if it completed first
+ * (bytes received, a connection accepted) the call returns that result and the cancellation is
+ * delivered at the task's next await instead, so nothing is lost.
+ *
+ * fds: give these calls non-blocking fds (corio_socket and corio_sock_accept make them so); a
+ * blocking fd works but may block the whole loop. An fd used with these calls must be closed
+ * with corio_close(), which wakes the tasks waiting on it (with -EBADF) and forgets the fd's
+ * registration, so that a new fd with the same number starts clean.
+ *
+ * SIGPIPE: sends use MSG_NOSIGNAL, and creating a loop sets SIGPIPE to be ignored if it still had
+ * the default action (as Python and Go do), so a peer that goes away gives -EPIPE, never a
+ * killed process.
+ */
+#ifndef CORIO_IO_H
+#define CORIO_IO_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The name of the loop's I/O backend: "epoll" or "io_uring". */
+const char *corio_loop_backend(const corio_loop *loop);
+
+/* socket(2) with SOCK_NONBLOCK and SOCK_CLOEXEC added. Returns the fd or -errno. Any thread. */
+int corio_socket(int domain, int type, int protocol);
+
+/* Awaits a connection on the listening socket fd and returns the new socket (non-blocking,
+ * close-on-exec), its peer address in addr/addrlen when given. -errno on failure (e.g. -EMFILE:
+ * the listening socket stays usable). */
+int corio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/* Awaits connecting fd to addr, for at most `timeout` seconds (negative: no limit). Returns 0,
+ * the connection's error (-ECONNREFUSED, -ENETUNREACH, ...), or -ETIMEDOUT; after an error or
+ * timeout the socket should be closed. */
+int corio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, double timeout);
+
+/* Awaits at least one byte (or EOF, or a datagram) and returns the count (0: EOF) or -errno. */
+ssize_t corio_sock_recv(int fd, void *buf, size_t len, int flags);
+/* Awaits room for at least one byte and returns how many were sent, or -errno (-EPIPE,
+ * -ECONNRESET when the peer went away). */
+ssize_t corio_sock_send(int fd, const void *buf, size_t len, int flags);
+/* Awaits until all len bytes are sent (asyncio's sock_sendall). Returns len, or -errno; on an
+ * error the number of bytes already sent is unknown to the caller (the stream is broken). */
+ssize_t corio_sock_sendall(int fd, const void *buf, size_t len, int flags);
+/* recvmsg(2) / sendmsg(2), awaiting as recv / send. The msghdr and its buffers must stay valid
+ * until the call returns (they may be on the task's stack). */
+ssize_t corio_sock_recvmsg(int fd, struct msghdr *msg, int flags);
+ssize_t corio_sock_sendmsg(int fd, const struct msghdr *msg, int flags);
+/* recvfrom(2) / sendto(2) for datagram sockets, awaiting as recv / send. */
+ssize_t corio_sock_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+                            socklen_t *addrlen);
+ssize_t corio_sock_sendto(int fd, const void *buf, size_t len, int flags,
+                          const struct sockaddr *addr, socklen_t addrlen);
+
+/* shutdown(2): does not await. 0 or -errno. Loop thread. */
+int corio_sock_shutdown(int fd, int how);
+
+/* read(2) / write(2) on any non-blocking fd that can be polled (pipes, terminals, eventfds,
+ * sockets), awaiting as recv / send; a regular file is always ready. */
+ssize_t corio_read(int fd, void *buf, size_t len);
+ssize_t corio_write(int fd, const void *buf, size_t len);
+
+/* Awaits until fd is readable (or at EOF / in error) / writable, for at most `timeout` seconds
+ * (negative: no limit). Returns 0, -ETIMEDOUT, -EBADF (fd closed with corio_close meanwhile, or
+ * invalid), -EBUSY if another task already waits on the same fd in the same direction. */
+int corio_wait_readable(int fd, double timeout);
+int corio_wait_writable(int fd, double timeout);
+
+/* Wakes every task waiting on fd (their calls return -EBADF), removes its reader and writer
+ * callbacks, forgets it and closes it. Does not await; works outside tasks too (on the thread's
+ * running or current loop; with none, it is close(2)). Returns 0 or -errno from close(2). */
+int corio_close(int fd);
+
+/* asyncio's add_reader / add_writer: fn(fd, arg) is scheduled on the loop each iteration while
+ * fd is readable / writable, until removed. One reader and one writer per fd: adding replaces
+ * the previous one. Returns 0, -EBADF, -EPERM (an fd that cannot be polled, such as a regular
+ * file), -ENOMEM. Loop thread only. */
+typedef void (*corio_fd_callback_fn)(int fd, void *arg);
+int corio_loop_add_reader(corio_loop *loop, int fd, corio_fd_callback_fn fn, void *arg);
+int corio_loop_add_writer(corio_loop *loop, int fd, corio_fd_callback_fn fn, void *arg);
+/* Removes the callback; returns 1 if there was one, 0 if not. */
+int corio_loop_remove_reader(corio_loop *loop, int fd);
+int corio_loop_remove_writer(corio_loop *loop, int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

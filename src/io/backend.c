@@ -1,0 +1,93 @@
+/* Choosing a loop's backend, and the poller calls the loop makes. */
+#include "io/io.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const corio__backend *find(const char *name) {
+    if (strcmp(name, "epoll") == 0)
+        return &corio__backend_epoll;
+#ifdef CORIO_HAVE_LIBURING
+    if (strcmp(name, "io_uring") == 0 || strcmp(name, "uring") == 0)
+        return &corio__backend_uring;
+#else
+    if (strcmp(name, "io_uring") == 0 || strcmp(name, "uring") == 0)
+        return NULL;
+#endif
+    return NULL;
+}
+
+static int known(const char *name) {
+    return strcmp(name, "epoll") == 0 || strcmp(name, "io_uring") == 0 ||
+           strcmp(name, "uring") == 0;
+}
+
+/* A peer that goes away must give -EPIPE, not kill the process: sends use MSG_NOSIGNAL, but
+ * write(2) on a pipe or socket has no such flag. As Python and Go do, SIGPIPE is ignored unless
+ * the program chose a handler of its own. */
+static void ignore_sigpipe(void) {
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+        !(old.sa_flags & SA_SIGINFO)) {
+        struct sigaction ign;
+        memset(&ign, 0, sizeof ign);
+        ign.sa_handler = SIG_IGN;
+        sigemptyset(&ign.sa_mask);
+        sigaction(SIGPIPE, &ign, NULL);
+    }
+}
+
+static int try_backend(corio__poller *p, corio_loop *loop, const corio__backend *be) {
+    p->be = be;
+    p->nwatched = 0;
+    int rc = be->init(p, loop);
+    if (rc < 0)
+        p->be = NULL;
+    return rc;
+}
+
+int corio__poller_init(corio__poller *p, corio_loop *loop, const char *name) {
+    ignore_sigpipe();
+    p->be = NULL;
+    p->impl = NULL;
+    int explicit_name = name && *name;
+    if (!explicit_name) {
+        name = getenv("CORIO_BACKEND");
+        if (name && !*name)
+            name = NULL;
+    }
+    if (name) {
+        if (!known(name))
+            return -EINVAL;
+        const corio__backend *be = find(name);
+        if (!be)
+            return -ENOSYS; /* built without liburing */
+        int rc = try_backend(p, loop, be);
+        /* Named in the environment only: a kernel that refuses io_uring gets epoll. */
+        if (rc < 0 && !explicit_name && be != &corio__backend_epoll)
+            rc = try_backend(p, loop, &corio__backend_epoll);
+        return rc;
+    }
+#ifdef CORIO_HAVE_LIBURING
+    if (try_backend(p, loop, &corio__backend_uring) == 0)
+        return 0;
+#endif
+    return try_backend(p, loop, &corio__backend_epoll);
+}
+
+void corio__poller_close(corio__poller *p) {
+    if (p->be)
+        p->be->fini(p);
+}
+
+int corio__poller_wait(corio__poller *p, int64_t timeout_ns) { return p->be->wait(p, timeout_ns); }
+
+int corio__poller_wake(corio__poller *p) { return p->be->wake(p); }
+
+const char *corio__poller_name(const corio__poller *p) { return p->be ? p->be->name : "none"; }
+
+const char *corio_loop_backend(const corio_loop *loop) {
+    return loop ? corio__poller_name(&loop->poller) : NULL;
+}

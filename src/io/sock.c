@@ -1,0 +1,206 @@
+/* The public awaiting socket and fd calls: each builds a request for the loop's backend. */
+#include "io/io.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int corio__io_enter(int fd, corio_loop **loop) {
+    corio_task *t = corio__current_task();
+    if (!t)
+        return CORIO_ENOTASK;
+    if (fd < 0)
+        return -EBADF;
+    if (t->destroying)
+        return -ECANCELED;
+    *loop = t->fut.loop;
+    return 0;
+}
+
+static int64_t timeout_ns(double seconds) {
+    if (isnan(seconds) || seconds < 0)
+        return -1;
+    return corio__sec_to_ns(seconds);
+}
+
+static ssize_t submit(corio__io_req *r) {
+    corio_loop *loop;
+    int rc = corio__io_enter(r->fd, &loop);
+    if (rc < 0)
+        return rc;
+    return loop->poller.be->submit(loop, r);
+}
+
+int corio_socket(int domain, int type, int protocol) {
+    int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    return fd < 0 ? -errno : fd;
+}
+
+int corio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen) {
+    corio__io_req r = {.kind = CORIO__IO_ACCEPT, .fd = fd, .addr = addr, .alen = addrlen,
+                       .timeout_ns = -1};
+    if (addr && !addrlen)
+        return -EINVAL;
+    return (int)submit(&r);
+}
+
+int corio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, double timeout) {
+    if (!addr)
+        return -EINVAL;
+    corio__io_req r = {.kind = CORIO__IO_CONNECT, .fd = fd, .caddr = addr, .calen = addrlen,
+                       .timeout_ns = timeout_ns(timeout)};
+    ssize_t rc = submit(&r);
+    if (rc < 0)
+        return (int)rc;
+    return corio__io_connect_result(fd);
+}
+
+static ssize_t buf_call(int kind, int fd, void *buf, size_t len, int flags) {
+    if (!buf && len)
+        return -EFAULT;
+    corio__io_req r = {.kind = kind, .fd = fd, .buf = buf, .len = len, .flags = flags,
+                       .timeout_ns = -1};
+    return submit(&r);
+}
+
+ssize_t corio_sock_recv(int fd, void *buf, size_t len, int flags) {
+    return buf_call(CORIO__IO_RECV, fd, buf, len, flags);
+}
+
+ssize_t corio_sock_send(int fd, const void *buf, size_t len, int flags) {
+    return buf_call(CORIO__IO_SEND, fd, (void *)buf, len, flags);
+}
+
+ssize_t corio_sock_sendall(int fd, const void *buf, size_t len, int flags) {
+    size_t done = 0;
+    do {
+        ssize_t n = corio_sock_send(fd, (const char *)buf + done, len - done, flags);
+        if (n < 0)
+            return n;
+        done += (size_t)n;
+    } while (done < len);
+    return (ssize_t)len;
+}
+
+ssize_t corio_read(int fd, void *buf, size_t len) {
+    return buf_call(CORIO__IO_READ, fd, buf, len, 0);
+}
+
+ssize_t corio_write(int fd, const void *buf, size_t len) {
+    return buf_call(CORIO__IO_WRITE, fd, (void *)buf, len, 0);
+}
+
+ssize_t corio_sock_recvmsg(int fd, struct msghdr *msg, int flags) {
+    if (!msg)
+        return -EFAULT;
+    corio__io_req r = {.kind = CORIO__IO_RECVMSG, .fd = fd, .msg = msg, .flags = flags,
+                       .timeout_ns = -1};
+    return submit(&r);
+}
+
+ssize_t corio_sock_sendmsg(int fd, const struct msghdr *msg, int flags) {
+    if (!msg)
+        return -EFAULT;
+    corio__io_req r = {.kind = CORIO__IO_SENDMSG, .fd = fd, .msg = (struct msghdr *)msg,
+                       .flags = flags, .timeout_ns = -1};
+    return submit(&r);
+}
+
+ssize_t corio_sock_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+                            socklen_t *addrlen) {
+    if ((!buf && len) || (addr && !addrlen))
+        return -EFAULT;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr msg = {.msg_name = addr, .msg_namelen = addr ? *addrlen : 0, .msg_iov = &iov,
+                         .msg_iovlen = 1};
+    ssize_t n = corio_sock_recvmsg(fd, &msg, flags);
+    if (n >= 0 && addr)
+        *addrlen = msg.msg_namelen;
+    return n;
+}
+
+ssize_t corio_sock_sendto(int fd, const void *buf, size_t len, int flags,
+                          const struct sockaddr *addr, socklen_t addrlen) {
+    if (!buf && len)
+        return -EFAULT;
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr msg = {.msg_name = (void *)addr, .msg_namelen = addr ? addrlen : 0,
+                         .msg_iov = &iov, .msg_iovlen = 1};
+    return corio_sock_sendmsg(fd, &msg, flags);
+}
+
+int corio_sock_shutdown(int fd, int how) { return shutdown(fd, how) < 0 ? -errno : 0; }
+
+static int wait_fd(int fd, uint32_t events, double timeout) {
+    if (isnan(timeout))
+        return -EINVAL;
+    corio__io_req r = {.kind = CORIO__IO_POLL, .fd = fd, .events = events,
+                       .timeout_ns = timeout_ns(timeout)};
+    ssize_t rc = submit(&r);
+    return rc < 0 ? (int)rc : 0;
+}
+
+int corio_wait_readable(int fd, double timeout) { return wait_fd(fd, CORIO__IO_IN, timeout); }
+int corio_wait_writable(int fd, double timeout) { return wait_fd(fd, CORIO__IO_OUT, timeout); }
+
+int corio_close(int fd) {
+    if (fd < 0)
+        return -EBADF;
+    corio_loop *loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    if (loop && loop->poller.be && !loop->closed)
+        loop->poller.be->forget(loop, fd);
+    return close(fd) < 0 ? -errno : 0;
+}
+
+/* ---- add_reader / add_writer ---- */
+
+static int add_watch(corio_loop *loop, int fd, uint32_t dir, corio_fd_callback_fn fn, void *arg) {
+    if (!loop || !fn)
+        return -EINVAL;
+    if (fd < 0)
+        return -EBADF;
+    if (loop->closed || loop->closing)
+        return CORIO_ECLOSED;
+    corio__io_watch *w = corio__calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    w->loop = loop;
+    w->fn = fn;
+    w->arg = arg;
+    w->fd = fd;
+    corio__loop_ref(loop);
+    int err = 0;
+    corio__io_watch *old = loop->poller.be->watch(loop, fd, dir, w, &err);
+    if (err < 0) {
+        corio__io_watch_release(w);
+        return err;
+    }
+    if (old)
+        corio__io_watch_release(old);
+    return 0;
+}
+
+static int remove_watch(corio_loop *loop, int fd, uint32_t dir) {
+    if (!loop || fd < 0 || !loop->poller.be || loop->closed)
+        return 0;
+    int err = 0;
+    corio__io_watch *old = loop->poller.be->watch(loop, fd, dir, NULL, &err);
+    if (!old)
+        return 0;
+    corio__io_watch_release(old);
+    return 1;
+}
+
+int corio_loop_add_reader(corio_loop *loop, int fd, corio_fd_callback_fn fn, void *arg) {
+    return add_watch(loop, fd, CORIO__IO_IN, fn, arg);
+}
+int corio_loop_add_writer(corio_loop *loop, int fd, corio_fd_callback_fn fn, void *arg) {
+    return add_watch(loop, fd, CORIO__IO_OUT, fn, arg);
+}
+int corio_loop_remove_reader(corio_loop *loop, int fd) {
+    return remove_watch(loop, fd, CORIO__IO_IN);
+}
+int corio_loop_remove_writer(corio_loop *loop, int fd) {
+    return remove_watch(loop, fd, CORIO__IO_OUT);
+}
