@@ -4,7 +4,8 @@
  * each .c in bench/net/ is its own program.
  *
  * The backend is the library's choice, which the environment variable CORIO_BACKEND overrides
- * ("epoll" or "io_uring"); bench/net/run.sh runs every corio server once with each. */
+ * ("epoll" or "io_uring"); bench/net/run.sh runs every corio server once with each. The server
+ * prints "backend <name>" once its loop runs, after "port <n>". */
 #ifndef CORIO_BENCH_CORIO_SERVER_H
 #define CORIO_BENCH_CORIO_SERVER_H
 
@@ -22,6 +23,9 @@ struct server {
 static void *accept_loop(void *arg)
 {
     struct server *s = arg;
+    /* For bench/net/run.sh, which checks that the backend is the one it asked for. */
+    printf("backend %s\n", corio_loop_backend(corio_get_running_loop()));
+    fflush(stdout);
     for (;;) {
         int fd = corio_sock_accept(s->listen_fd, NULL, NULL);
         if (fd == -ECONNABORTED || fd == -EINTR)

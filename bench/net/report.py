@@ -47,7 +47,9 @@ def gather(runs):
     for r in runs:
         if r.get("status") == "unavailable":
             continue
-        key = (r["test"], r.get("row", ""))
+        key = (r["test"], r.get("row", "-"))
+        if key[1] == "-":
+            continue  # a run that never got to a row
         if key not in rows:
             rows.append(key)
         if r["status"] != "ok":

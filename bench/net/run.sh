@@ -80,9 +80,10 @@ fi
 BUILD_DIR="$(release_build_dir "$BUILD_DIR")"
 NET="$BUILD_DIR/bench/net"
 built=() # the C programs that built
-# One target at a time, so that one that does not build (corio's before its socket API lands,
-# libuv's without libuv) leaves the others in. cmake --build reconfigures by itself when
-# CMakeLists.txt or the globbed sources changed.
+# Configured again first: a target CMake does not know yet is "no rule to make target" before
+# cmake --build gets to reconfigure by itself. Then one target at a time, so that one that does
+# not build (libuv's without libuv, corio's if the library is broken) leaves the others in.
+cmake -S . -B "$BUILD_DIR" >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log" >&2; exit 1; }
 for prog in load epoll_echo epoll_http uv_echo uv_http corio_echo corio_http; do
     if cmake --build "$BUILD_DIR" -j"$(nproc)" --target "bench_net_$prog" >"$TMP/build.log" 2>&1; then
         built+=("$prog")
@@ -106,6 +107,7 @@ fi
 
 # Nothing in the environment may change what the library does (but CORIO_BACKEND, set below).
 unset CORIO_STACK_SIZE CORIO_DEBUG CORIO_BACKEND
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in bench/net/py/
 
 server_cmd() { # test impl -> the server's command line, or nothing if unavailable
     local prog="${2%%-*}_$1" # corio-epoll + echo -> corio_echo
@@ -148,6 +150,22 @@ start_server() {
     return 1
 }
 
+# A corio server must run on the backend its row names (corio falls back to epoll by itself
+# where io_uring is refused, and CORIO_BACKEND asks for one that is not built fails).
+check_backend() { # impl
+    local want got=""
+    case "$1" in corio-epoll) want=epoll ;; corio-uring) want=io_uring ;; *) return 0 ;; esac
+    for _ in $(seq 1 50); do
+        got="$(awk '/^backend /{print $2; exit}' "$TMP/port")"
+        [ -n "$got" ] && break
+        kill -0 "$SRV_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ "$got" = "$want" ] && return 0
+    log "bench: $1: the server runs on '${got:-nothing}', not $want: $(head -c 300 "$TMP/server.err")"
+    return 1
+}
+
 stop_server() {
     [ -n "$SRV_PID" ] || return 0
     kill "$SRV_PID" 2>/dev/null || true
@@ -177,7 +195,8 @@ run_echo() { # impl rep
             -c "$conns" -s "$size" -d "$SECS" -w "$WARMUP" -P "$SRV_PID" 2>"$TMP/load.err" |
             grep -m1 '^RESULT ' || true)"
         if [ -z "$line" ]; then
-            log "bench: echo $1 ${row} run $2 FAILED: $(head -c 300 "$TMP/load.err")"
+            log "bench: echo $1 ${row} run $2 FAILED: $(head -c 300 "$TMP/load.err")" \
+                "$(head -c 300 "$TMP/server.err")"
             record "test=echo impl=$1 row=$row rep=$2 status=failed"
             continue
         fi
@@ -233,12 +252,15 @@ for rep in $(seq 1 "$REPEAT"); do
         for t in "${TESTS[@]}"; do
             cmd="$(server_cmd "$t" "$impl")"
             if [ -z "$cmd" ]; then
-                [ "$rep" = 1 ] && record "test=$t impl=$impl rep=0 status=unavailable"
+                [ "$rep" = 1 ] && record "test=$t impl=$impl row=- rep=0 status=unavailable"
                 continue
             fi
             log "bench: $t $impl run $rep/$REPEAT: $cmd"
-            if ! start_server "$cmd"; then
-                record "test=$t impl=$impl rep=$rep status=failed"
+            if ! start_server "$cmd" || ! check_backend "$impl"; then
+                stop_server
+                for row in $(if [ "$t" = echo ]; then echo "$ROWS"; else echo wrk-c100; fi); do
+                    record "test=$t impl=$impl row=$row rep=$rep status=failed"
+                done
                 continue
             fi
             "run_$t" "$impl" "$rep"
