@@ -135,6 +135,9 @@ SRV_PID=""
 SRV_PORT=""
 # Starts `cmd` pinned to the server CPU and waits for its "port <n>" line.
 start_server() {
+    # Emptied here: the background job truncates it only when it gets to run, and until then the
+    # loop below would read the previous server's port.
+    : >"$TMP/port"
     # shellcheck disable=SC2086  # cmd is a word list on purpose
     taskset -c "$SRV_CPU" $1 >"$TMP/port" 2>"$TMP/server.err" &
     SRV_PID=$!
@@ -218,7 +221,8 @@ run_http() { # impl rep
     non2xx="$(awk '/Non-2xx/{print $NF}' <<<"$out")"
     wcpu="$(awk '/^WRKCPU/{if ($4 > 0) printf "%.3f", ($2 + $3) / $4}' <<<"$out")"
     if [ -z "$rps" ] || [ -z "$reqs" ] || [ -z "$c1" ] || [ "${non2xx:-0}" != 0 ]; then
-        log "bench: http $1 run $2 FAILED: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+        log "bench: http $1 run $2 FAILED: $(tail -n 3 <<<"$out" | tr '\n' ' ')" \
+            "$(head -c 300 "$TMP/server.err")"
         record "test=http impl=$1 row=wrk-c100 rep=$2 status=failed"
         return
     fi
