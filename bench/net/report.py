@@ -204,8 +204,8 @@ def main():
 
 
 def plot(med, rows, impls, path, notes):
-    others = [i for i in impls if i != FLOOR]
     rows = [k for k in rows if FLOOR in med.get(k, {})]
+    others = [i for i in impls if i != FLOOR and any(i in med[k] for k in rows)]
     if not rows or not others:
         return False
     try:
