@@ -61,7 +61,7 @@ check:
 
 check-asan:
 	@$(DEPS) check
-	$(call build,build-asan,-DCORIO_BUILD_TESTS=ON -DCORIO_SANITIZE=address$(,)undefined $(CHECKED_BUILD))
+	$(call build,build-asan,-DCORIO_BUILD_TESTS=ON -DCORIO_SANITIZE=address$(,)undefined -DCORIO_STRESS_SCALE=0.2 $(CHECKED_BUILD))
 	$(call ctest,build-asan)
 
 check-tsan:
@@ -71,7 +71,7 @@ check-tsan:
 
 check-ucontext:
 	@$(DEPS) check
-	$(call build,build-ucontext,-DCORIO_BUILD_TESTS=ON -DCORIO_CONTEXT=ucontext)
+	$(call build,build-ucontext,-DCORIO_BUILD_TESTS=ON -DCORIO_CONTEXT=ucontext -DCORIO_STRESS_SCALE=0.2)
 	$(call ctest,build-ucontext)
 
 # The aarch64 build under qemu-user, with Debian's arm64 Criterion unpacked into a private sysroot.
