@@ -21,8 +21,9 @@ static ssize_t attempt(corio__io_req *r) {
     case CORIO__IO_CONNECT:
         if (connect(r->fd, r->caddr, r->calen) == 0)
             return 0;
-        /* In progress: the outcome is read from SO_ERROR once the socket is writable. */
-        if (errno == EINPROGRESS) {
+        /* In progress: the outcome is read from SO_ERROR once the socket is writable. An
+         * interrupted connect goes on in the background too (retrying it would say EALREADY). */
+        if (errno == EINPROGRESS || errno == EINTR) {
             r->kind = CORIO__IO_POLL;
             r->events = CORIO__IO_OUT;
             errno = EAGAIN;
