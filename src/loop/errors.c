@@ -14,6 +14,8 @@ static const struct {
     {CORIO_ERUNNING, "CORIO_ERUNNING", "an event loop is already running"},
     {CORIO_ESTOPPED, "CORIO_ESTOPPED", "event loop stopped before the future completed"},
     {CORIO_ENOLOOP, "CORIO_ENOLOOP", "no event loop in this thread"},
+    {CORIO_EINCOMPLETE, "CORIO_EINCOMPLETE", "end of stream before the data was complete"},
+    {CORIO_ELIMIT, "CORIO_ELIMIT", "line or chunk longer than the stream's limit"},
 };
 
 static const struct {
@@ -32,7 +34,7 @@ static const struct {
     {EISCONN, "EISCONN"},     {ENOTCONN, "ENOTCONN"},   {ETIMEDOUT, "ETIMEDOUT"},
     {ECONNREFUSED, "ECONNREFUSED"}, {EHOSTUNREACH, "EHOSTUNREACH"}, {EALREADY, "EALREADY"},
     {EINPROGRESS, "EINPROGRESS"}, {ECANCELED, "ECANCELED"}, {EMSGSIZE, "EMSGSIZE"},
-    {ENOTSOCK, "ENOTSOCK"},   {EPROTO, "EPROTO"},       {EOVERFLOW, "EOVERFLOW"},
+    {ENOTSOCK, "ENOTSOCK"},   {ENAMETOOLONG, "ENAMETOOLONG"},   {EPROTO, "EPROTO"},       {EOVERFLOW, "EOVERFLOW"},
 };
 
 const char *corio_strerror(int err) {
