@@ -204,7 +204,7 @@ void corio_server_close(corio_server *server);
 void corio_server_close_clients(corio_server *server);
 /* Closes every active connection at once, dropping buffered bytes, and cancels each handler
  * task (asyncio 3.13's abort_clients, plus the cancel: C has no collector for a handler that
- * waits on something else). */
+ * waits on something else); a handler that has not started yet does not run. */
 void corio_server_abort_clients(corio_server *server);
 
 /* Awaits until the server is closed and every connection task and accept task has ended

@@ -58,7 +58,8 @@ static void task_ended(corio_server *srv) {
 static void *conn_main(void *arg) {
     corio__stream *s = arg;
     corio_server *srv = s->server;
-    srv->handler(&s->reader, &s->writer, srv->arg);
+    if (!s->aborted) /* by abort_clients before it could start */
+        srv->handler(&s->reader, &s->writer, srv->arg);
     corio__list_remove(&s->link);
     srv->nconns--;
     corio_task_unref(s->task);
@@ -154,8 +155,9 @@ void corio_server_abort_clients(corio_server *srv) {
     for (corio__link *l = srv->conns.next; l != &srv->conns; l = l->next) {
         corio__stream *s = corio__container_of(l, corio__stream, link);
         corio_writer_abort(&s->writer);
-        /* A task cancelled before it starts never runs (nor the release after its handler):
-         * one not started yet runs its handler on the closed connection instead. */
+        s->aborted = 1;
+        /* A task cancelled before it starts never runs, nor the release after its handler:
+         * one not started yet skips its handler instead. */
         if (s->task && s->task->started)
             corio_task_cancel(s->task, NULL);
     }

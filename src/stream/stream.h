@@ -52,7 +52,7 @@ typedef struct corio__stream {
     size_t wpos, wlen, wcap, high, low;
     corio_task *flusher;
     corio__waiters drainers, closers;
-    uint8_t eof, reading, closing, closed, eof_pending, eof_sent, released;
+    uint8_t eof, reading, closing, closed, eof_pending, eof_sent, released, aborted;
     /* server side */
     struct corio_server *server;
     corio_task *task; /* the handler's task */
