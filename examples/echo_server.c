@@ -44,7 +44,8 @@ static void *main_task(void *arg) {
     if (strcmp(port, "--selftest") == 0)
         corio_task_unref(corio_create_task(selftest, server, NULL));
     else
-        printf("serving on 127.0.0.1:%d\n", corio_server_get_port(server));
+        printf("Serving on 127.0.0.1:%d\n", corio_server_get_port(server));
+    fflush(stdout);
     corio_server_serve_forever(server);   /* until closed */
     corio_server_wait_closed(server);     /* and every connection is done */
     corio_server_release(server);
