@@ -5,6 +5,16 @@
 
 #include <netdb.h>
 
+/* Set by a task that finds the sandbox cannot run its check; the test body skips then (a task
+ * must not longjmp out of its stack). */
+static const char *skip_reason;
+
+#define SKIP_IF_ASKED()                                                                            \
+    do {                                                                                           \
+        if (skip_reason)                                                                           \
+            cr_skip_test("skipped: %s", skip_reason);                                              \
+    } while (0)
+
 static struct sockaddr_storage laddr;
 static socklen_t lalen;
 
@@ -103,7 +113,7 @@ static void *connect_timeout(void *arg)
     int rc = corio_open_connection("127.0.0.1", port_of(&laddr), &o, &r, &w);
     double dt = now_s() - t0;
     if (rc == 0) {
-        cr_log_warn("skipped: this kernel accepted a connection beyond a full backlog");
+        skip_reason = "this kernel accepted a connection beyond a full backlog";
         corio_stream_release(r, w);
     } else {
         cr_expect_eq(rc, -ETIMEDOUT, "got %s", corio_err_name(rc));
@@ -115,7 +125,7 @@ static void *connect_timeout(void *arg)
     corio_close(l);
     return NULL;
 }
-Test(stream_connection, connect_timeout_is_etimedout, .timeout = 15) { RUN_CHECKED(connect_timeout, NULL); }
+Test(stream_connection, connect_timeout_is_etimedout, .timeout = 15) { RUN_CHECKED(connect_timeout, NULL); SKIP_IF_ASKED(); }
 
 static void *nonroutable(void *arg)
 {
@@ -125,15 +135,14 @@ static void *nonroutable(void *arg)
     corio_writer *w;
     int rc = corio_open_connection("10.255.255.1", 9, &o, &r, &w);
     if (rc == 0) {
-        cr_log_warn("skipped: 10.255.255.1 is reachable here (a proxying sandbox)");
+        skip_reason = "10.255.255.1 is reachable here (a proxying sandbox)";
         corio_stream_release(r, w);
     } else if (rc != -ETIMEDOUT) {
-        cr_log_warn("skipped: 10.255.255.1 failed fast here (%s), not by the timeout",
-                    corio_err_name(rc));
+        skip_reason = "10.255.255.1 failed fast here, not by the timeout";
     }
     return NULL;
 }
-Test(stream_connection, connect_timeout_to_a_nonroutable_address, .timeout = 15) { RUN_CHECKED(nonroutable, NULL); }
+Test(stream_connection, connect_timeout_to_a_nonroutable_address, .timeout = 15) { RUN_CHECKED(nonroutable, NULL); SKIP_IF_ASKED(); }
 
 static void *cancel_connect_task(void *arg)
 {
@@ -193,7 +202,7 @@ static void *unknown_host(void *arg)
     int rc = corio_wait_for(corio_task_future(t), 20.0, &v);
     corio_task_unref(t);
     if (rc == -ETIMEDOUT) {
-        cr_log_warn("skipped: the resolver here takes over 20 s to fail");
+        skip_reason = "the resolver here takes over 20 s to fail";
         return NULL;
     }
     rc = VI(v);
@@ -201,7 +210,7 @@ static void *unknown_host(void *arg)
     cr_expect_neq(rc, 0);
     return NULL;
 }
-Test(stream_connection, unknown_host_is_a_lookup_error, .timeout = 30) { RUN_CHECKED(unknown_host, NULL); }
+Test(stream_connection, unknown_host_is_a_lookup_error, .timeout = 30) { RUN_CHECKED(unknown_host, NULL); SKIP_IF_ASKED(); }
 
 static void *bad_input(void *arg)
 {

@@ -96,6 +96,8 @@ static void consume(corio__stream *s, size_t n) {
 }
 
 static ssize_t take(corio__stream *s, void *buf, size_t n) {
+    if (!n)
+        return 0;
     if (n > s->rlen)
         n = s->rlen;
     memcpy(buf, s->rbuf + s->rpos, n);
