@@ -94,12 +94,12 @@ int corio_open_unix_connection(const char *path, const corio_stream_opts *opts, 
         *r = NULL;
     if (w)
         *w = NULL;
-    if (!path || !*path || !r || !w)
+    if (!r || !w)
         return -EINVAL;
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sun.sun_path)
-        return -ENAMETOOLONG;
-    strcpy(sun.sun_path, path);
+    struct sockaddr_un sun;
+    int rc = corio__stream_unix_addr(path, &sun);
+    if (rc < 0)
+        return rc;
     if (!corio_get_running_loop())
         return CORIO_ENOTASK;
     int fd = connect_one(AF_UNIX, (struct sockaddr *)&sun, sizeof sun,

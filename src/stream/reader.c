@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RBUF_MIN 4096  /* first allocation */
-#define RECV_MIN 2048  /* room made before each receive */
+#define DIRECT_MIN 4096 /* reads this large with nothing buffered skip the buffer */
+#define RECV_MIN 2048   /* room made before each receive */
 
 /* Marks a call in progress: one reading task at a time (asyncio raises RuntimeError for a
  * second), and the connection stays allocated until the call returns even if released. */
-static int enter(corio_reader *r) {
-    if (!r)
+static int enter(corio_reader *r, const void *buf, size_t n) {
+    if (!r || (!buf && n))
         return -EINVAL;
     corio__stream *s = r->s;
     if (s->reading)
@@ -65,22 +65,8 @@ static ssize_t fill(corio__stream *s, size_t want) {
         return ok;
     if (want < s->rlen + RECV_MIN)
         want = s->rlen + RECV_MIN;
-    if (s->rcap - s->rpos < want) {
-        if (s->rpos) {
-            memmove(s->rbuf, s->rbuf + s->rpos, s->rlen);
-            s->rpos = 0;
-        }
-        if (s->rcap < want) {
-            size_t cap = s->rcap ? s->rcap : RBUF_MIN;
-            while (cap < want)
-                cap *= 2;
-            char *b = realloc(s->rbuf, cap);
-            if (!b)
-                return -ENOMEM;
-            s->rbuf = b;
-            s->rcap = cap;
-        }
-    }
+    if (corio__buf_reserve(&s->rbuf, &s->rcap, &s->rpos, s->rlen, want - s->rlen) < 0)
+        return -ENOMEM;
     char *end = s->rbuf + s->rpos + s->rlen;
     ssize_t n = received(s, corio_sock_recv(s->fd, end, s->rcap - s->rpos - s->rlen, 0));
     if (n > 0)
@@ -106,9 +92,7 @@ static ssize_t take(corio__stream *s, void *buf, size_t n) {
 }
 
 ssize_t corio_reader_read(corio_reader *r, void *buf, size_t n) {
-    if (r && !buf && n)
-        return -EINVAL;
-    int rc = enter(r);
+    int rc = enter(r, buf, n);
     if (rc < 0)
         return rc;
     corio__stream *s = r->s;
@@ -117,7 +101,7 @@ ssize_t corio_reader_read(corio_reader *r, void *buf, size_t n) {
         out = s->err;
     } else if (n && !s->rlen) {
         /* Nothing buffered: a large read receives straight into the caller's memory. */
-        if (n >= RBUF_MIN) {
+        if (n >= DIRECT_MIN) {
             out = can_receive(s);
             if (out > 0)
                 out = received(s, corio_sock_recv(s->fd, buf, n, 0));
@@ -136,9 +120,7 @@ ssize_t corio_reader_read(corio_reader *r, void *buf, size_t n) {
 ssize_t corio_reader_readexactly(corio_reader *r, void *buf, size_t n, size_t *partial) {
     if (partial)
         *partial = 0;
-    if (r && !buf && n)
-        return -EINVAL;
-    int rc = enter(r);
+    int rc = enter(r, buf, n);
     if (rc < 0)
         return rc;
     corio__stream *s = r->s;
@@ -214,7 +196,7 @@ ssize_t corio_reader_readuntil(corio_reader *r, const void *sep, size_t seplen,
         *chunk = NULL;
     if (!sep || !seplen || !chunk)
         return -EINVAL;
-    int rc = enter(r);
+    int rc = enter(r, NULL, 0);
     if (rc < 0)
         return rc;
     corio__stream *s = r->s;

@@ -331,14 +331,14 @@ int corio_start_unix_server(const char *path, corio_stream_handler_fn handler, v
                             const corio_stream_opts *opts, corio_server **server) {
     if (server)
         *server = NULL;
-    if (!path || !*path || !handler || !server)
+    if (!handler || !server)
         return -EINVAL;
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sun.sun_path)
-        return -ENAMETOOLONG;
+    struct sockaddr_un sun;
+    int rc = corio__stream_unix_addr(path, &sun);
+    if (rc < 0)
+        return rc;
     if (!corio_get_running_loop())
         return CORIO_ENOTASK;
-    strcpy(sun.sun_path, path);
     struct stat st;
     if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(path); /* a stale socket of an earlier server, as asyncio removes */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_opts *opts) {
@@ -73,6 +74,37 @@ void corio__stream_flushed(corio__stream *s) {
         if (shutdown(s->fd, SHUT_WR) < 0 && errno != ENOTCONN)
             corio__stream_fail(s, -errno);
     }
+}
+
+int corio__buf_reserve(char **buf, size_t *cap, size_t *pos, size_t len, size_t room) {
+    if (*cap - *pos - len >= room)
+        return 0;
+    if (*pos) {
+        memmove(*buf, *buf + *pos, len);
+        *pos = 0;
+    }
+    if (*cap - len >= room)
+        return 0;
+    size_t n = *cap ? *cap : 4096;
+    while (n - len < room)
+        n *= 2;
+    char *b = realloc(*buf, n);
+    if (!b)
+        return -ENOMEM;
+    *buf = b;
+    *cap = n;
+    return 0;
+}
+
+int corio__stream_unix_addr(const char *path, struct sockaddr_un *sun) {
+    if (!path || !*path)
+        return -EINVAL;
+    memset(sun, 0, sizeof *sun);
+    sun->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sun->sun_path)
+        return -ENAMETOOLONG;
+    strcpy(sun->sun_path, path);
+    return 0;
 }
 
 int corio_stream_from_fd(int fd, const corio_stream_opts *opts, corio_reader **r,

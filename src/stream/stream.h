@@ -75,6 +75,14 @@ void corio__stream_close_now(corio__stream *s);
 /* The writer's half-close or close once its buffer is empty. */
 void corio__stream_flushed(corio__stream *s);
 
+/* Makes room for `room` bytes after the `len` bytes at *pos of a buffer of *cap bytes: moves them
+ * to the front, then doubles the buffer (from 4 KiB) as needed. 0 or -ENOMEM. */
+int corio__buf_reserve(char **buf, size_t *cap, size_t *pos, size_t len, size_t room);
+
+/* Fills *sun with a Unix socket path: 0, -EINVAL (NULL or empty), -ENAMETOOLONG. */
+struct sockaddr_un;
+int corio__stream_unix_addr(const char *path, struct sockaddr_un *sun);
+
 /* Connects a new socket to each address in turn (a total deadline; timeout <= 0: none). Returns
  * the connected socket or the first error. */
 int corio__stream_connect_any(const struct addrinfo *ai, double timeout);

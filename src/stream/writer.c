@@ -59,22 +59,8 @@ static int start_flusher(corio__stream *s) {
 }
 
 static int append(corio__stream *s, const char *data, size_t n) {
-    if (s->wcap - s->wpos - s->wlen < n) {
-        if (s->wpos) {
-            memmove(s->wbuf, s->wbuf + s->wpos, s->wlen);
-            s->wpos = 0;
-        }
-        if (s->wcap - s->wlen < n) {
-            size_t cap = s->wcap ? s->wcap : 4096;
-            while (cap - s->wlen < n)
-                cap *= 2;
-            char *b = realloc(s->wbuf, cap);
-            if (!b)
-                return -ENOMEM;
-            s->wbuf = b;
-            s->wcap = cap;
-        }
-    }
+    if (corio__buf_reserve(&s->wbuf, &s->wcap, &s->wpos, s->wlen, n) < 0)
+        return -ENOMEM;
     memcpy(s->wbuf + s->wpos + s->wlen, data, n);
     s->wlen += n;
     return 0;
