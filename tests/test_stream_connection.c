@@ -3,6 +3,8 @@
  * resolves and while it connects (no fd, thread or lookup result left behind). */
 #include "stream_helpers.h"
 
+#include "stream/stream.h" /* corio__stream_connect_any */
+
 #include <netdb.h>
 
 /* Set by a task that finds the sandbox cannot run its check; the test body skips then (a task
@@ -283,3 +285,27 @@ static void *unix_roundtrip(void *arg)
     return NULL;
 }
 Test(stream_connection, unix_connection_roundtrip, .timeout = 10) { RUN_CHECKED(unix_roundtrip, NULL); }
+
+/* Each resolved address is tried in order until one connects (happy eyeballs, lite). */
+static void *each_address_in_order(void *arg)
+{
+    (void)arg;
+    struct sockaddr_storage closed;
+    socklen_t clen;
+    corio_close(tcp_listener(0, &closed, &clen)); /* a port nobody listens on */
+    int l = tcp_listener(0, &laddr, &lalen);
+    struct addrinfo second = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
+                              .ai_addr = (struct sockaddr *)&laddr, .ai_addrlen = lalen};
+    struct addrinfo first = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
+                             .ai_addr = (struct sockaddr *)&closed, .ai_addrlen = clen,
+                             .ai_next = &second};
+    int fd = corio__stream_connect_any(&first, 5.0);
+    cr_expect_geq(fd, 0, "the second address connects: %s", corio_err_name(fd));
+    if (fd >= 0)
+        corio_close(fd);
+    first.ai_next = NULL;
+    cr_expect_eq(corio__stream_connect_any(&first, 0), -ECONNREFUSED, "the first error");
+    corio_close(l);
+    return NULL;
+}
+Test(stream_connection, each_address_is_tried_in_order, .timeout = 10) { RUN_CHECKED(each_address_in_order, NULL); }

@@ -90,8 +90,8 @@ int corio_writer_write(corio_writer *w, const void *data, size_t n) {
         }
     }
     int rc = append(s, data, n);
-    if (rc == 0 && !s->flusher)
-        rc = start_flusher(s);
+    if (rc == 0 && !s->flusher && (rc = start_flusher(s)) < 0)
+        corio__stream_fail(s, rc); /* buffered bytes nobody would send: the stream is broken */
     return rc;
 }
 
