@@ -343,3 +343,32 @@ static void *loop_ends_with_bytes_buffered(void *arg)
     return NULL; /* corio_run cancels the flusher: the connection is aborted, nothing leaks */
 }
 Test(stream_writer, loop_end_aborts_unsent_bytes_without_leaks, .timeout = 10) { RUN_CHECKED(loop_ends_with_bytes_buffered, NULL); }
+
+static corio_task *find_task(const char *name)
+{
+    corio_task *all[16];
+    size_t n = corio_all_tasks(NULL, all, 16);
+    for (size_t i = 0; i < n && i < 16; i++)
+        if (strcmp(corio_task_get_name(all[i]), name) == 0)
+            return all[i];
+    return NULL;
+}
+
+static void *flusher_cancelled_before_start(void *arg)
+{
+    (void)arg;
+    pair_open(NULL);
+    char *big = repeat('f', BIG);
+    cr_expect_eq(corio_writer_write(W, big, BIG), 0);
+    free(big);
+    /* What corio_run does to tasks left at its end: the flusher never runs its function. */
+    corio_task *f = find_task("corio.stream.flush");
+    cr_assert_not_null(f);
+    cr_expect_eq(corio_task_cancel(f, NULL), 1);
+    cr_expect_eq(corio_writer_wait_closed(W), -ECONNABORTED, "the unsent bytes break the stream");
+    cr_expect_eq(corio_writer_get_fd(W), -1);
+    cr_expect_eq(corio_writer_write(W, "x", 1), -ECONNABORTED);
+    pair_close();
+    return NULL;
+}
+Test(stream_writer, flusher_cancelled_before_it_starts_breaks_the_stream_cleanly, .timeout = 10) { RUN_CHECKED(flusher_cancelled_before_start, NULL); }

@@ -55,18 +55,35 @@ static void task_ended(corio_server *srv) {
     server_unref(srv);
 }
 
-static void *conn_main(void *arg) {
-    corio__stream *s = arg;
+static void conn_end(corio__stream *s) {
     corio_server *srv = s->server;
-    if (!s->aborted) /* by abort_clients before it could start */
-        srv->handler(&s->reader, &s->writer, srv->arg);
     corio__list_remove(&s->link);
     srv->nconns--;
     corio_task_unref(s->task);
     s->task = NULL;
     corio_stream_release(&s->reader, &s->writer);
     task_ended(srv);
+}
+
+static void *conn_main(void *arg) {
+    corio__stream *s = arg;
+    corio_server *srv = s->server;
+    if (!s->aborted) /* by abort_clients before it could start */
+        srv->handler(&s->reader, &s->writer, srv->arg);
+    conn_end(s);
     return NULL;
+}
+
+/* A task cancelled before its first step (corio_run cancelling what is left) never runs its
+ * function: its clean-up is done here instead. When it did run, arg may be gone. */
+static void conn_done(corio_future *f, void *arg) {
+    if (!((corio_task *)f)->started)
+        conn_end(arg);
+}
+
+static void accept_done(corio_future *f, void *arg) {
+    if (!((corio_task *)f)->started)
+        task_ended(((listener *)arg)->srv);
 }
 
 static void spawn(corio_server *srv, int fd) {
@@ -81,7 +98,12 @@ static void spawn(corio_server *srv, int fd) {
     }
     s->server = srv;
     s->task = corio_loop_create_task(srv->loop, conn_main, s, NULL);
-    if (!s->task) {
+    if (!s->task ||
+        corio_future_add_done_callback(corio_task_future(s->task), conn_done, s) < 0) {
+        if (s->task) {
+            corio_task_cancel(s->task, NULL);
+            corio_task_unref(s->task);
+        }
         corio_stream_release(&s->reader, &s->writer);
         return;
     }
@@ -278,7 +300,13 @@ static int start(corio_server *srv, corio_server **out) {
         listener *l = &srv->ls[i];
         l->srv = srv;
         l->task = corio_loop_create_task(srv->loop, accept_main, l, NULL);
-        if (!l->task) {
+        if (!l->task ||
+            corio_future_add_done_callback(corio_task_future(l->task), accept_done, l) < 0) {
+            if (l->task) {
+                corio_task_cancel(l->task, NULL);
+                corio_task_unref(l->task);
+                l->task = NULL;
+            }
             corio_server_release(srv);
             return -ENOMEM;
         }

@@ -49,11 +49,29 @@ static void *flush_main(void *arg) {
     return NULL;
 }
 
+/* A flusher cancelled before its first step (corio_run cancelling what is left) never runs
+ * flush_main, so its clean-up is done here instead. */
+static void flusher_done(corio_future *f, void *arg) {
+    if (((corio_task *)f)->started)
+        return; /* flush_main ran and cleaned up; arg may be gone */
+    corio__stream *s = arg;
+    corio_task_unref(s->flusher);
+    s->flusher = NULL;
+    corio__stream_fail(s, -ECONNABORTED);
+    corio__stream_unref(s);
+}
+
 static int start_flusher(corio__stream *s) {
     static const corio_task_opts opts = {.name = "corio.stream.flush"};
-    s->flusher = corio_loop_create_task(s->loop, flush_main, s, &opts);
-    if (!s->flusher)
+    corio_task *t = corio_loop_create_task(s->loop, flush_main, s, &opts);
+    if (!t)
         return -ENOMEM;
+    if (corio_future_add_done_callback(corio_task_future(t), flusher_done, s) < 0) {
+        corio_task_cancel(t, NULL); /* not started: it never runs */
+        corio_task_unref(t);
+        return -ENOMEM;
+    }
+    s->flusher = t;
     corio__stream_ref(s);
     return 0;
 }
