@@ -394,3 +394,49 @@ static void *release_with_live_connections(void *arg)
     return NULL;
 }
 Test(stream_server, release_lets_live_connections_finish, .timeout = 10) { RUN_CHECKED(release_with_live_connections, NULL); }
+
+static void *chatty_client(void *arg)
+{
+    corio_reader *r;
+    corio_writer *w;
+    int rc = corio_open_connection("127.0.0.1", corio_server_get_port(S), NULL, &r, &w);
+    cr_expect_eq(rc, 0, "client %d: %s", VI(arg), corio_strerror(rc));
+    if (rc < 0)
+        return NULL;
+    for (int i = 0; i < 20; i++) {
+        char msg[64];
+        int len = snprintf(msg, sizeof msg, "client %d line %d\n", VI(arg), i);
+        corio_writer_write(w, msg, (size_t)len);
+        const char *line;
+        ssize_t n = corio_reader_readline(r, &line);
+        cr_expect_eq(n, len);
+        if (n != len || memcmp(line, msg, (size_t)len) != 0) {
+            cr_expect(0, "client %d: wrong echo", VI(arg));
+            break;
+        }
+    }
+    corio_writer_close(w);
+    cr_expect_eq(corio_writer_wait_closed(w), 0);
+    corio_stream_release(r, w);
+    return NULL;
+}
+
+static void *many_concurrent(void *arg)
+{
+    (void)arg;
+    cr_assert_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL,
+                                    &(corio_stream_opts){.backlog = 256}, &S), 0);
+    enum { N = 150 };
+    corio_future *fs[N];
+    for (int i = 0; i < N; i++)
+        fs[i] = corio_task_future(spawn(chatty_client, IV(i)));
+    cr_expect_eq(corio_gather(fs, N, 0, NULL, NULL), 0);
+    for (int i = 0; i < N; i++)
+        corio_future_unref(fs[i]);
+    corio_server_close(S);
+    cr_expect_eq(corio_server_wait_closed(S), 0);
+    cr_expect_eq(handled, N);
+    corio_server_release(S);
+    return NULL;
+}
+Test(stream_server, many_concurrent_connections_interleave, .timeout = 30) { RUN_CHECKED(many_concurrent, NULL); }
