@@ -185,9 +185,7 @@ static void *readline_limit(void *arg)
     peer_send("\nok\n");
     const char *line = (const char *)1;
     while (corio_reader_buffered(R) < 44) { /* make sure all of it is here first */
-        char c;
         cr_expect_eq(corio_reader_readuntil(R, "#", 1, &line, NULL), CORIO_ELIMIT);
-        (void)c;
         corio_sleep(0.01);
     }
     cr_expect_eq(corio_reader_readline(R, &line), CORIO_ELIMIT);
