@@ -361,5 +361,6 @@ int corio_run(corio_coro_fn fn, void *arg, void **result);
 #endif
 
 #include "corio/io.h"
+#include "corio/stream.h"
 
 #endif

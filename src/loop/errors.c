@@ -17,6 +17,8 @@ static const struct {
     {CORIO_ENOLOOP, "CORIO_ENOLOOP", "no event loop in this thread"},
     {CORIO_EBROKEN, "CORIO_EBROKEN", "barrier is broken"},
     {CORIO_ESHUTDOWN, "CORIO_ESHUTDOWN", "queue is shut down"},
+    {CORIO_EINCOMPLETE, "CORIO_EINCOMPLETE", "end of stream before the data was complete"},
+    {CORIO_ELIMIT, "CORIO_ELIMIT", "line or chunk longer than the stream's limit"},
 };
 
 static const struct {
@@ -35,7 +37,7 @@ static const struct {
     {EISCONN, "EISCONN"},     {ENOTCONN, "ENOTCONN"},   {ETIMEDOUT, "ETIMEDOUT"},
     {ECONNREFUSED, "ECONNREFUSED"}, {EHOSTUNREACH, "EHOSTUNREACH"}, {EALREADY, "EALREADY"},
     {EINPROGRESS, "EINPROGRESS"}, {ECANCELED, "ECANCELED"}, {EMSGSIZE, "EMSGSIZE"},
-    {ENOTSOCK, "ENOTSOCK"},   {EPROTO, "EPROTO"},       {EOVERFLOW, "EOVERFLOW"},
+    {ENOTSOCK, "ENOTSOCK"},   {ENAMETOOLONG, "ENAMETOOLONG"},   {EPROTO, "EPROTO"},       {EOVERFLOW, "EOVERFLOW"},
 };
 
 const char *corio_strerror(int err) {

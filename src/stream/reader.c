@@ -1,0 +1,237 @@
+/* The reader: a buffer filled by the reading task itself, and asyncio's four reads on it. */
+#define _GNU_SOURCE /* memmem */
+#include "stream/stream.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIRECT_MIN 4096 /* reads this large with nothing buffered skip the buffer */
+#define RECV_MIN 2048   /* room made before each receive */
+
+/* Marks a call in progress: one reading task at a time (asyncio raises RuntimeError for a
+ * second), and the connection stays allocated until the call returns even if released. */
+static int enter(corio_reader *r, const void *buf, size_t n) {
+    if (!r || (!buf && n))
+        return -EINVAL;
+    corio__stream *s = r->s;
+    if (s->reading)
+        return -EBUSY;
+    s->reading = 1;
+    corio__stream_ref(s);
+    return 0;
+}
+
+static void leave(corio__stream *s) {
+    s->reading = 0;
+    corio__stream_unref(s);
+}
+
+/* What a receive's result means for the connection: bytes, 0 at EOF, or an error (sticky when
+ * it broke the connection; a cancelled or refused call leaves it usable). */
+static ssize_t received(corio__stream *s, ssize_t n) {
+    if (n > 0)
+        return n;
+    if (n == 0) {
+        s->eof = 1;
+        return 0;
+    }
+    if (n == -ECANCELED || n == CORIO_ENOTASK || n == -EBUSY || n == -ENOMEM)
+        return n;
+    if (s->fd < 0 && !s->err) { /* closed by our own writer meanwhile */
+        s->eof = 1;
+        return 0;
+    }
+    corio__stream_fail(s, (int)n);
+    return s->err;
+}
+
+/* Whether a receive may happen: 1, 0 at EOF, or the connection's error. */
+static int can_receive(corio__stream *s) {
+    if (s->err)
+        return s->err;
+    if (s->eof || s->fd < 0) {
+        s->eof = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* Makes room for `want` buffered bytes in all (and at least RECV_MIN free), then awaits one
+ * receive into the buffer. Returns the bytes received, 0 at EOF, or an error. */
+static ssize_t fill(corio__stream *s, size_t want) {
+    int ok = can_receive(s);
+    if (ok <= 0)
+        return ok;
+    if (want < s->rlen + RECV_MIN)
+        want = s->rlen + RECV_MIN;
+    if (corio__buf_reserve(&s->rbuf, &s->rcap, &s->rpos, s->rlen, want - s->rlen) < 0)
+        return -ENOMEM;
+    char *end = s->rbuf + s->rpos + s->rlen;
+    ssize_t n = received(s, corio_sock_recv(s->fd, end, s->rcap - s->rpos - s->rlen, 0));
+    if (n > 0)
+        s->rlen += (size_t)n;
+    return n;
+}
+
+static void consume(corio__stream *s, size_t n) {
+    s->rpos += n;
+    s->rlen -= n;
+    if (!s->rlen)
+        s->rpos = 0;
+}
+
+static ssize_t take(corio__stream *s, void *buf, size_t n) {
+    if (!n)
+        return 0;
+    if (n > s->rlen)
+        n = s->rlen;
+    memcpy(buf, s->rbuf + s->rpos, n);
+    consume(s, n);
+    return (ssize_t)n;
+}
+
+ssize_t corio_reader_read(corio_reader *r, void *buf, size_t n) {
+    int rc = enter(r, buf, n);
+    if (rc < 0)
+        return rc;
+    corio__stream *s = r->s;
+    ssize_t out = 0;
+    if (s->err) {
+        out = s->err;
+    } else if (n && !s->rlen) {
+        /* Nothing buffered: a large read receives straight into the caller's memory. */
+        if (n >= DIRECT_MIN) {
+            out = can_receive(s);
+            if (out > 0)
+                out = received(s, corio_sock_recv(s->fd, buf, n, 0));
+        } else {
+            out = fill(s, 0);
+            if (out > 0)
+                out = take(s, buf, n);
+        }
+    } else if (n) {
+        out = take(s, buf, n);
+    }
+    leave(s);
+    return out;
+}
+
+ssize_t corio_reader_readexactly(corio_reader *r, void *buf, size_t n, size_t *partial) {
+    if (partial)
+        *partial = 0;
+    int rc = enter(r, buf, n);
+    if (rc < 0)
+        return rc;
+    corio__stream *s = r->s;
+    ssize_t out = s->err;
+    /* Nothing is taken before all n bytes are here, so a cancelled call loses nothing. */
+    while (!out && s->rlen < n) {
+        ssize_t got = fill(s, n);
+        if (got < 0) {
+            out = got;
+        } else if (got == 0) {
+            if (partial)
+                *partial = s->rlen;
+            take(s, buf, s->rlen);
+            out = CORIO_EINCOMPLETE;
+        }
+    }
+    if (!out) {
+        out = take(s, buf, n);
+        if (partial)
+            *partial = n;
+    }
+    leave(s);
+    return out;
+}
+
+/* asyncio's readuntil, on the buffer: finds sep, reading more until it is there, the limit is
+ * passed or EOF comes. */
+static ssize_t until(corio__stream *s, const char *sep, size_t seplen, const char **chunk,
+                     size_t *len) {
+    size_t offset = 0, isep;
+    *len = 0;
+    for (;;) {
+        char *start = s->rbuf + s->rpos;
+        *chunk = start;
+        if (s->rlen >= offset + seplen) {
+            char *p = memmem(start + offset, s->rlen - offset, sep, seplen);
+            if (p) {
+                isep = (size_t)(p - start);
+                break;
+            }
+            offset = s->rlen + 1 - seplen;
+            if (offset > s->limit) {
+                *len = offset;
+                return CORIO_ELIMIT;
+            }
+        }
+        ssize_t got = fill(s, 0);
+        if (got < 0)
+            return got;
+        if (got == 0) {
+            *chunk = s->rbuf + s->rpos;
+            *len = s->rlen;
+            consume(s, s->rlen);
+            return CORIO_EINCOMPLETE;
+        }
+    }
+    if (isep > s->limit) {
+        *len = isep;
+        return CORIO_ELIMIT;
+    }
+    *len = isep + seplen;
+    consume(s, *len);
+    return (ssize_t)*len;
+}
+
+ssize_t corio_reader_readuntil(corio_reader *r, const void *sep, size_t seplen,
+                               const char **chunk, size_t *len) {
+    size_t dummy;
+    if (!len)
+        len = &dummy;
+    *len = 0;
+    if (chunk)
+        *chunk = NULL;
+    if (!sep || !seplen || !chunk)
+        return -EINVAL;
+    int rc = enter(r, NULL, 0);
+    if (rc < 0)
+        return rc;
+    corio__stream *s = r->s;
+    ssize_t out = s->err ? s->err : until(s, sep, seplen, chunk, len);
+    if (out < 0 && out != CORIO_EINCOMPLETE && out != CORIO_ELIMIT) {
+        *chunk = NULL;
+        *len = 0;
+    }
+    leave(s);
+    return out;
+}
+
+ssize_t corio_reader_readline(corio_reader *r, const char **line) {
+    if (line)
+        *line = NULL;
+    if (!line)
+        return -EINVAL;
+    size_t len = 0;
+    const char *chunk;
+    ssize_t out = corio_reader_readuntil(r, "\n", 1, &chunk, &len);
+    if (out >= 0 || out == CORIO_EINCOMPLETE) {
+        *line = chunk;
+        return out >= 0 ? out : (ssize_t)len;
+    }
+    if (out == CORIO_ELIMIT) {
+        /* As asyncio: drop the line up to its newline when it came, else all that is buffered. */
+        corio__stream *s = r->s;
+        if (len < s->rlen && s->rbuf[s->rpos + len] == '\n')
+            consume(s, len + 1);
+        else
+            consume(s, s->rlen);
+    }
+    return out;
+}
+
+int corio_reader_at_eof(const corio_reader *r) { return r && r->s->eof && !r->s->rlen; }
+size_t corio_reader_buffered(const corio_reader *r) { return r ? r->s->rlen : 0; }
+size_t corio_reader_get_limit(const corio_reader *r) { return r ? r->s->limit : 0; }

@@ -1,0 +1,392 @@
+/* start_server: listening sockets, an accept task for each, a task per connection. */
+#include "stream/resolve.h"
+#include "stream/stream.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+typedef struct listener {
+    struct corio_server *srv;
+    int fd;
+    corio_task *task;
+} listener;
+
+struct corio_server {
+    corio_loop *loop;
+    corio_stream_handler_fn handler;
+    void *arg;
+    corio_stream_opts opts;
+    listener *ls;
+    size_t nls;
+    size_t running;   /* accept tasks and connection tasks not ended yet */
+    corio__link conns; /* corio__stream.link of the connections being handled */
+    size_t nconns;
+    uint32_t refs;    /* the owner's and one per task */
+    uint8_t closed, released;
+    corio__waiters closers, servers;
+    char *unix_path;  /* removed on close if it is still our socket */
+    dev_t dev;
+    ino_t ino;
+};
+
+static void server_unref(corio_server *srv) {
+    if (--srv->refs)
+        return;
+    corio__waiters_fini(&srv->closers);
+    corio__waiters_fini(&srv->servers);
+    free(srv->ls);
+    free(srv->unix_path);
+    free(srv);
+}
+
+/* A task ended: wake wait_closed once the server is closed and nothing runs. */
+static void task_ended(corio_server *srv) {
+    srv->running--;
+    if (srv->closed && !srv->running)
+        corio__waiters_wake(&srv->closers, 0);
+    server_unref(srv);
+}
+
+static void conn_end(corio__stream *s) {
+    corio_server *srv = s->server;
+    corio__list_remove(&s->link);
+    srv->nconns--;
+    corio_task_unref(s->task);
+    s->task = NULL;
+    corio_stream_release(&s->reader, &s->writer);
+    task_ended(srv);
+}
+
+static void *conn_main(void *arg) {
+    corio__stream *s = arg;
+    corio_server *srv = s->server;
+    if (!s->aborted) /* by abort_clients before it could start */
+        srv->handler(&s->reader, &s->writer, srv->arg);
+    conn_end(s);
+    return NULL;
+}
+
+/* A task cancelled before its first step (corio_run cancelling what is left) never runs its
+ * function: its clean-up is done here instead. When it did run, arg may be gone. */
+static void conn_done(corio_future *f, void *arg) {
+    if (!((corio_task *)f)->started)
+        conn_end(arg);
+}
+
+static void accept_done(corio_future *f, void *arg) {
+    if (!((corio_task *)f)->started)
+        task_ended(((listener *)arg)->srv);
+}
+
+static void spawn(corio_server *srv, int fd) {
+    if (srv->unix_path == NULL) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    corio__stream *s = corio__stream_new(srv->loop, fd, &srv->opts);
+    if (!s) {
+        corio_close(fd);
+        return;
+    }
+    s->server = srv;
+    s->task = corio_loop_create_task(srv->loop, conn_main, s, NULL);
+    if (!s->task ||
+        corio_future_add_done_callback(corio_task_future(s->task), conn_done, s) < 0) {
+        if (s->task) {
+            corio_task_cancel(s->task, NULL);
+            corio_task_unref(s->task);
+        }
+        corio_stream_release(&s->reader, &s->writer);
+        return;
+    }
+    corio__list_insert_tail(&srv->conns, &s->link);
+    srv->nconns++;
+    srv->running++;
+    srv->refs++;
+}
+
+static int resource_shortage(int err) {
+    return err == -EMFILE || err == -ENFILE || err == -ENOBUFS || err == -ENOMEM;
+}
+
+static void *accept_main(void *arg) {
+    listener *l = arg;
+    corio_server *srv = l->srv;
+    while (!srv->closed) {
+        int fd = corio_sock_accept(l->fd, NULL, NULL);
+        if (fd >= 0) {
+            spawn(srv, fd);
+        } else if (srv->closed || fd == -ECANCELED || fd == -EBADF) {
+            break;
+        } else if (resource_shortage(fd)) {
+            /* As asyncio: report, then pause accepting for a second rather than spin. */
+            corio_error_context ctx = {.message = "corio server: accept failed, retrying in 1 s",
+                                       .err = fd};
+            corio_loop_call_error_handler(srv->loop, &ctx);
+            if (corio_sleep(1.0) < 0)
+                break;
+        } /* else: the connection went away before it was accepted; go on */
+    }
+    task_ended(srv);
+    return NULL;
+}
+
+void corio_server_close(corio_server *srv) {
+    if (!srv || srv->closed)
+        return;
+    srv->closed = 1;
+    for (size_t i = 0; i < srv->nls; i++) {
+        listener *l = &srv->ls[i];
+        if (l->fd >= 0)
+            corio_close(l->fd); /* wakes its accept task with -EBADF */
+        l->fd = -1;
+        if (l->task) {
+            if (l->task->started) /* one not started yet sees `closed` and ends */
+                corio_task_cancel(l->task, NULL);
+            corio_task_unref(l->task);
+            l->task = NULL;
+        }
+    }
+    struct stat st;
+    if (srv->unix_path && stat(srv->unix_path, &st) == 0 && st.st_dev == srv->dev &&
+        st.st_ino == srv->ino)
+        unlink(srv->unix_path);
+    corio__waiters_wake(&srv->servers, 0);
+    if (!srv->running)
+        corio__waiters_wake(&srv->closers, 0);
+}
+
+void corio_server_close_clients(corio_server *srv) {
+    if (!srv)
+        return;
+    for (corio__link *l = srv->conns.next; l != &srv->conns; l = l->next)
+        corio_writer_close(&corio__container_of(l, corio__stream, link)->writer);
+}
+
+void corio_server_abort_clients(corio_server *srv) {
+    if (!srv)
+        return;
+    for (corio__link *l = srv->conns.next; l != &srv->conns; l = l->next) {
+        corio__stream *s = corio__container_of(l, corio__stream, link);
+        corio_writer_abort(&s->writer);
+        s->aborted = 1;
+        /* A task cancelled before it starts never runs, nor the release after its handler:
+         * one not started yet skips its handler instead. */
+        if (s->task && s->task->started)
+            corio_task_cancel(s->task, NULL);
+    }
+}
+
+static int server_wait(corio_server *srv, corio__waiters *ws) {
+    srv->refs++;
+    int rc = corio__waiters_wait(ws, srv->loop);
+    server_unref(srv);
+    return rc;
+}
+
+int corio_server_wait_closed(corio_server *srv) {
+    if (!srv)
+        return -EINVAL;
+    if (srv->closed && !srv->running)
+        return 0;
+    return server_wait(srv, &srv->closers);
+}
+
+int corio_server_serve_forever(corio_server *srv) {
+    if (!srv)
+        return -EINVAL;
+    if (srv->closed)
+        return 0;
+    int rc = server_wait(srv, &srv->servers);
+    if (rc == -ECANCELED)
+        corio_server_close(srv);
+    return rc;
+}
+
+int corio_server_is_serving(const corio_server *srv) { return srv && !srv->closed; }
+
+size_t corio_server_sockets(const corio_server *srv, int *fds, size_t cap) {
+    if (!srv || srv->closed)
+        return 0;
+    for (size_t i = 0; i < srv->nls && i < cap; i++)
+        fds[i] = srv->ls[i].fd;
+    return srv->nls;
+}
+
+int corio_server_get_port(const corio_server *srv) {
+    if (!srv || srv->closed || !srv->nls)
+        return -EBADF;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(srv->ls[0].fd, (struct sockaddr *)&ss, &len) < 0)
+        return -errno;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -EINVAL;
+}
+
+size_t corio_server_active_connections(const corio_server *srv) { return srv ? srv->nconns : 0; }
+
+void corio_server_release(corio_server *srv) {
+    if (!srv || srv->released)
+        return;
+    srv->released = 1;
+    corio_server_close(srv);
+    server_unref(srv);
+}
+
+/* ---- setup ---- */
+
+static corio_server *server_new(corio_stream_handler_fn handler, void *arg,
+                                const corio_stream_opts *opts, size_t nls) {
+    corio_server *srv = corio__calloc(1, sizeof *srv);
+    if (!srv)
+        return NULL;
+    srv->ls = corio__calloc(nls ? nls : 1, sizeof *srv->ls);
+    if (!srv->ls) {
+        free(srv);
+        return NULL;
+    }
+    srv->loop = corio_get_running_loop();
+    srv->handler = handler;
+    srv->arg = arg;
+    if (opts)
+        srv->opts = *opts;
+    srv->refs = 1;
+    srv->conns.prev = srv->conns.next = &srv->conns;
+    return srv;
+}
+
+/* A listening socket on addr, or an error. */
+static int listen_on(const corio_stream_opts *o, int family, const struct sockaddr *addr,
+                     socklen_t alen) {
+    int fd = corio_socket(family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return fd;
+    int one = 1, rc = 0;
+    unsigned flags = o ? o->flags : 0;
+    if (family != AF_UNIX && !(flags & CORIO_SERVER_NO_REUSE_ADDRESS))
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if ((flags & CORIO_SERVER_REUSE_PORT) &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+        rc = -errno;
+    /* Each family gets its own socket, so an IPv6 one must not take the IPv4 port too. */
+    if (family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (rc == 0 && bind(fd, addr, alen) < 0)
+        rc = -errno;
+    if (rc == 0 && listen(fd, o && o->backlog > 0 ? o->backlog : 100) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        corio_close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+/* Starts an accept task per listening socket; on failure closes everything. */
+static int start(corio_server *srv, corio_server **out) {
+    for (size_t i = 0; i < srv->nls; i++) {
+        listener *l = &srv->ls[i];
+        l->srv = srv;
+        l->task = corio_loop_create_task(srv->loop, accept_main, l, NULL);
+        if (!l->task ||
+            corio_future_add_done_callback(corio_task_future(l->task), accept_done, l) < 0) {
+            if (l->task) {
+                corio_task_cancel(l->task, NULL);
+                corio_task_unref(l->task);
+                l->task = NULL;
+            }
+            corio_server_release(srv);
+            return -ENOMEM;
+        }
+        srv->running++;
+        srv->refs++;
+    }
+    *out = srv;
+    return 0;
+}
+
+int corio_start_server(const char *host, int port, corio_stream_handler_fn handler, void *arg,
+                       const corio_stream_opts *opts, corio_server **server) {
+    if (server)
+        *server = NULL;
+    if (!handler || !server || port < 0 || port > 65535)
+        return -EINVAL;
+    char service[8];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {.ai_family = opts ? opts->family : 0, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int rc = corio__stream_resolve(host && *host ? host : NULL, service, &hints, &res);
+    if (rc < 0)
+        return rc;
+    size_t n = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        n++;
+    corio_server *srv = server_new(handler, arg, opts, n);
+    if (!srv) {
+        freeaddrinfo(res);
+        return -ENOMEM;
+    }
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int fd = listen_on(opts, ai->ai_family, ai->ai_addr, ai->ai_addrlen);
+        if (fd < 0) {
+            rc = fd;
+            break;
+        }
+        srv->ls[srv->nls++].fd = fd;
+    }
+    freeaddrinfo(res);
+    if (rc < 0) {
+        corio_server_release(srv);
+        return rc;
+    }
+    return start(srv, server);
+}
+
+int corio_start_unix_server(const char *path, corio_stream_handler_fn handler, void *arg,
+                            const corio_stream_opts *opts, corio_server **server) {
+    if (server)
+        *server = NULL;
+    if (!handler || !server)
+        return -EINVAL;
+    struct sockaddr_un sun;
+    int rc = corio__stream_unix_addr(path, &sun);
+    if (rc < 0)
+        return rc;
+    if (!corio_get_running_loop())
+        return CORIO_ENOTASK;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path); /* a stale socket of an earlier server, as asyncio removes */
+    corio_server *srv = server_new(handler, arg, opts, 1);
+    if (!srv || !(srv->unix_path = strdup(path))) {
+        free(srv ? srv->ls : NULL);
+        free(srv);
+        return -ENOMEM;
+    }
+    int fd = listen_on(opts, AF_UNIX, (struct sockaddr *)&sun, sizeof sun);
+    if (fd < 0) {
+        free(srv->unix_path);
+        srv->unix_path = NULL;
+        corio_server_release(srv);
+        return fd;
+    }
+    srv->ls[srv->nls++].fd = fd;
+    if (stat(path, &st) == 0) {
+        srv->dev = st.st_dev;
+        srv->ino = st.st_ino;
+    }
+    return start(srv, server);
+}

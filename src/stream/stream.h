@@ -1,0 +1,90 @@
+/* Internal: a stream connection, its reader and writer halves, and the server's bookkeeping.
+ *
+ * The reader pulls: a reading task receives into the reader's buffer itself when it needs more
+ * bytes, so there is no reading task in the background and the buffer holds only what a call
+ * asked for (bounded by the limit for readline / readuntil). The writer pushes: write() sends at
+ * once while the socket takes the bytes and buffers the rest; a flusher task, started only when
+ * bytes are left over, waits for the socket to be writable and sends them, waking drain() at the
+ * low-water mark. Both use only the public socket calls and the request interface of io/io.h,
+ * so they run on every backend.
+ */
+#ifndef CORIO_STREAM_STREAM_H
+#define CORIO_STREAM_STREAM_H
+
+#include "io/io.h"
+
+#include <netdb.h>
+
+#include <stdint.h>
+
+/* Tasks awaiting one condition: each waits on a future of its own, so that cancelling one waiter
+ * (which cancels the future it awaits) leaves the others waiting. */
+typedef struct corio__waiters {
+    corio_future **v;
+    size_t n, cap;
+} corio__waiters;
+
+/* Awaits until corio__waiters_wake: its error (0 on success), -ECANCELED, -ENOMEM. */
+int corio__waiters_wait(corio__waiters *ws, corio_loop *loop);
+/* Completes every waiting future with err (0: success). */
+void corio__waiters_wake(corio__waiters *ws, int err);
+void corio__waiters_fini(corio__waiters *ws);
+
+struct corio_reader {
+    struct corio__stream *s;
+};
+struct corio_writer {
+    struct corio__stream *s;
+};
+
+typedef struct corio__stream {
+    struct corio_reader reader;
+    struct corio_writer writer;
+    corio_loop *loop;
+    int fd;        /* -1 once closed */
+    uint32_t refs; /* the owner's, the flusher's, one per call in progress */
+    int err;       /* the error that broke the connection (sticky), or 0 */
+    /* reader: bytes [rpos, rpos + rlen) of rbuf are buffered */
+    char *rbuf;
+    size_t rpos, rlen, rcap, limit;
+    /* writer: bytes [wpos, wpos + wlen) of wbuf wait to be sent */
+    char *wbuf;
+    size_t wpos, wlen, wcap, high, low;
+    corio_task *flusher;
+    corio__waiters drainers, closers;
+    uint8_t eof, reading, closing, closed, eof_pending, eof_sent, released, aborted;
+    /* server side */
+    struct corio_server *server;
+    corio_task *task; /* the handler's task */
+    corio__link link; /* in server->conns */
+} corio__stream;
+
+#define CORIO__STREAM_LIMIT (64 * 1024)
+
+/* A connection on a connected, non-blocking stream socket (taken over). NULL on -ENOMEM. */
+corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_opts *opts);
+static inline void corio__stream_ref(corio__stream *s) { s->refs++; }
+void corio__stream_unref(corio__stream *s);
+
+/* The connection broke with err: the socket is closed, the write buffer dropped, every waiter
+ * woken with err. */
+void corio__stream_fail(corio__stream *s, int err);
+/* Closes the socket now and wakes close waiters (err: what drainers get). */
+void corio__stream_close_now(corio__stream *s);
+
+/* The writer's half-close or close once its buffer is empty. */
+void corio__stream_flushed(corio__stream *s);
+
+/* Makes room for `room` bytes after the `len` bytes at *pos of a buffer of *cap bytes: moves them
+ * to the front, then doubles the buffer (from 4 KiB) as needed. 0 or -ENOMEM. */
+int corio__buf_reserve(char **buf, size_t *cap, size_t *pos, size_t len, size_t room);
+
+/* Fills *sun with a Unix socket path: 0, -EINVAL (NULL or empty), -ENAMETOOLONG. */
+struct sockaddr_un;
+int corio__stream_unix_addr(const char *path, struct sockaddr_un *sun);
+
+/* Connects a new socket to each address in turn (a total deadline; timeout <= 0: none). Returns
+ * the connected socket or the first error. */
+int corio__stream_connect_any(const struct addrinfo *ai, double timeout);
+
+#endif

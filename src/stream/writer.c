@@ -1,0 +1,203 @@
+/* The writer: send at once what the socket takes, buffer the rest for a flusher task, and hold
+ * drain() between the high- and low-water marks. */
+#include "stream/stream.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One non-blocking send: bytes sent, -EAGAIN, or the error. */
+static ssize_t try_send(corio__stream *s, const void *data, size_t n) {
+    corio__io_req req = {.kind = CORIO__IO_SEND, .fd = s->fd, .buf = (void *)data, .len = n,
+                         .timeout_ns = -1};
+    return corio__io_try(&req);
+}
+
+static void sent(corio__stream *s, size_t n) {
+    s->wpos += n;
+    s->wlen -= n;
+    if (!s->wlen)
+        s->wpos = 0;
+    if (s->wlen <= s->low && s->drainers.n)
+        corio__waiters_wake(&s->drainers, 0);
+}
+
+/* The flusher: waits until the socket is writable and sends the buffer, until it is empty or
+ * the connection is closed. It holds a reference to the connection. */
+static void *flush_main(void *arg) {
+    corio__stream *s = arg;
+    while (s->wlen && s->fd >= 0) {
+        int rc = corio_wait_writable(s->fd, -1);
+        if (s->fd < 0)
+            break; /* closed meanwhile (aborted, or the reader saw the connection break) */
+        if (rc < 0) {
+            /* Cancelled (the loop is going away) or refused: the bytes cannot go out. */
+            corio__stream_fail(s, rc == -ECANCELED ? -ECONNABORTED : rc);
+            break;
+        }
+        ssize_t n = try_send(s, s->wbuf + s->wpos, s->wlen);
+        if (n > 0)
+            sent(s, (size_t)n);
+        else if (n != -EAGAIN)
+            corio__stream_fail(s, (int)n);
+    }
+    corio_task_unref(s->flusher);
+    s->flusher = NULL;
+    if (!s->closed)
+        corio__stream_flushed(s);
+    corio__stream_unref(s);
+    return NULL;
+}
+
+/* A flusher cancelled before its first step (corio_run cancelling what is left) never runs
+ * flush_main, so its clean-up is done here instead. */
+static void flusher_done(corio_future *f, void *arg) {
+    if (((corio_task *)f)->started)
+        return; /* flush_main ran and cleaned up; arg may be gone */
+    corio__stream *s = arg;
+    corio_task_unref(s->flusher);
+    s->flusher = NULL;
+    corio__stream_fail(s, -ECONNABORTED);
+    corio__stream_unref(s);
+}
+
+static int start_flusher(corio__stream *s) {
+    static const corio_task_opts opts = {.name = "corio.stream.flush"};
+    corio_task *t = corio_loop_create_task(s->loop, flush_main, s, &opts);
+    if (!t)
+        return -ENOMEM;
+    if (corio_future_add_done_callback(corio_task_future(t), flusher_done, s) < 0) {
+        corio_task_cancel(t, NULL); /* not started: it never runs */
+        corio_task_unref(t);
+        return -ENOMEM;
+    }
+    s->flusher = t;
+    corio__stream_ref(s);
+    return 0;
+}
+
+static int append(corio__stream *s, const char *data, size_t n) {
+    if (corio__buf_reserve(&s->wbuf, &s->wcap, &s->wpos, s->wlen, n) < 0)
+        return -ENOMEM;
+    memcpy(s->wbuf + s->wpos + s->wlen, data, n);
+    s->wlen += n;
+    return 0;
+}
+
+int corio_writer_write(corio_writer *w, const void *data, size_t n) {
+    if (!w || (!data && n))
+        return -EINVAL;
+    corio__stream *s = w->s;
+    if (s->err)
+        return s->err;
+    if (s->closing || s->eof_pending)
+        return CORIO_EINVALSTATE;
+    if (!n)
+        return 0;
+    if (!s->wlen) {
+        ssize_t k = try_send(s, data, n);
+        if (k == (ssize_t)n)
+            return 0;
+        if (k < 0 && k != -EAGAIN) {
+            corio__stream_fail(s, (int)k);
+            return s->err;
+        }
+        if (k > 0) {
+            data = (const char *)data + k;
+            n -= (size_t)k;
+        }
+    }
+    int rc = append(s, data, n);
+    if (rc == 0 && !s->flusher && (rc = start_flusher(s)) < 0)
+        corio__stream_fail(s, rc); /* buffered bytes nobody would send: the stream is broken */
+    return rc;
+}
+
+int corio_writer_drain(corio_writer *w) {
+    if (!w)
+        return -EINVAL;
+    corio__stream *s = w->s;
+    if (s->err)
+        return s->err;
+    if (s->closed)
+        return -ECONNRESET;
+    if (s->wlen <= s->high)
+        return 0;
+    corio__stream_ref(s);
+    int rc = corio__waiters_wait(&s->drainers, s->loop);
+    corio__stream_unref(s);
+    return rc;
+}
+
+int corio_writer_set_write_buffer_limits(corio_writer *w, size_t high, size_t low) {
+    if (!w)
+        return -EINVAL;
+    if (high == CORIO_WRITE_LIMIT_AUTO)
+        high = low == CORIO_WRITE_LIMIT_AUTO ? 64 * 1024 : 4 * low;
+    if (low == CORIO_WRITE_LIMIT_AUTO)
+        low = high / 4;
+    if (low > high)
+        return -EINVAL;
+    corio__stream *s = w->s;
+    s->high = high;
+    s->low = low;
+    if (s->wlen <= low && s->drainers.n)
+        corio__waiters_wake(&s->drainers, 0);
+    return 0;
+}
+
+void corio_writer_get_write_buffer_limits(const corio_writer *w, size_t *high, size_t *low) {
+    if (high)
+        *high = w ? w->s->high : 0;
+    if (low)
+        *low = w ? w->s->low : 0;
+}
+
+size_t corio_writer_get_write_buffer_size(const corio_writer *w) { return w ? w->s->wlen : 0; }
+
+int corio_writer_write_eof(corio_writer *w) {
+    if (!w)
+        return -EINVAL;
+    corio__stream *s = w->s;
+    if (s->err)
+        return s->err;
+    if (s->closing)
+        return CORIO_EINVALSTATE;
+    if (s->eof_pending)
+        return 0;
+    s->eof_pending = 1;
+    if (!s->wlen)
+        corio__stream_flushed(s);
+    return s->err;
+}
+
+int corio_writer_close(corio_writer *w) {
+    if (!w)
+        return -EINVAL;
+    corio__stream *s = w->s;
+    if (s->closing)
+        return 0;
+    s->closing = 1;
+    if (!s->wlen)
+        corio__stream_close_now(s);
+    return 0;
+}
+
+int corio_writer_abort(corio_writer *w) {
+    if (!w)
+        return -EINVAL;
+    corio__stream_close_now(w->s);
+    return 0;
+}
+
+int corio_writer_wait_closed(corio_writer *w) {
+    if (!w)
+        return -EINVAL;
+    corio__stream *s = w->s;
+    if (s->closed)
+        return s->err;
+    corio__stream_ref(s);
+    int rc = corio__waiters_wait(&s->closers, s->loop);
+    corio__stream_unref(s);
+    return rc;
+}
