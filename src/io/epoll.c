@@ -5,6 +5,8 @@
  * remembers whether it is known to be drained ("not ready") so that, after a short read of a
  * stream, the next read awaits the edge instead of paying for a system call that would fail with
  * EAGAIN: the kernel reports an edge for every arrival after the drain, so nothing is missed.
+ * End of stream and errors come with no later edge, so once they have been reported (or a read
+ * returned 0) the shortcut is off for that fd.
  * An fd with an add_reader/add_writer callback is switched to level-triggered, since asyncio
  * calls those while the fd stays ready.
  */
@@ -23,6 +25,7 @@ typedef struct fd_slot {
     uint32_t mask;                 /* registered events; 0: not registered */
     uint8_t drained;               /* CORIO__IO_IN / _OUT: known to be not ready */
     uint8_t stream;                /* 1 stream, 2 other (a short read drains only a stream) */
+    uint8_t ended;                 /* hang-up or error reported: reads never wait for an edge */
 } fd_slot;
 
 typedef struct epoll_state {
@@ -137,6 +140,8 @@ static void dispatch(epoll_state *s, int fd, uint32_t ev) {
         return;
     uint32_t in = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
     uint32_t out = EPOLLOUT | EPOLLHUP | EPOLLERR;
+    if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        sl->ended = 1;
     if (ev & in) {
         sl->drained &= (uint8_t)~CORIO__IO_IN;
         wake_dir(&sl->rd, ev & 0xffff);
@@ -260,8 +265,8 @@ static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
         ssize_t n = corio__io_try(r);
         if (n != -EAGAIN) {
             sl = slot_find(s, r->fd);
-            if (sl && n >= 0 && kind == CORIO__IO_RECV && (size_t)n < r->len && sl->mask &&
-                is_stream(sl, r->fd))
+            if (sl && n > 0 && kind == CORIO__IO_RECV && (size_t)n < r->len && sl->mask &&
+                !sl->ended && is_stream(sl, r->fd))
                 sl->drained |= CORIO__IO_IN;
             return n;
         }
