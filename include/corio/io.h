@@ -43,6 +43,8 @@ int corio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
  * timeout the socket should be closed. */
 int corio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, double timeout);
 
+/* flags, here and below, are those of the system call; MSG_DONTWAIT makes the call try once
+ * and return -EAGAIN instead of awaiting when it would block. */
 /* Awaits at least one byte (or EOF, or a datagram) and returns the count (0: EOF) or -errno. */
 ssize_t corio_sock_recv(int fd, void *buf, size_t len, int flags);
 /* Awaits room for at least one byte and returns how many were sent, or -errno (-EPIPE,

@@ -29,6 +29,9 @@ static ssize_t submit(corio__io_req *r) {
     int rc = corio__io_enter(r->fd, &loop);
     if (rc < 0)
         return rc;
+    /* MSG_DONTWAIT asks for one try, not an await (the backend would wait on its -EAGAIN). */
+    if (r->flags & MSG_DONTWAIT)
+        return corio__io_try(r);
     return loop->poller.be->submit(loop, r);
 }
 
