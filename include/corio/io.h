@@ -11,7 +11,11 @@
  * fds: give these calls non-blocking fds (corio_socket and corio_sock_accept make them so); a
  * blocking fd works but may block the whole loop. An fd used with these calls must be closed
  * with corio_close(), which wakes the tasks waiting on it (with -EBADF) and forgets the fd's
- * registration, so that a new fd with the same number starts clean.
+ * registration, so that a new fd with the same number starts clean. An fd closed with plain
+ * close(2) instead leaves its registration behind on the epoll backend (the kernel drops its own
+ * side silently, and checking for that would cost a system call per wait): a socket that
+ * corio_sock_accept returns with the same number is cleaned up, but a task waiting on any other
+ * new fd with that number (from socket(2), pipe(2), ...) may never wake.
  *
  * SIGPIPE: sends use MSG_NOSIGNAL, and creating a loop sets SIGPIPE to be ignored if it still had
  * the default action (as Python and Go do), so a peer that goes away gives -EPIPE, never a

@@ -251,6 +251,19 @@ static int is_stream(fd_slot *sl, int fd) {
     return sl->stream == 1;
 }
 
+/* Wakes the fd's waiters with -EBADF, drops its callbacks and registration: the fd is being
+ * closed, or it was closed with close(2) behind the loop's back and its number is in use again. */
+static void slot_forget(epoll_state *s, int fd, fd_slot *sl) {
+    wake_dir(&sl->rd, -EBADF);
+    wake_dir(&sl->wr, -EBADF);
+    if (sl->rcb)
+        corio__io_watch_release(sl->rcb);
+    if (sl->wcb)
+        corio__io_watch_release(sl->wcb);
+    slot_unregister(s, fd, sl);
+    memset(sl, 0, sizeof *sl);
+}
+
 static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
     epoll_state *s = state_of(loop);
     int kind = r->kind;
@@ -264,6 +277,11 @@ static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
     for (;;) {
         ssize_t n = corio__io_try(r);
         if (n != -EAGAIN) {
+            /* A new fd whose number looks registered: the previous fd of that number was closed
+             * with close(2), not corio_close, and its registration died with it. */
+            fd_slot *fresh = kind == CORIO__IO_ACCEPT && n >= 0 ? slot_find(s, (int)n) : NULL;
+            if (fresh && (fresh->mask || fresh->rcb || fresh->wcb))
+                slot_forget(s, (int)n, fresh);
             sl = slot_find(s, r->fd);
             if (sl && n > 0 && kind == CORIO__IO_RECV && (size_t)n < r->len && sl->mask &&
                 !sl->ended && is_stream(sl, r->fd))
@@ -293,16 +311,8 @@ static void ep_release(corio__io_op *op) {
 static void ep_forget(corio_loop *loop, int fd) {
     epoll_state *s = state_of(loop);
     fd_slot *sl = slot_find(s, fd);
-    if (!sl)
-        return;
-    wake_dir(&sl->rd, -EBADF);
-    wake_dir(&sl->wr, -EBADF);
-    if (sl->rcb)
-        corio__io_watch_release(sl->rcb);
-    if (sl->wcb)
-        corio__io_watch_release(sl->wcb);
-    slot_unregister(s, fd, sl);
-    memset(sl, 0, sizeof *sl);
+    if (sl)
+        slot_forget(s, fd, sl);
 }
 
 static corio__io_watch *ep_watch(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,
