@@ -39,12 +39,12 @@ int corio_socket(int domain, int type, int protocol);
 
 /* Awaits a connection on the listening socket fd and returns the new socket (non-blocking,
  * close-on-exec), its peer address in addr/addrlen when given. -errno on failure (e.g. -EMFILE:
- * the listening socket stays usable). */
+ * the listening socket stays usable; -EFAULT: addr without addrlen). */
 int corio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
 
 /* Awaits connecting fd to addr, for at most `timeout` seconds (negative: no limit). Returns 0,
  * the connection's error (-ECONNREFUSED, -ENETUNREACH, ...), or -ETIMEDOUT; after an error or
- * timeout the socket should be closed. */
+ * timeout the socket should be closed. -EINVAL for a NULL addr or a NaN timeout. */
 int corio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, double timeout);
 
 /* flags, here and below, are those of the system call; MSG_DONTWAIT makes the call try once
