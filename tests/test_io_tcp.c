@@ -569,3 +569,54 @@ Test(io_tcp, reset_by_peer, .timeout = 10)
     corio_close(fds[0]);
     FD_CHECK_END();
 }
+
+/* ---- two tasks accepting on one listener ---- */
+
+static void *acceptor(void *arg)
+{
+    struct conn_args *a = arg;
+    return IV(corio_sock_accept(a->lfd, NULL, NULL));
+}
+
+static void *two_acceptors_main(void *arg)
+{
+    struct conn_args *a = arg;
+    corio_task *t[2] = {corio_create_task(acceptor, a, NULL), corio_create_task(acceptor, a, NULL)};
+    corio_sleep(0.01);
+    int c[2], s[2] = {-1, -1}, ns = 0;
+    for (int i = 0; i < 2; i++) {
+        c[i] = corio_socket(AF_INET, SOCK_STREAM, 0);
+        cr_expect_eq(corio_sock_connect(c[i], (struct sockaddr *)&a->addr, a->alen, 5.0), 0);
+    }
+    /* One waiter per direction: the second acceptor may be refused with -EBUSY (io.h); then
+     * the connection it would have taken is still there for the next accept. */
+    for (int i = 0; i < 2; i++) {
+        void *v = NULL;
+        cr_expect_eq(corio_await(corio_task_future(t[i]), &v), 0);
+        corio_task_unref(t[i]);
+        cr_expect(VI(v) >= 0 || VI(v) == -EBUSY, "acceptor %d: %s", i, corio_strerror(VI(v)));
+        if (VI(v) >= 0)
+            s[ns++] = VI(v);
+    }
+    cr_expect_geq(ns, 1);
+    while (ns < 2) {
+        s[ns] = corio_sock_accept(a->lfd, NULL, NULL);
+        cr_expect_geq(s[ns], 0);
+        ns++;
+    }
+    for (int i = 0; i < 2; i++) {
+        corio_close(c[i]);
+        corio_close(s[i]);
+    }
+    return NULL;
+}
+
+Test(io_tcp, two_acceptors_on_one_listener, .timeout = 10)
+{
+    FD_CHECK_BEGIN();
+    struct conn_args a;
+    a.lfd = tcp_listener(0, &a.addr, &a.alen);
+    cr_assert_eq(corio_run(two_acceptors_main, &a, NULL), 0);
+    corio_close(a.lfd);
+    FD_CHECK_END();
+}

@@ -17,6 +17,11 @@
  * corio_sock_accept returns with the same number is cleaned up, but a task waiting on any other
  * new fd with that number (from socket(2), pipe(2), ...) may never wake.
  *
+ * One waiter per direction: at most one task at a time should await an fd for reading (recv,
+ * recvmsg, recvfrom, read, accept, wait_readable) and one for writing (send, sendall, sendmsg,
+ * sendto, write, connect, wait_writable). Another task's call in the same direction while one
+ * waits may fail at once with -EBUSY (it does on epoll; corio_wait_* always do).
+ *
  * SIGPIPE: sends use MSG_NOSIGNAL, and creating a loop sets SIGPIPE to be ignored if it still had
  * the default action (as Python and Go do), so a peer that goes away gives -EPIPE, never a
  * killed process.
@@ -55,7 +60,8 @@ ssize_t corio_sock_recv(int fd, void *buf, size_t len, int flags);
  * -ECONNRESET when the peer went away). */
 ssize_t corio_sock_send(int fd, const void *buf, size_t len, int flags);
 /* Awaits until all len bytes are sent (asyncio's sock_sendall). Returns len, or -errno; on an
- * error the number of bytes already sent is unknown to the caller (the stream is broken). */
+ * error (-ECANCELED included: only the send waiting when the cancel came is undone) the number of
+ * bytes already sent is unknown to the caller (the stream is broken). */
 ssize_t corio_sock_sendall(int fd, const void *buf, size_t len, int flags);
 /* recvmsg(2) / sendmsg(2), awaiting as recv / send. The msghdr and its buffers must stay valid
  * until the call returns (they may be on the task's stack). */
