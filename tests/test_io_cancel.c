@@ -406,3 +406,43 @@ Test(io_cancel, pending_recv_cancelled_by_run, .timeout = 10)
     corio_close(fds[1]);
     FD_CHECK_END();
 }
+
+/* ---- the loop closes under a blocked call and an installed reader ---- */
+
+static void never_called(int fd, void *arg)
+{
+    (void)arg;
+    cr_expect_fail("reader called for fd %d", fd);
+}
+
+static void *recv_forever(void *arg)
+{
+    int fd = *(int *)arg;
+    char buf[16];
+    ssize_t n = corio_sock_recv(fd, buf, sizeof buf, 0);
+    cr_expect_eq(n, -ECANCELED, "recv in a task destroyed by loop close: %s",
+                 corio_strerror((int)n));
+    n = corio_sock_recv(fd, buf, sizeof buf, 0);
+    cr_expect_eq(n, -ECANCELED, "and every await after it");
+    return NULL;
+}
+
+Test(io_cancel, loop_close_under_blocked_recv_and_reader, .timeout = 10)
+{
+    FD_CHECK_BEGIN();
+    int fds[2];
+    tcp_pair(0, fds);
+    corio_loop *loop = new_loop();
+    corio_loop_set_error_handler(loop, capture_handler, NULL);
+    corio_task *t = corio_loop_create_task(loop, recv_forever, &fds[0], NULL);
+    cr_assert_eq(corio_loop_add_reader(loop, fds[1], never_called, NULL), 0);
+    run_once(loop);
+    run_once(loop);
+    cr_assert_not(corio_future_done(corio_task_future(t)));
+    corio_task_unref(t);
+    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(cap.n, 1, "the pending task is reported");
+    corio_close(fds[0]);
+    corio_close(fds[1]);
+    FD_CHECK_END();
+}

@@ -58,6 +58,14 @@ static void ep_fini(corio__poller *p) {
     epoll_state *s = p->impl;
     if (!s)
         return;
+    /* Readers and writers still installed hold a reference to the loop; the loop's queue is
+     * already dropped, so none of them is queued and each goes now. */
+    for (size_t i = 0; i < s->nslots; i++) {
+        if (s->slots[i].rcb)
+            corio__io_watch_release(s->slots[i].rcb);
+        if (s->slots[i].wcb)
+            corio__io_watch_release(s->slots[i].wcb);
+    }
     close(s->epfd);
     if (s->wakefd >= 0)
         close(s->wakefd);
