@@ -488,3 +488,45 @@ Test(io_fd, wait_readable_writable_timeout_busy, .timeout = 10)
     corio_close(p[1]);
     FD_CHECK_END();
 }
+
+/* ---- an idle loop stays idle ---- */
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A writer callback on a full socket whose peer has shut down its side: the fd is not writable,
+ * so the loop must sleep, not wake again and again for the peer's half-close that nobody asked
+ * about. Measured as CPU time over a sleep: a loop that sleeps in epoll_wait uses next to none,
+ * one that spins uses whatever share of a core the machine gives it. */
+static void *no_spin_main(void *arg)
+{
+    int *fds = arg;
+    corio_loop *loop = corio_get_running_loop();
+    fill_socket(fds[0]);
+    cr_expect_eq(corio_sock_shutdown(fds[1], SHUT_WR), 0);
+    cr_expect_eq(corio_loop_add_writer(loop, fds[0], count_only, &calls_a), 0);
+    double c0 = cpu_s(), t0 = now_s();
+    corio_sleep(0.3);
+    double cpu = cpu_s() - c0, wall = now_s() - t0;
+    cr_expect_lt(cpu, wall / 10, "the loop spun: %.3f s of CPU in %.3f s", cpu, wall);
+    cr_expect_eq(calls_a, 0, "the full socket's writer is not called");
+    cr_expect_eq(corio_loop_remove_writer(loop, fds[0]), 1);
+    return NULL;
+}
+
+Test(io_fd, writer_on_full_socket_after_peer_shutdown_does_not_spin, .timeout = 10)
+{
+    FD_CHECK_BEGIN();
+    int fds[2];
+    tcp_pair(0, fds);
+    small_buffers(fds[0]);
+    small_buffers(fds[1]);
+    cr_assert_eq(corio_run(no_spin_main, fds, NULL), 0);
+    corio_close(fds[0]);
+    corio_close(fds[1]);
+    FD_CHECK_END();
+}

@@ -98,9 +98,10 @@ static fd_slot *slot_find(epoll_state *s, int fd) {
 static uint32_t wanted_mask(const fd_slot *sl) {
     if (!sl->rcb && !sl->wcb)
         return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    uint32_t m = EPOLLRDHUP;
+    /* Level-triggered, a half-close is reported on every poll: ask for it only with input. */
+    uint32_t m = 0;
     if (sl->rcb || sl->rd)
-        m |= EPOLLIN;
+        m |= EPOLLIN | EPOLLRDHUP;
     if (sl->wcb || sl->wr)
         m |= EPOLLOUT;
     return m;
