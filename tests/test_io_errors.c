@@ -71,7 +71,7 @@ Test(io_errors, invalid_and_closed_fds_are_ebadf, .timeout = 10)
 static void *not_socket_main(void *arg)
 {
     int *p = arg;
-    char buf[8];
+    char buf[8] = {0};
     struct iovec iov = {buf, sizeof buf};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
