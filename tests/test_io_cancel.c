@@ -1,12 +1,15 @@
-/* Cancelling a task blocked in each awaiting call (accept, connect, recv, send and sendall on a
- * full socket, recvmsg, recvfrom, read on a pipe, wait_readable): the call returns -ECANCELED,
- * it had no effect on the fd, and the fd stays usable (the data sent later, the next connection,
- * the bytes still queued all arrive). Also timeouts through corio_wait_for, and many cancels in
+/* Cancelling a task blocked in each awaiting call (accept, connect, recv, recvmsg, recvfrom, read
+ * on a pipe, wait_readable; send, sendall, sendmsg, write and wait_writable on a full socket): the
+ * call returns -ECANCELED, it had no effect on the fd, and the fd stays usable (the data sent
+ * later, the next connection, the bytes still queued all arrive). Also timeouts through corio_wait_for, and many cancels in
  * a row leaking nothing. */
 #define _GNU_SOURCE /* pipe2 */
 #include "io_call_helpers.h"
 
-enum { C_ACCEPT, C_CONNECT, C_RECV, C_SEND, C_SENDALL, C_RECVMSG, C_RECVFROM, C_READ, C_READABLE };
+enum {
+    C_ACCEPT, C_CONNECT, C_RECV, C_SEND, C_SENDALL, C_SENDMSG, C_WRITE, C_WRITABLE, C_RECVMSG,
+    C_RECVFROM, C_READ, C_READABLE
+};
 
 struct victim {
     int kind;
@@ -34,6 +37,9 @@ static void *blocked_call(void *arg)
     case C_RECV: v->rc = (int)corio_sock_recv(v->fd, buf, sizeof buf, 0); break;
     case C_SEND: v->rc = (int)corio_sock_send(v->fd, buf, sizeof buf, 0); break;
     case C_SENDALL: v->rc = (int)corio_sock_sendall(v->fd, buf, sizeof buf, 0); break;
+    case C_SENDMSG: v->rc = (int)corio_sock_sendmsg(v->fd, &m, 0); break;
+    case C_WRITE: v->rc = (int)corio_write(v->fd, buf, sizeof buf); break;
+    case C_WRITABLE: v->rc = corio_wait_writable(v->fd, 10.0); break;
     case C_RECVMSG: v->rc = (int)corio_sock_recvmsg(v->fd, &m, 0); break;
     case C_RECVFROM:
         v->rc = (int)corio_sock_recvfrom(v->fd, buf, sizeof buf, 0, (struct sockaddr *)&from,
@@ -229,6 +235,9 @@ static void cancel_send(int kind)
 
 Test(io_cancel, send_on_full_socket, .timeout = 10) { cancel_send(C_SEND); }
 Test(io_cancel, sendall_on_full_socket, .timeout = 10) { cancel_send(C_SENDALL); }
+Test(io_cancel, sendmsg_on_full_socket, .timeout = 10) { cancel_send(C_SENDMSG); }
+Test(io_cancel, write_on_full_socket, .timeout = 10) { cancel_send(C_WRITE); }
+Test(io_cancel, wait_writable_on_full_socket, .timeout = 10) { cancel_send(C_WRITABLE); }
 
 /* ---- recvfrom, recvmsg on UDP ---- */
 
