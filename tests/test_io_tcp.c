@@ -620,3 +620,44 @@ Test(io_tcp, two_acceptors_on_one_listener, .timeout = 10)
     corio_close(a.lfd);
     FD_CHECK_END();
 }
+
+/* ---- accept at the fd limit ---- */
+
+#include <sys/resource.h>
+
+static void *emfile_main(void *arg)
+{
+    struct conn_args *a = arg;
+    int c = corio_socket(AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(corio_sock_connect(c, (struct sockaddr *)&a->addr, a->alen, 5.0), 0);
+    /* No fd left for the accepted socket. */
+    struct rlimit old, low;
+    getrlimit(RLIMIT_NOFILE, &old);
+    low = old;
+    int lowest = dup(c); /* the lowest free number: the limit allows none from there */
+    close(lowest);
+    low.rlim_cur = (rlim_t)lowest;
+    cr_expect_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    int s = corio_sock_accept(a->lfd, NULL, NULL);
+    setrlimit(RLIMIT_NOFILE, &old);
+    cr_expect_eq(s, -EMFILE, "accept without a free fd: %s", corio_strerror(s));
+    /* The listener stays usable: the connection is still queued. */
+    s = corio_sock_accept(a->lfd, NULL, NULL);
+    cr_expect_geq(s, 0, "accept once fds are free: %s", corio_strerror(s));
+    cr_expect_eq(corio_sock_send(c, "x", 1, 0), 1);
+    char b;
+    cr_expect_eq(corio_sock_recv(s, &b, 1, 0), 1);
+    corio_close(s);
+    corio_close(c);
+    return NULL;
+}
+
+Test(io_tcp, accept_emfile_keeps_listener_usable, .timeout = 10)
+{
+    FD_CHECK_BEGIN();
+    struct conn_args a;
+    a.lfd = tcp_listener(0, &a.addr, &a.alen);
+    cr_assert_eq(corio_run(emfile_main, &a, NULL), 0);
+    corio_close(a.lfd);
+    FD_CHECK_END();
+}
