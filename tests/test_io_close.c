@@ -333,3 +333,44 @@ Test(io_close, outside_a_loop_and_bad_fds, .timeout = 10)
     cr_assert_eq(corio_loop_close(loop), 0);
     FD_CHECK_END();
 }
+
+/* A pipe waited on (so registered), closed with close(2), and a new pipe given the same number:
+ * add_reader on the new one works and its reader is called. */
+static int reader_calls;
+static void count_reader(int fd, void *arg)
+{
+    (void)arg;
+    char c;
+    if (read(fd, &c, 1) == 1)
+        reader_calls++;
+}
+
+static void *plain_close_reader_main(void *arg)
+{
+    (void)arg;
+    corio_loop *loop = corio_get_running_loop();
+    int p[2], q[2];
+    cr_expect_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+    cr_expect_eq(corio_wait_readable(p[0], 0.01), -ETIMEDOUT, "registers the read end");
+    close(p[0]);
+    close(p[1]);
+    cr_expect_eq(pipe2(q, O_NONBLOCK | O_CLOEXEC), 0);
+    cr_expect_eq(q[0], p[0], "same number");
+    int rc = corio_loop_add_reader(loop, q[0], count_reader, NULL);
+    cr_expect_eq(rc, 0, "add_reader on the new fd: %s", corio_strerror(rc));
+    cr_expect_eq(write(q[1], "ab", 2), 2);
+    for (int i = 0; i < 100 && reader_calls < 2; i++)
+        corio_sleep(0.001);
+    cr_expect_eq(reader_calls, 2);
+    corio_loop_remove_reader(loop, q[0]);
+    corio_close(q[0]);
+    corio_close(q[1]);
+    return NULL;
+}
+
+Test(io_close, add_reader_after_plain_close_of_same_number, .timeout = 10)
+{
+    FD_CHECK_BEGIN();
+    cr_assert_eq(corio_run(plain_close_reader_main, NULL, NULL), 0);
+    FD_CHECK_END();
+}

@@ -14,8 +14,9 @@
  * registration, so that a new fd with the same number starts clean. An fd closed with plain
  * close(2) instead leaves its registration behind on the epoll backend (the kernel drops its own
  * side silently, and checking for that would cost a system call per wait): a socket that
- * corio_sock_accept returns with the same number is cleaned up, but a task waiting on any other
- * new fd with that number (from socket(2), pipe(2), ...) may never wake.
+ * corio_sock_accept returns with the same number starts clean, and so does any new fd with that
+ * number given to corio_loop_add_reader / add_writer, but a task awaiting another new fd with
+ * that number (from socket(2), pipe(2), ...) may never wake.
  *
  * One waiter per direction: at most one task at a time should await an fd for reading (recv,
  * recvmsg, recvfrom, read, accept, wait_readable) and one for writing (send, sendall, sendmsg,

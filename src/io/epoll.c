@@ -114,9 +114,17 @@ static int slot_sync(epoll_state *s, int fd, fd_slot *sl) {
     struct epoll_event ev = {.events = want, .data.fd = fd};
     int op = sl->mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(s->epfd, op, fd, &ev) < 0) {
-        if (op == EPOLL_CTL_ADD && errno == EEXIST) /* a previous fd of that number leaked */
-            op = EPOLL_CTL_MOD, errno = 0;
-        if (errno || epoll_ctl(s->epfd, op, fd, &ev) < 0)
+        if (op == EPOLL_CTL_ADD && errno == EEXIST) { /* a previous fd of that number leaked */
+            op = EPOLL_CTL_MOD;
+        } else if (op == EPOLL_CTL_MOD && errno == ENOENT) {
+            /* The fd was closed with close(2), which dropped the registration, and this is a
+             * new fd with its number: what the slot knew about the old one no longer holds. */
+            op = EPOLL_CTL_ADD;
+            sl->drained = sl->stream = sl->ended = 0;
+        } else {
+            return -errno;
+        }
+        if (epoll_ctl(s->epfd, op, fd, &ev) < 0)
             return -errno;
     }
     if (!sl->mask)
