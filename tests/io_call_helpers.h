@@ -39,6 +39,18 @@ static inline void unix_pair(int type, int fds[2])
     cr_assert_eq(socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
 }
 
+/* A UDP socket bound to 127.0.0.1 (or ::1 with v6) on an ephemeral port, non-blocking; its
+ * address in addr. */
+static inline int udp_bound(int v6, struct sockaddr_storage *addr, socklen_t *alen)
+{
+    int fd = corio_socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+    cr_assert_geq(fd, 0);
+    loopback_addr(v6, addr, alen);
+    cr_assert_eq(bind(fd, (struct sockaddr *)addr, *alen), 0, "bind: %s", strerror(errno));
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)addr, alen), 0);
+    return fd;
+}
+
 /* Shrinks the socket's buffers so that filling them is quick. */
 static inline void small_buffers(int fd)
 {

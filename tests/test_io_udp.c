@@ -9,26 +9,6 @@ struct udp_pair {
     socklen_t alen, blen;
 };
 
-static int udp_bound(int v6, struct sockaddr_storage *addr, socklen_t *alen)
-{
-    int fd = corio_socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
-    cr_assert_geq(fd, 0);
-    memset(addr, 0, sizeof *addr);
-    if (v6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)addr;
-        a->sin6_family = AF_INET6;
-        a->sin6_addr = in6addr_loopback;
-        *alen = sizeof *a;
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)addr;
-        a->sin_family = AF_INET;
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        *alen = sizeof *a;
-    }
-    cr_assert_eq(bind(fd, (struct sockaddr *)addr, *alen), 0, "bind: %s", strerror(errno));
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)addr, alen), 0);
-    return fd;
-}
 
 static void udp_open(struct udp_pair *p, int v6)
 {
