@@ -58,13 +58,12 @@ static void ep_fini(corio__poller *p) {
     epoll_state *s = p->impl;
     if (!s)
         return;
-    /* Readers and writers still installed hold a reference to the loop; the loop's queue is
-     * already dropped, so none of them is queued and each goes now. */
-    for (size_t i = 0; i < s->nslots; i++) {
-        if (s->slots[i].rcb)
-            corio__io_watch_release(s->slots[i].rcb);
-        if (s->slots[i].wcb)
-            corio__io_watch_release(s->slots[i].wcb);
+    /* add_reader / add_writer callbacks still registered go with the loop (each holds it). */
+    for (size_t fd = 0; fd < s->nslots; fd++) {
+        if (s->slots[fd].rcb)
+            corio__io_watch_release(s->slots[fd].rcb);
+        if (s->slots[fd].wcb)
+            corio__io_watch_release(s->slots[fd].wcb);
     }
     close(s->epfd);
     if (s->wakefd >= 0)
