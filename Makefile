@@ -11,6 +11,7 @@
 #   make valgrind        every test executable under memcheck, leaks included (build-valgrind/)
 #   make coverage        line coverage of the test suite (build-coverage/, gcovr)
 #   make bench           bench/run.sh on a Release build in build-bench/ (it builds what it runs)
+#   make bench-net       bench/net/run.sh, the network benchmarks, the same way
 #   make install         install into PREFIX (default /usr/local; DESTDIR is honoured)
 #   make clean           remove every build directory
 #
@@ -41,7 +42,7 @@ define ctest
 	$(CTEST) --test-dir $(1) --output-on-failure -j $(CTEST_JOBS)
 endef
 
-.PHONY: all demo check check-asan check-tsan check-ucontext check-aarch64 valgrind coverage bench install clean
+.PHONY: all demo check check-asan check-tsan check-ucontext check-aarch64 valgrind coverage bench bench-net install clean
 
 all:
 	@$(DEPS) demo
@@ -100,6 +101,11 @@ bench:
 	@$(DEPS) bench
 	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCORIO_BUILD_TESTS=OFF $(CMAKE_FLAGS)
 	BENCH_BUILD_DIR=build-bench bash bench/run.sh
+
+bench-net:
+	@$(DEPS) bench
+	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCORIO_BUILD_TESTS=OFF $(CMAKE_FLAGS)
+	BENCH_BUILD_DIR=build-bench bash bench/net/run.sh
 
 install:
 	@$(DEPS) install

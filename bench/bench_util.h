@@ -57,6 +57,18 @@ static inline long bench_peak_rss_kb(void)
         exit(1);                                                                                 \
     } while (0)
 
+/* argv[i] as a positive number, `dflt` when absent; exits with `usage` on anything else. */
+static inline long bench_arg_long(int argc, char **argv, int i, long dflt, const char *usage)
+{
+    if (argc <= i)
+        return dflt;
+    char *end = NULL;
+    long v = strtol(argv[i], &end, 10);
+    if (!end || *end || v <= 0)
+        BENCH_DIE("usage: %s %s (positive numbers)", argv[0], usage);
+    return v;
+}
+
 /* The body of benchmarks (a) and (b), inside the main task: creates n tasks running fn(i) (opts
  * may be NULL), gathers them, checks that the results are 0 + 1 + ... + n-1, and drops the
  * references. Timed (into *wall and *cpu, seconds): from before the first create to after the

@@ -21,6 +21,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 BENCHES=("$@")
 [ ${#BENCHES[@]} -eq 0 ] && BENCHES=(a b c)
@@ -43,19 +45,7 @@ OUT="$ROOT/bench/out"
 RAW="$OUT/core_raw.txt"
 mkdir -p "$OUT"
 
-log() { printf '%s\n' "$*" >&2; }
-
 has_impl() { [[ " $IMPLS " == *" $1 "* ]]; }
-
-apt_install() {
-    log "bench: installing Debian packages: $*"
-    if [ "$(id -u)" -ne 0 ]; then
-        log "bench: not root, cannot install $* (apt-get install $*)"
-        return 1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 ||
-        { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2; }
-}
 
 # ---- tools ----
 
@@ -70,27 +60,9 @@ fi
 
 # ---- build ----
 
-# A build directory that does not exist yet, or one configured Release without instrumentation.
-plain_release() {
-    local c="$1/CMakeCache.txt"
-    [ -f "$c" ] || return 0
-    grep -Eq '^CMAKE_BUILD_TYPE:[A-Z]+=Release$' "$c" &&
-        ! grep -Eq -e '^CORIO_SANITIZE:[A-Z]+=.+$' -e '^CORIO_POOL:[A-Z]+=OFF$' \
-            -e '^CORIO_CONTEXT:[A-Z]+=ucontext$' -e '^CORIO_COVERAGE:[A-Z]+=ON$' "$c"
-}
-
 CORIO_OK=0
 if has_impl corio; then
-    # The build must be an optimised, uninstrumented one: a build directory configured otherwise
-    # (Debug, sanitizers, pools off, ucontext) is left alone and build-bench/ is used instead.
-    if ! plain_release "$BUILD_DIR"; then
-        log "bench: $BUILD_DIR/ is not a plain Release build; using build-bench/ instead"
-        BUILD_DIR=build-bench
-    fi
-    if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-        log "bench: configuring $BUILD_DIR/ (Release)"
-        cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >&2
-    fi
+    BUILD_DIR="$(release_build_dir "$BUILD_DIR")"
     targets=()
     for b in "${BENCHES[@]}"; do targets+=(--target "bench_core_$b"); done
     # cmake --build reconfigures by itself when CMakeLists.txt or the globbed sources changed.
@@ -104,9 +76,7 @@ fi
 GO_BIN="$OUT/corio-bench-go"
 GO_OK=0
 if has_impl go && command -v go >/dev/null; then
-    # HOME may not be writable (CI): keep Go's caches under bench/out. No dependencies.
-    if (cd bench/go && GOCACHE="$OUT/go-cache" GOPATH="$OUT/go-path" GOFLAGS=-mod=mod \
-        go build -o "$GO_BIN" .) >&2; then
+    if go_build bench/go "$GO_BIN" "$OUT"; then
         GO_OK=1
     else
         log "bench: WARNING: go build failed; Go is left out of this run"
@@ -137,18 +107,13 @@ if [ -x /usr/bin/time ]; then
         -f 'proc_wall_s=%e proc_user_s=%U proc_sys_s=%S proc_maxrss_kb=%M')
 fi
 
-HOSTINFO="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs, Linux $(uname -r)"
+HOSTINFO="$(host_info)"
 {
     echo "# corio core benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "# host: $HOSTINFO; every run pinned to CPU $CPU"
     echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    commit="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-    git diff --quiet HEAD -- src include 2>/dev/null || commit="$commit+uncommitted changes"
-    echo "# corio: $commit, build dir $BUILD_DIR"
-    pyver="$("$PY" -c 'import sys; print(sys.version.split()[0])')"
-    uvver="$("$PY" -c 'import uvloop; print(uvloop.__version__)' 2>/dev/null || echo none)"
-    gover="$(go version 2>/dev/null | awk '{print $3}' || echo none)"
-    echo "# python: $pyver, uvloop: $uvver, go: $gover"
+    echo "# corio: $(corio_commit), build dir $BUILD_DIR"
+    echo "# $(versions_info "$PY")"
     envs=""
     [ -n "${BENCH_N:-}" ] && envs+="BENCH_N=$N "
     [ -n "${BENCH_REPEAT:-}" ] && envs+="BENCH_REPEAT=$REPEAT "

@@ -9,7 +9,8 @@
  *  - Errors are negative errno-style codes (-ENOMEM, -ECANCELED, -ETIMEDOUT, ...) or one of the
  *    CORIO_E* codes below; success is 0 or a non-negative value. corio_strerror() names them.
  *  - Threads: a loop and every object bound to it (futures, tasks, handles) may be used only from
- *    the thread that runs the loop. Nothing here is safe to call from another thread.
+ *    the thread that runs the loop. Nothing here is safe to call from another thread, except the
+ *    few functions <corio/thread.h> marks ANY THREAD (corio_call_soon_threadsafe first).
  *  - Ownership: futures and tasks are reference counted. A function that returns a new object
  *    gives the caller one reference, to be dropped with corio_future_unref() / corio_task_unref().
  *    The loop holds its own reference to every pending task, so a task runs to completion even
@@ -83,6 +84,13 @@ typedef struct corio_loop_opts {
     const char *backend; /* I/O backend: "epoll" or "io_uring" (then an error if the kernel
                             refuses it); NULL: CORIO_BACKEND from the environment, else io_uring
                             when the kernel allows it, else epoll */
+    int virtual_time;  /* 1 on, 0 off, -1: CORIO_VIRTUAL_TIME from the environment (also the
+                          default when opts is NULL). Under virtual time the loop's clock stands
+                          still while callbacks run, and when the loop would sleep until a timer
+                          it jumps the clock to that timer instead (I/O is still polled, without
+                          waiting): an hour of sleeps and timeouts runs in milliseconds, always in
+                          the same order. With no timer armed it waits for I/O as usual. For tests;
+                          see include/corio/debug.h. */
 } corio_loop_opts;
 
 /* Creates a loop. opts may be NULL. It is not made the thread's current loop (see
@@ -113,7 +121,8 @@ void corio_loop_stop(corio_loop *loop);
 int corio_loop_is_running(const corio_loop *loop);
 int corio_loop_is_closed(const corio_loop *loop);
 
-/* The loop's monotonic clock in seconds (CLOCK_MONOTONIC), the time base of call_at. */
+/* The loop's monotonic clock in seconds (CLOCK_MONOTONIC, or the virtual clock under
+ * corio_loop_opts.virtual_time), the time base of call_at. */
 double corio_loop_time(corio_loop *loop);
 
 /* Debug mode: reports errors never retrieved from a future when it is freed (more checks come
@@ -341,6 +350,11 @@ int corio_wait_for(corio_future *f, double timeout, void **value);
  * outcome as corio_future_result (result in *result if not NULL), CORIO_ERUNNING if a loop is
  * running on this thread, -ENOMEM. */
 int corio_run(corio_coro_fn fn, void *arg, void **result);
+
+#include "corio/sync.h"
+#include "corio/combinators.h"
+#include "corio/debug.h"
+#include "corio/thread.h"
 
 #ifdef __cplusplus
 }

@@ -63,6 +63,20 @@ static inline corio_loop *new_loop(void)
     return loop;
 }
 
+/* A loop on virtual time: sleeps and timeouts take no real time and fire in a fixed order. Tests
+ * of timeouts use it unless they are about real timers. */
+static inline corio_loop *new_vt_loop(void)
+{
+    corio_loop *loop = NULL;
+    corio_loop_opts opts = {.stack_size = 0, .debug = 0, .virtual_time = 1};
+    cr_assert_eq(corio_loop_new(&loop, &opts), 0);
+    cr_assert_not_null(loop);
+    return loop;
+}
+
+/* The running loop's time (virtual on a new_vt_loop). */
+static inline double loop_now(void) { return corio_loop_time(corio_get_running_loop()); }
+
 static inline corio_loop *new_debug_loop(void)
 {
     corio_loop *loop = NULL;

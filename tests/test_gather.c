@@ -49,7 +49,7 @@ static void *gather_reverse(void *arg)
 
 Test(gather, results_in_argument_order, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = IV(1);
     cr_assert_eq(run_main(loop, gather_reverse, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
@@ -69,7 +69,7 @@ static void *gather_null_outputs(void *arg)
 
 Test(gather, null_output_arrays, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = IV(1);
     cr_assert_eq(run_main(loop, gather_null_outputs, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
@@ -78,7 +78,7 @@ Test(gather, null_output_arrays, .timeout = 10)
 
 Test(gather, gather_future_of_plain_futures, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_future *fs[3];
     for (int i = 0; i < 3; i++)
         fs[i] = corio_future_new(loop);
@@ -113,7 +113,7 @@ Test(gather, gather_future_of_plain_futures, .timeout = 10)
 
 Test(gather, children_dropped_before_done, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_future *a = corio_future_new(loop);
     corio_future *b = corio_future_new(loop);
     corio_future *fs[2] = {a, b};
@@ -132,7 +132,7 @@ Test(gather, children_dropped_before_done, .timeout = 10)
 
 Test(gather, already_done_children, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_future *a = corio_future_new(loop);
     corio_future *b = corio_future_new(loop);
     corio_future_set_result(a, IV(5));
@@ -151,7 +151,7 @@ Test(gather, already_done_children, .timeout = 10)
 
 Test(gather, errors_null_for_non_gathering_future, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_future *f = corio_future_new(loop);
     corio_future_set_result(f, NULL);
     cr_assert_null(corio_gather_errors(f));
@@ -176,7 +176,7 @@ static void *gather_empty(void *arg)
 
 Test(gather, empty, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = IV(1);
     cr_assert_eq(run_main(loop, gather_empty, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
@@ -185,7 +185,7 @@ Test(gather, empty, .timeout = 10)
 
 Test(gather, empty_on_current_loop, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_set_event_loop(loop);
     corio_future *g = corio_gather_future(NULL, 0, CORIO_GATHER_RETURN_ERRORS);
     cr_assert_not_null(g);
@@ -241,7 +241,7 @@ static void *gather_fail_fast(void *arg)
 
 Test(gather, fail_fast_others_keep_running, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = NULL;
     cr_assert_eq(run_main(loop, gather_fail_fast, NULL, &res), 0);
     cr_assert_eq(VI(res), -EIO);
@@ -252,7 +252,7 @@ Test(gather, fail_fast_others_keep_running, .timeout = 10)
 
 Test(gather, fail_fast_gather_future, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_future *fs[3];
     for (int i = 0; i < 3; i++)
         fs[i] = corio_future_new(loop);
@@ -307,7 +307,7 @@ static void *gather_return_errors(void *arg)
 
 Test(gather, return_errors_in_place, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = IV(1);
     cr_assert_eq(run_main(loop, gather_return_errors, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
@@ -316,7 +316,7 @@ Test(gather, return_errors_in_place, .timeout = 10)
 
 Test(gather, return_errors_gather_future, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_future *fs[3];
     for (int i = 0; i < 3; i++)
         fs[i] = corio_future_new(loop);
@@ -365,7 +365,7 @@ static void *gather_with_cancelled_child(void *arg)
 
 Test(gather, cancelled_child_fails_gather, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = NULL;
     cr_assert_eq(run_main(loop, gather_with_cancelled_child, NULL, &res), 0);
     cr_assert_eq(VI(res), -ECANCELED);
@@ -386,7 +386,7 @@ static void *child_sleeps(void *arg)
 
 Test(gather, cancel_gather_future_cancels_children, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t[3];
     for (int i = 0; i < 3; i++)
         t[i] = corio_loop_create_task(loop, child_sleeps, IV(i), NULL);
@@ -395,10 +395,10 @@ Test(gather, cancel_gather_future_cancels_children, .timeout = 10)
     cr_assert_not_null(g);
     run_task(loop, t[0], NULL); /* child 0 done, 1 and 2 sleep */
     run_once(loop);
-    double t0 = now_s();
+    double t0 = corio_loop_time(loop);
     cr_assert_eq(corio_future_cancel(g, "stop all"), 1);
     cr_assert_eq(corio_loop_run_until_complete(loop, g, NULL), -ECANCELED);
-    cr_assert_lt(now_s() - t0, 5.0);
+    cr_assert_lt(corio_loop_time(loop) - t0, 5.0);
     cr_assert(corio_future_cancelled(g));
     run_task(loop, t[1], NULL);
     run_task(loop, t[2], NULL);
@@ -415,7 +415,7 @@ Test(gather, cancel_gather_future_cancels_children, .timeout = 10)
 
 Test(gather, cancel_gather_of_plain_futures, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_future *fs[2] = {corio_future_new(loop), corio_future_new(loop)};
     corio_future_set_result(fs[0], IV(1));
     corio_future *g = corio_gather_future(fs, 2, CORIO_GATHER_RETURN_ERRORS);
@@ -446,12 +446,12 @@ static void *awaits_gather(void *arg)
 
 Test(gather, cancelling_awaiting_task_cancels_children, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *main = corio_loop_create_task(loop, awaits_gather, NULL, NULL);
     run_once(loop);
     run_once(loop);
     run_once(loop);
-    double t0 = now_s();
+    double t0 = corio_loop_time(loop);
     cr_assert_eq(corio_task_cancel(main, NULL), 1);
     cr_assert_eq(run_task(loop, main, NULL), -ECANCELED);
     cr_assert_eq(gather_rc, -ECANCELED);
@@ -459,7 +459,7 @@ Test(gather, cancelling_awaiting_task_cancels_children, .timeout = 10)
         cr_assert_eq(run_task(loop, kids[i], NULL), -ECANCELED);
         cr_assert_eq(child_rc[i], -ECANCELED);
     }
-    cr_assert_lt(now_s() - t0, 5.0);
+    cr_assert_lt(corio_loop_time(loop) - t0, 5.0);
     cr_assert_eq(child_cleanup, 3);
     for (int i = 0; i < 3; i++)
         corio_task_unref(kids[i]);
@@ -485,7 +485,7 @@ static void *gather_same_twice(void *arg)
 
 Test(gather, same_future_passed_twice, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = IV(1);
     cr_assert_eq(run_main(loop, gather_same_twice, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
@@ -495,7 +495,7 @@ Test(gather, same_future_passed_twice, .timeout = 10)
 
 Test(gather, same_failed_future_twice_return_errors, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_future *f = corio_future_new(loop);
     corio_future *fs[2] = {f, f};
     corio_future *g = corio_gather_future(fs, 2, CORIO_GATHER_RETURN_ERRORS);
@@ -514,8 +514,8 @@ Test(gather, same_failed_future_twice_return_errors, .timeout = 10)
 
 Test(gather, children_of_another_loop, .timeout = 10)
 {
-    corio_loop *a = new_loop();
-    corio_loop *b = new_loop();
+    corio_loop *a = new_vt_loop();
+    corio_loop *b = new_vt_loop();
     corio_future *fs[2] = {corio_future_new(a), corio_future_new(b)};
     cr_assert_null(corio_gather_future(fs, 2, 0));
     corio_future_unref(fs[0]);
@@ -526,7 +526,7 @@ Test(gather, children_of_another_loop, .timeout = 10)
 
 Test(gather, outside_task_is_enotask, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_future *f = corio_future_new(loop);
     corio_future_set_result(f, NULL);
     cr_assert_eq(corio_gather(&f, 1, 0, NULL, NULL), CORIO_ENOTASK);
@@ -563,7 +563,7 @@ static void *nested_gather(void *arg)
 
 Test(gather, nested, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = IV(1);
     cr_assert_eq(run_main(loop, nested_gather, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);

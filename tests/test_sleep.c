@@ -14,7 +14,7 @@ static void *sleep_then_log(void *arg)
 
 Test(sleep, wake_order_follows_durations, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     int ms[] = {50, 10, 40, 20, 30};
     corio_task *t[5];
     for (int i = 0; i < 5; i++)
@@ -38,7 +38,7 @@ static void *yielder(void *arg)
 
 Test(sleep, sleep_zero_yields_once, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *a = corio_loop_create_task(loop, yielder, IV(1), NULL);
     corio_task *b = corio_loop_create_task(loop, yielder, IV(2), NULL);
     run_task(loop, a, NULL);
@@ -65,7 +65,7 @@ static void *yield_lets_callbacks_run(void *arg)
 
 Test(sleep, sleep_zero_lets_ready_callbacks_run, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     cr_assert_eq(run_main(loop, yield_lets_callbacks_run, NULL, NULL), 0);
     EV_EXPECT(0, 1, 2, 3);
     corio_loop_close(loop);
@@ -83,7 +83,7 @@ static void *negative_yields(void *arg)
 
 Test(sleep, negative_sleep_yields, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *a = corio_loop_create_task(loop, negative_yields, IV(1), NULL);
     corio_task *b = corio_loop_create_task(loop, negative_yields, IV(2), NULL);
     run_task(loop, a, NULL);
@@ -161,7 +161,7 @@ static void *long_sleep(void *arg)
 
 Test(sleep, cancelled_sleep_returns_ecanceled, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t = corio_loop_create_task(loop, long_sleep, NULL, NULL);
     run_once(loop);
     double t0 = now_s();
@@ -183,7 +183,7 @@ static void *sleep_zero_only(void *arg)
 
 Test(sleep, cancelled_sleep_zero_returns_ecanceled, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t = corio_loop_create_task(loop, sleep_zero_only, NULL, NULL);
     run_once(loop); /* the task is inside sleep(0), its next step scheduled */
     corio_task_cancel(t, NULL);
@@ -201,7 +201,7 @@ static void *sleep_nan(void *arg)
 
 Test(sleep, nan_is_einval, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = NULL;
     cr_assert_eq(run_main(loop, sleep_nan, NULL, &res), 0);
     cr_assert_eq(VI(res), -EINVAL);
@@ -212,7 +212,7 @@ Test(sleep, outside_task_is_enotask, .timeout = 10)
 {
     cr_assert_eq(corio_sleep(0.01), CORIO_ENOTASK);
     cr_assert_eq(corio_sleep(0), CORIO_ENOTASK);
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     cr_assert_eq(corio_sleep(0.01), CORIO_ENOTASK);
     corio_loop_close(loop);
 }
@@ -226,7 +226,7 @@ static void sleep_in_cb(void *arg)
 
 Test(sleep, in_plain_callback_is_enotask, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_call_soon(loop, sleep_in_cb, NULL, NULL);
     run_once(loop);
     cr_assert_eq(cb_sleep_rc, CORIO_ENOTASK);
@@ -244,7 +244,7 @@ static void *sleep_loop(void *arg)
 
 Test(sleep, repeated_short_sleeps, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = NULL;
     cr_assert_eq(run_main(loop, sleep_loop, IV(50), &res), 0);
     cr_assert_eq(res, IV(50));

@@ -18,7 +18,7 @@ static void *runs(void *arg)
 
 Test(task_cancel, before_start_fn_never_runs, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t = corio_loop_create_task(loop, runs, IV(1), NULL);
     cr_assert_eq(corio_task_cancel(t, NULL), 1);
     cr_assert_eq(corio_task_cancelling(t), 1);
@@ -34,7 +34,7 @@ Test(task_cancel, before_start_fn_never_runs, .timeout = 10)
 
 Test(task_cancel, before_start_with_message, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t = corio_loop_create_task(loop, runs, IV(1), NULL);
     char msg[16] = "stop it";
     cr_assert_eq(corio_task_cancel(t, msg), 1);
@@ -48,7 +48,7 @@ Test(task_cancel, before_start_with_message, .timeout = 10)
 
 Test(task_cancel, done_task_cancel_returns_zero, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t = corio_loop_create_task(loop, runs, IV(4), NULL);
     void *res = NULL;
     cr_assert_eq(run_task(loop, t, &res), 0);
@@ -76,7 +76,7 @@ static void *await_inner(void *arg)
 
 Test(task_cancel, while_awaiting_cancels_awaited_future, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     corio_task *t = corio_loop_create_task(loop, await_inner, IV(5), NULL);
     run_once(loop); /* t now waits on inner */
@@ -111,7 +111,7 @@ static void *catch_and_uncancel(void *arg)
 
 Test(task_cancel, uncancel_lets_task_finish_with_result, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     corio_task *t = corio_loop_create_task(loop, catch_and_uncancel, IV(42), NULL);
     run_once(loop);
@@ -139,7 +139,7 @@ static void *catch_then_await_again(void *arg)
 
 Test(task_cancel, cancel_delivered_once, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     corio_task *t = corio_loop_create_task(loop, catch_then_await_again, IV(1), NULL);
     run_once(loop);
@@ -164,7 +164,7 @@ static void complete_then_cancel(void *arg)
 
 Test(task_cancel, while_ready, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     ready_task = corio_loop_create_task(loop, await_inner, IV(5), NULL);
     run_once(loop);
@@ -194,7 +194,7 @@ static void *cancel_self_then_await(void *arg)
 
 Test(task_cancel, cancel_self_delivered_at_next_await, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t = corio_loop_create_task(loop, cancel_self_then_await, NULL, NULL);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
     cr_assert_eq(after_self_cancel, -ECANCELED);
@@ -214,7 +214,7 @@ static void *cancel_self_then_return(void *arg)
 
 Test(task_cancel, cancel_self_then_return_ends_cancelled, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t = corio_loop_create_task(loop, cancel_self_then_return, NULL, NULL);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
     cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED);
@@ -234,7 +234,7 @@ static void *await_done_after_self_cancel(void *arg)
 
 Test(task_cancel, self_cancel_then_await_done_future_ends_cancelled, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     corio_future_set_result(inner, IV(1));
     corio_task *t = corio_loop_create_task(loop, await_done_after_self_cancel, NULL, NULL);
@@ -250,7 +250,7 @@ Test(task_cancel, self_cancel_then_await_done_future_ends_cancelled, .timeout = 
 
 Test(task_cancel, cancel_twice_counts_requests, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     corio_task *t = corio_loop_create_task(loop, await_inner, IV(1), NULL);
     run_once(loop);
@@ -277,7 +277,7 @@ static void *uncancel_all(void *arg)
 
 Test(task_cancel, uncancel_down_to_zero_keeps_result, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     corio_task *t = corio_loop_create_task(loop, uncancel_all, IV(6), NULL);
     run_once(loop);
@@ -294,7 +294,7 @@ Test(task_cancel, uncancel_down_to_zero_keeps_result, .timeout = 10)
 
 Test(task_cancel, uncancel_without_requests, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t = corio_loop_create_task(loop, runs, NULL, NULL);
     cr_assert_eq(corio_task_uncancel(t), 0);
     cr_assert_eq(corio_task_cancelling(t), 0);
@@ -324,15 +324,15 @@ static void *outer_awaits_task(void *arg)
 
 Test(task_cancel, cancel_propagates_to_awaited_task, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *outer = corio_loop_create_task(loop, outer_awaits_task, NULL, NULL);
     run_once(loop); /* outer creates inner and waits */
     run_once(loop); /* inner sleeps */
     cr_assert_not_null(inner_task);
-    double t0 = now_s();
+    double t0 = corio_loop_time(loop);
     cr_assert_eq(corio_task_cancel(outer, "chain"), 1);
     cr_assert_eq(run_task(loop, outer, NULL), -ECANCELED);
-    cr_assert_lt(now_s() - t0, 5.0, "the 10 s sleep was cut short");
+    cr_assert_lt(corio_loop_time(loop) - t0, 5.0, "the 10 s sleep was cut short");
     cr_assert_eq(await_rc, -ECANCELED);
     cr_assert(corio_future_done(corio_task_future(inner_task)));
     cr_assert(corio_future_cancelled(corio_task_future(inner_task)));
@@ -345,13 +345,13 @@ Test(task_cancel, cancel_propagates_to_awaited_task, .timeout = 10)
 
 Test(task_cancel, cancel_sleeping_task, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t = corio_loop_create_task(loop, inner_sleeper, IV(1), NULL);
     run_once(loop);
-    double t0 = now_s();
+    double t0 = corio_loop_time(loop);
     corio_task_cancel(t, NULL);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
-    cr_assert_lt(now_s() - t0, 5.0);
+    cr_assert_lt(corio_loop_time(loop) - t0, 5.0);
     cr_assert_eq(inner_rc, -ECANCELED);
     cr_assert_eq(cleanup, 1);
     corio_task_unref(t);
@@ -370,7 +370,7 @@ static void *awaits_cancelled_child(void *arg)
 
 Test(task_cancel, awaiting_a_cancelled_task_gives_ecanceled, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     void *res = NULL;
     cr_assert_eq(run_main(loop, awaits_cancelled_child, NULL, &res), 0,
                  "the awaiter itself was not cancelled");
@@ -390,7 +390,7 @@ static void *canceller(void *arg)
 
 Test(task_cancel, cancelled_by_another_task, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     victim = corio_loop_create_task(loop, inner_sleeper, NULL, NULL);
     corio_task *c = corio_loop_create_task(loop, canceller, NULL, NULL);
     cr_assert_eq(run_task(loop, victim, NULL), -ECANCELED);
@@ -405,7 +405,7 @@ Test(task_cancel, cancelled_by_another_task, .timeout = 10)
 Test(task_cancel, cancel_via_future_interface, .timeout = 10)
 {
     /* corio_future_cancel on a task's future behaves as a cancel request on a pending task. */
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     corio_task *t = corio_loop_create_task(loop, inner_sleeper, NULL, NULL);
     run_once(loop);
     cr_assert_eq(corio_future_cancel(corio_task_future(t), "f"), 1);
@@ -430,7 +430,7 @@ Test(task_cancel, inner_future_cancelled_task_goes_on, .timeout = 10)
 {
     /* CPython test_cancel_inner_future: the await reports the cancel; in C nothing propagates
      * unless the coroutine passes it on, and with no request on the task it ends with its result. */
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     corio_task *t = corio_loop_create_task(loop, await_inner_then_continue, IV(5), NULL);
     run_once(loop);
@@ -454,7 +454,7 @@ static void *await_inner_pass_on(void *arg)
 
 Test(task_cancel, inner_future_cancelled_and_passed_on, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     corio_task *t = corio_loop_create_task(loop, await_inner_pass_on, NULL, NULL);
     run_once(loop);
@@ -468,7 +468,7 @@ Test(task_cancel, inner_future_cancelled_and_passed_on, .timeout = 10)
 
 Test(task_cancel, both_task_and_inner_future, .timeout = 10)
 {
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     corio_task *t = corio_loop_create_task(loop, await_inner, IV(5), NULL);
     run_once(loop);
@@ -496,7 +496,7 @@ Test(task_cancel, cancelling_one_awaiter_cancels_shared_future, .timeout = 10)
 {
     /* asyncio: the task's cancel cancels the future it waits on, so the other awaiter sees
      * -ECANCELED too, although it was not cancelled itself. */
-    corio_loop *loop = new_loop();
+    corio_loop *loop = new_vt_loop();
     inner = corio_future_new(loop);
     corio_task *a = corio_loop_create_task(loop, await_shared, IV(0), NULL);
     corio_task *b = corio_loop_create_task(loop, await_shared, IV(1), NULL);

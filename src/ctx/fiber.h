@@ -129,6 +129,26 @@ static inline const char *corio__fiber_describe(corio__fiber *f) {
  * written on a fresh stack and read as zero) shows that something wrote there. */
 int corio__stack_canary_dead(const corio__stack *stack);
 
+/* High-water marks (stack_mark.c, debug mode): corio__stack_clear() empties a stack before a fiber
+ * first runs on it (its pages read back as zeros; returns 0, or -1 if the kernel refused);
+ * corio__stack_high_water() then returns how many bytes from its top have been written, looking
+ * only below `limit` (the suspended fiber's stack pointer: everything above is in use; NULL: the
+ * whole stack). */
+int corio__stack_clear(corio__stack *stack);
+size_t corio__stack_high_water(const corio__stack *stack, const void *limit);
+
+/* The stack pointer a suspended fiber will resume at, or NULL where the switch does not keep one
+ * (ucontext). */
+static inline void *corio__fiber_saved_sp(const corio__fiber *f)
+{
+#if defined(CORIO_CTX_UCONTEXT)
+    (void)f;
+    return NULL;
+#else
+    return f->ctx.sp;
+#endif
+}
+
 /* Creates a pool handing out stacks of `default_size` bytes (rounded up to pages; 0 picks
  * CORIO_DEFAULT_STACK_SIZE or the CORIO_STACK_SIZE environment variable). Returns 0 or -errno. */
 int corio__stack_pool_init(corio__stack_pool **out, size_t default_size);

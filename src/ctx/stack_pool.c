@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #include "fiber.h"
 #include "stack_guard.h"
+#include "loop/alloc.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -108,7 +109,7 @@ static size_t corio__env_stack_size(void)
 
 static struct corio__stack_class *corio__class_new(corio__stack_pool *pool, size_t size)
 {
-    struct corio__stack_class *c = calloc(1, sizeof *c);
+    struct corio__stack_class *c = corio__calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     c->size = size;
@@ -120,7 +121,7 @@ static struct corio__stack_class *corio__class_new(corio__stack_pool *pool, size
 
 int corio__stack_pool_init(corio__stack_pool **out, size_t default_size)
 {
-    corio__stack_pool *pool = calloc(1, sizeof *pool);
+    corio__stack_pool *pool = corio__calloc(1, sizeof *pool);
     if (pool == NULL)
         return -ENOMEM;
     long pg = sysconf(_SC_PAGESIZE);
@@ -181,10 +182,14 @@ static int corio__slab_new(corio__stack_pool *pool, struct corio__stack_class *c
         count = CORIO__SLAB_MAX_BYTES / c->stride;
     if (count == 0)
         count = 1;
-    struct corio__slab *s = calloc(1, sizeof *s + count * sizeof(corio__stack));
+    struct corio__slab *s = corio__calloc(1, sizeof *s + count * sizeof(corio__stack));
     if (s == NULL)
         return -ENOMEM;
     s->bytes = count * c->stride;
+    if (corio__alloc_fault()) {
+        free(s);
+        return -ENOMEM;
+    }
     void *p = mmap(NULL, s->bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {

@@ -52,6 +52,7 @@ int corio__poller_init(corio__poller *p, corio_loop *loop, const char *name) {
     ignore_sigpipe();
     p->be = NULL;
     p->impl = NULL;
+    atomic_init(&p->wake_pending, 0);
     int explicit_name = name && *name;
     if (!explicit_name) {
         name = getenv("CORIO_BACKEND");
@@ -84,7 +85,14 @@ void corio__poller_close(corio__poller *p) {
 
 int corio__poller_wait(corio__poller *p, int64_t timeout_ns) { return p->be->wait(p, timeout_ns); }
 
-int corio__poller_wake(corio__poller *p) { return p->be->wake(p); }
+int corio__poller_wake(corio__poller *p) {
+    if (atomic_exchange_explicit(&p->wake_pending, 1, memory_order_acq_rel))
+        return 0;
+    int saved = errno; /* a signal handler may call this: leave the interrupted code's errno */
+    int rc = p->be->wake(p);
+    errno = saved;
+    return rc;
+}
 
 const char *corio__poller_name(const corio__poller *p) { return p->be ? p->be->name : "none"; }
 

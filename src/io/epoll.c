@@ -5,8 +5,8 @@
  * remembers whether it is known to be drained ("not ready") so that, after a short read of a
  * stream, the next read awaits the edge instead of paying for a system call that would fail with
  * EAGAIN: the kernel reports an edge for every arrival after the drain, so nothing is missed.
- * End of stream and errors come with no later edge, so once they have been reported (or a read
- * returned 0) the shortcut is off for that fd.
+ * EOF and errors are states that produce one edge and then stay: once one was reported the
+ * shortcut is off for the fd, since the task may have consumed that edge before its short read.
  * An fd with an add_reader/add_writer callback is switched to level-triggered, since asyncio
  * calls those while the fd stays ready.
  */
@@ -25,7 +25,7 @@ typedef struct fd_slot {
     uint32_t mask;                 /* registered events; 0: not registered */
     uint8_t drained;               /* CORIO__IO_IN / _OUT: known to be not ready */
     uint8_t stream;                /* 1 stream, 2 other (a short read drains only a stream) */
-    uint8_t ended;                 /* hang-up or error reported: reads never wait for an edge */
+    uint8_t hup;                   /* EOF or an error was reported: a state, not an edge */
 } fd_slot;
 
 typedef struct epoll_state {
@@ -39,7 +39,7 @@ typedef struct epoll_state {
 static epoll_state *state_of(corio_loop *loop) { return loop->poller.impl; }
 
 static int ep_init(corio__poller *p, corio_loop *loop) {
-    epoll_state *s = calloc(1, sizeof *s);
+    epoll_state *s = corio__calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
     s->loop = loop;
@@ -79,7 +79,7 @@ static fd_slot *slot_get(epoll_state *s, int fd) {
     size_t n = s->nslots ? s->nslots : 64;
     while (n <= (size_t)fd)
         n *= 2;
-    fd_slot *v = realloc(s->slots, n * sizeof *v);
+    fd_slot *v = corio__realloc(s->slots, n * sizeof *v);
     if (!v)
         return NULL;
     memset(v + s->nslots, 0, (n - s->nslots) * sizeof *v);
@@ -119,7 +119,7 @@ static int slot_sync(epoll_state *s, int fd, fd_slot *sl) {
             /* The fd was closed with close(2), which dropped the registration, and this is a
              * new fd with its number: what the slot knew about the old one no longer holds. */
             op = EPOLL_CTL_ADD;
-            sl->drained = sl->stream = sl->ended = 0;
+            sl->drained = sl->stream = sl->hup = 0;
         } else {
             return -errno;
         }
@@ -157,7 +157,7 @@ static void dispatch(epoll_state *s, int fd, uint32_t ev) {
     uint32_t in = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
     uint32_t out = EPOLLOUT | EPOLLHUP | EPOLLERR;
     if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-        sl->ended = 1;
+        sl->hup = 1;
     if (ev & in) {
         sl->drained &= (uint8_t)~CORIO__IO_IN;
         wake_dir(&sl->rd, ev & 0xffff);
@@ -174,8 +174,9 @@ static void dispatch(epoll_state *s, int fd, uint32_t ev) {
 
 static void drain_wakefd(epoll_state *s) {
     uint64_t v;
-    while (read(s->wakefd, &v, sizeof v) > 0) {
+    while (read(s->wakefd, &v, sizeof v) < 0 && errno == EINTR) {
     }
+    corio__poller_wake_drained(&s->loop->poller);
 }
 
 static int ep_wait(corio__poller *p, int64_t timeout_ns) {
@@ -300,7 +301,7 @@ static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
                 slot_forget(s, (int)n, fresh);
             sl = slot_find(s, r->fd);
             if (sl && n > 0 && kind == CORIO__IO_RECV && (size_t)n < r->len && sl->mask &&
-                !sl->ended && is_stream(sl, r->fd))
+                !sl->hup && is_stream(sl, r->fd))
                 sl->drained |= CORIO__IO_IN;
             return n;
         }

@@ -165,7 +165,7 @@ static int add_watch(corio_loop *loop, int fd, uint32_t dir, corio_fd_callback_f
         return -EBADF;
     if (loop->closed || loop->closing)
         return CORIO_ECLOSED;
-    corio__io_watch *w = calloc(1, sizeof *w);
+    corio__io_watch *w = corio__calloc(1, sizeof *w);
     if (!w)
         return -ENOMEM;
     w->loop = loop;

@@ -2,6 +2,7 @@
 #include "corio.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <string.h>
 
 static const struct {
@@ -14,6 +15,8 @@ static const struct {
     {CORIO_ERUNNING, "CORIO_ERUNNING", "an event loop is already running"},
     {CORIO_ESTOPPED, "CORIO_ESTOPPED", "event loop stopped before the future completed"},
     {CORIO_ENOLOOP, "CORIO_ENOLOOP", "no event loop in this thread"},
+    {CORIO_EBROKEN, "CORIO_EBROKEN", "barrier is broken"},
+    {CORIO_ESHUTDOWN, "CORIO_ESHUTDOWN", "queue is shut down"},
 };
 
 static const struct {
@@ -41,6 +44,8 @@ const char *corio_strerror(int err) {
             return own[i].text;
     if (err == 0)
         return "success";
+    if (err < CORIO_EAI_BASE && err > CORIO_EAI_BASE - 1000) /* CORIO_EAI(): glibc's are < 0 */
+        return gai_strerror(err - CORIO_EAI_BASE);
     /* glibc words these for sockets ("Connection timed out"); here they mean asyncio's
      * TimeoutError and CancelledError. */
     if (err == -ETIMEDOUT)
@@ -52,10 +57,23 @@ const char *corio_strerror(int err) {
     return "unknown error";
 }
 
+static const struct {
+    int code;
+    const char *name;
+} eais[] = {
+    {EAI_AGAIN, "CORIO_EAI(EAI_AGAIN)"},     {EAI_BADFLAGS, "CORIO_EAI(EAI_BADFLAGS)"},
+    {EAI_FAIL, "CORIO_EAI(EAI_FAIL)"},       {EAI_FAMILY, "CORIO_EAI(EAI_FAMILY)"},
+    {EAI_NONAME, "CORIO_EAI(EAI_NONAME)"},   {EAI_SERVICE, "CORIO_EAI(EAI_SERVICE)"},
+    {EAI_SOCKTYPE, "CORIO_EAI(EAI_SOCKTYPE)"},
+};
+
 const char *corio_err_name(int err) {
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
         if (own[i].code == err)
             return own[i].name;
+    for (size_t i = 0; i < sizeof eais / sizeof eais[0]; i++)
+        if (CORIO_EAI(eais[i].code) == err)
+            return eais[i].name;
     for (size_t i = 0; i < sizeof errnos / sizeof errnos[0]; i++)
         if (-errnos[i].code == err)
             return errnos[i].name;

@@ -101,8 +101,7 @@ int corio_call_later(corio_loop *loop, double delay, corio_callback_fn fn, void 
         return rc;
     if (isnan(delay))
         return -EINVAL;
-    int64_t d = corio__sec_to_ns(delay);
-    return call_at_ns(loop, corio__clock_ns() + (d > 0 ? d : 0), fn, arg, out);
+    return call_at_ns(loop, corio__loop_deadline(loop, corio__sec_to_ns(delay)), fn, arg, out);
 }
 
 int corio_call_at(corio_loop *loop, double when, corio_callback_fn fn, void *arg,

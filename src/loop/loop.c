@@ -14,6 +14,7 @@ int corio__loop_init(corio_loop *loop, const char *backend) {
     corio__workq_init(&loop->batch);
     corio__timer_heap_init(&loop->timers);
     corio__list_init(&loop->tasks);
+    corio__inbox_init(&loop->inbox);
     loop->now = corio__clock_ns();
     return corio__poller_init(&loop->poller, loop, backend);
 }
@@ -25,6 +26,7 @@ void corio__loop_fini(corio_loop *loop) {
     for (corio__timer *t; (t = corio__timer_heap_pop_due(&loop->timers, INT64_MAX));)
         t->expire(t);
     corio__timer_heap_destroy(&loop->timers);
+    corio__inbox_close(&loop->inbox, &loop->ready);
     while (!corio__workq_empty(&loop->ready)) {
         corio__workq batch;
         corio__workq_take(&loop->ready, &batch);
@@ -43,10 +45,7 @@ void corio__loop_unref(corio_loop *loop) {
 }
 
 int corio__loop_timer_after(corio_loop *loop, corio__timer *t, int64_t delay_ns) {
-    int64_t now = corio__clock_ns();
-    if (delay_ns < 0)
-        delay_ns = 0;
-    return corio__timer_heap_add(&loop->timers, t, now + delay_ns);
+    return corio__timer_heap_add(&loop->timers, t, corio__loop_deadline(loop, delay_ns));
 }
 
 static int64_t poll_timeout(corio_loop *loop) {
@@ -55,21 +54,34 @@ static int64_t poll_timeout(corio_loop *loop) {
     corio__timer *t = corio__timer_heap_top(&loop->timers);
     if (!t)
         return -1;
-    int64_t d = t->when - corio__clock_ns();
+    int64_t d = t->when - corio__loop_clock(loop);
     return d > 0 ? d : 0;
 }
 
 void corio__loop_run_once(corio_loop *loop) {
     int64_t timeout = poll_timeout(loop);
+    if (timeout > 0 && loop->virtual_time) {
+        /* Nothing to do until the nearest timer: jump to it rather than sleep, but still look at
+         * the I/O backend (timeout 0) so that ready fds and wake-ups are seen first. */
+        loop->now = corio__timer_heap_top(&loop->timers)->when;
+        timeout = 0;
+    }
+    if (timeout != 0 && corio__inbox_prepare_sleep(&loop->inbox))
+        timeout = 0;
     /* With ready work and no fd to watch, polling would only cost a system call per iteration. */
     if (timeout != 0 || loop->poller.nwatched)
         corio__poller_wait(&loop->poller, timeout);
+    corio__inbox_drain(&loop->inbox, &loop->ready);
     if (corio__timer_heap_count(&loop->timers)) {
-        loop->now = corio__clock_ns();
+        loop->now = corio__loop_clock(loop);
         for (corio__timer *t; (t = corio__timer_heap_pop_due(&loop->timers, loop->now));)
             t->expire(t);
     }
     corio__workq_take(&loop->ready, &loop->batch);
+    if (__builtin_expect(loop->watched, 0)) {
+        loop->run_watched(loop);
+        return;
+    }
     for (corio__work *w; (w = corio__workq_pop(&loop->batch));)
         w->fn(w, 0);
 }
@@ -104,13 +116,14 @@ int corio_loop_is_running(const corio_loop *loop) { return loop && loop->running
 int corio_loop_is_closed(const corio_loop *loop) { return loop && loop->closed; }
 
 double corio_loop_time(corio_loop *loop) {
-    (void)loop;
-    return (double)corio__clock_ns() / 1e9;
+    return (double)(loop ? corio__loop_clock(loop) : corio__clock_ns()) / 1e9;
 }
 
 void corio_loop_set_debug(corio_loop *loop, int enabled) {
-    if (loop)
+    if (loop) {
         loop->debug = enabled != 0;
+        loop->watched = loop->debug || loop->dump_signo;
+    }
 }
 int corio_loop_get_debug(const corio_loop *loop) { return loop && loop->debug; }
 

@@ -5,6 +5,7 @@
 #include "corio.h"
 #include "ctx/fiber.h"
 #include "loop/clock.h"
+#include "loop/inbox.h"
 #include "loop/poller.h"
 #include "loop/pool.h"
 #include "loop/timer_heap.h"
@@ -38,11 +39,17 @@ enum { CORIO__POOL_FUTURE, CORIO__POOL_TASK, CORIO__POOL_HANDLE, CORIO__POOL_CBN
 struct corio_loop {
     uint32_t refs;      /* the creator's, plus one per future, task and handle bound to it */
     uint8_t running, stopping, closing, closed, debug;
-    int64_t now;        /* clock read at the start of the iteration, ns */
+    uint8_t virtual_time; /* the clock moves only when the loop jumps it to the next timer */
+    uint8_t watched;      /* each iteration goes through run_watched: debug || dump_signo */
+    int dump_signo;       /* corio_loop_dump_on_signal's signal, or 0 */
+    int64_t now;        /* clock read at the start of the iteration, ns; the clock itself under
+                           virtual time */
     corio__workq ready; /* what the next iteration runs, FIFO */
     corio__workq batch; /* what this iteration still runs (a suspending task may take from it) */
     corio__timer_heap timers;
     corio__poller poller;
+    corio__inbox inbox;            /* work posted by other threads (loop/inbox.c) */
+    struct corio__loop_exec *exec; /* executor state (thread/), made on first use */
     corio__pool pools[CORIO__POOL_COUNT];
     corio__stack_pool *stacks;
     size_t stack_size;
@@ -56,6 +63,12 @@ struct corio_loop {
     uint64_t task_counter;
     corio_error_handler_fn err_fn;
     void *err_arg;
+    /* Runs loop->batch in place of the plain loop when `watched` is set (set by the task layer,
+     * which knows what a work item belongs to). */
+    void (*run_watched)(corio_loop *loop);
+    int64_t slow_ns;               /* debug mode reports a step that runs this long */
+    unsigned dump_seen;            /* the dump-signal count at the last dump (task/dump.c) */
+    int dump_fd;                   /* where a signalled dump goes */
 };
 
 extern CORIO__TLS corio_loop *corio__running_loop;
@@ -65,6 +78,22 @@ extern CORIO__TLS corio_loop *corio__current_loop;
 int corio__loop_init(corio_loop *loop, const char *backend);
 /* Drops queued work and armed timers and closes the poller. */
 void corio__loop_fini(corio_loop *loop);
+
+/* The loop's clock in ns: CLOCK_MONOTONIC, or under virtual time the time the loop has jumped to.
+ * Every timer deadline and corio_loop_time() come from here. */
+static inline int64_t corio__loop_clock(const corio_loop *loop) {
+    return loop->virtual_time ? loop->now : corio__clock_ns();
+}
+
+/* The loop time `delay_ns` from now (negative: now). Saturating under virtual time, where the
+ * clock may have jumped to a "forever" timer near INT64_MAX / 2 (the real clock is far below). */
+static inline int64_t corio__loop_deadline(const corio_loop *loop, int64_t delay_ns) {
+    if (delay_ns < 0)
+        delay_ns = 0;
+    if (!loop->virtual_time)
+        return corio__clock_ns() + delay_ns;
+    return loop->now > INT64_MAX - delay_ns ? INT64_MAX : loop->now + delay_ns;
+}
 
 static inline void corio__loop_ref(corio_loop *loop) { loop->refs++; }
 void corio__loop_unref(corio_loop *loop);

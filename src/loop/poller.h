@@ -10,6 +10,7 @@
 #ifndef CORIO_LOOP_POLLER_H
 #define CORIO_LOOP_POLLER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct corio_loop;
@@ -20,6 +21,7 @@ typedef struct corio__poller {
     void *impl;        /* the backend's state */
     unsigned nwatched; /* fds registered or operations in flight: with none, a busy loop need not
                           poll at all */
+    atomic_int wake_pending; /* a wake was sent and not yet drained: later wakes skip the send */
 } corio__poller;
 
 /* Sets up the backend named `name` ("epoll", "io_uring"; NULL: CORIO_BACKEND, else the best one
@@ -32,9 +34,17 @@ void corio__poller_close(corio__poller *p);
  * schedules what it wakes. Returns the number of events handled or -errno; EINTR counts as 0. */
 int corio__poller_wait(corio__poller *p, int64_t timeout_ns);
 
-/* Makes a sleeping (or the next) corio__poller_wait return soon. Any thread, async-signal-safe;
- * repeated wakes before the poller runs coalesce. Returns 0 or -errno. */
+/* Makes a sleeping (or the next) corio__poller_wait return soon. Any thread, async-signal-safe
+ * (errno is preserved); repeated wakes before the poller drains them cost one backend wake.
+ * Returns 0 or -errno. */
 int corio__poller_wake(corio__poller *p);
+
+/* For backends: the wake signal was consumed (called from the poller's wait, after reading it).
+ * A wake that lands between the read and this skips its send, but the poller is returning
+ * anyway, which is all a wake promises. */
+static inline void corio__poller_wake_drained(corio__poller *p) {
+    atomic_store_explicit(&p->wake_pending, 0, memory_order_release);
+}
 
 const char *corio__poller_name(const corio__poller *p);
 

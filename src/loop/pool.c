@@ -69,7 +69,7 @@ void *corio__pool_refill(corio__pool *p) {
     if (bytes == BIG_CHUNK) {
         c = map_big_chunk();
     } else {
-        c = malloc(bytes);
+        c = corio__malloc(bytes);
         if (c)
             c->mapped = 0;
     }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "loop/alloc.h"
+
 typedef struct corio__pool {
     void *free;   /* singly linked through the first word of each free object */
     void *chunks; /* singly linked through the first word of each chunk */
@@ -24,6 +26,8 @@ void corio__pool_destroy(corio__pool *p);
 void *corio__pool_refill(corio__pool *p);
 
 static inline void *corio__pool_alloc(corio__pool *p) {
+    if (corio__alloc_fault())
+        return NULL;
 #ifdef CORIO_NO_POOL
     return malloc(p->size);
 #else

@@ -1,4 +1,5 @@
 #include "loop/timer_heap.h"
+#include "loop/alloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ static void sift_down(corio__timer_heap *h, size_t i, corio__heap_entry e) {
 static int heap_add(corio__timer_heap *h, corio__timer *t) {
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 64;
-        corio__heap_entry *v = realloc(h->v, cap * sizeof *v);
+        corio__heap_entry *v = corio__realloc(h->v, cap * sizeof *v);
         if (!v)
             return -ENOMEM;
         h->v = v;

@@ -42,7 +42,7 @@ int corio__task_compact_reserve(corio_task *t) {
     if (t->saved && need <= malloc_usable_size(t->saved))
         return 0;
     need = (need + 31) & ~(size_t)31;
-    void *p = realloc(t->saved, need);
+    void *p = corio__realloc(t->saved, need);
     if (!p)
         return -ENOMEM;
     t->saved = p;
@@ -59,7 +59,7 @@ static void evict(corio_loop *loop) {
     /* corio__task_compact_reserve made room before the task suspended, so this should not grow;
      * if it must and cannot, the task's frames cannot be kept and nothing sane is left to do. */
     if (len > malloc_usable_size(o->saved)) {
-        void *p = realloc(o->saved, len);
+        void *p = corio__realloc(o->saved, len);
         if (!p) {
             static const char msg[] = "corio: out of memory saving a compact task's frames\n";
             (void)!write(2, msg, sizeof msg - 1);

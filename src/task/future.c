@@ -7,7 +7,7 @@
 
 const size_t corio__future_size = sizeof(corio_future);
 
-char *corio__strdup(const char *s) { return s ? strdup(s) : NULL; }
+char *corio__strdup(const char *s) { return s ? corio__strdup_raw(s) : NULL; }
 
 const corio__future_ops *const corio__future_kinds[] = {
     [CORIO__FUT_PLAIN] = NULL,
@@ -59,15 +59,30 @@ static void report_unretrieved(corio_future *f) {
                        f->err, f, task ? (corio_task *)f : NULL);
 }
 
+/* Debug mode's checks on a future being freed: an error nobody looked at, or callbacks that will
+ * never run because nobody will complete the future now. */
+static void report_on_free(corio_future *f) {
+    int unretrieved = f->state == CORIO_FINISHED && f->err && !(f->flags & CORIO__F_RETRIEVED);
+    int orphaned = f->state == CORIO_PENDING && ((f->flags & CORIO__F_CB0_USED) || f->cbs);
+    if (!unretrieved && !orphaned)
+        return;
+    f->refs = 1; /* the handler may look at it */
+    if (unretrieved)
+        report_unretrieved(f);
+    else
+        corio__loop_report(f->loop,
+                           "Future was destroyed but it is pending, with done callbacks that will "
+                           "never run",
+                           0, f, NULL);
+    f->refs = 0;
+}
+
 void corio_future_unref(corio_future *f) {
     if (!f || --f->refs)
         return;
     corio_loop *loop = f->loop;
-    if (loop->debug && f->state == CORIO_FINISHED && f->err && !(f->flags & CORIO__F_RETRIEVED)) {
-        f->refs = 1; /* the handler may look at it */
-        report_unretrieved(f);
-        f->refs = 0;
-    }
+    if (loop->debug)
+        report_on_free(f);
     for (corio__fcb_node *cb = f->cbs, *next; cb; cb = next) {
         next = cb->next;
         free_fcb(loop, cb);
@@ -106,6 +121,23 @@ static void node_run(corio__work *w, int drop) {
     corio_future_unref(f);
 }
 
+/* Marks a node registered by corio__future_add_eager_callback: schedule_callbacks runs it in
+ * place, so it is never queued (a distinct body, so that no linker folds it into node_run). */
+static void node_eager(corio__work *w, int drop) {
+    (void)w;
+    (void)drop;
+    abort();
+}
+
+static void run_eager_node(corio_future *f, corio__fcb_node *node) {
+    corio_done_fn fn = node->cb.fn;
+    void *arg = node->cb.arg;
+    free_fcb(f->loop, node);
+    f->refs++;
+    fn(f, arg);
+    corio_future_unref(f);
+}
+
 void *corio__work_callback_arg(corio__work *w, corio_done_fn fn) {
     if (w->fn == cb0_run) {
         corio_future *f = corio__container_of(w, corio_future, cb0.work);
@@ -138,13 +170,15 @@ static void schedule_callbacks(corio_future *f) {
     f->cbs = NULL;
     for (corio__fcb_node *next; node; node = next) {
         next = node->next;
-        schedule(f, &node->cb);
+        if (node->cb.work.fn == node_eager)
+            run_eager_node(f, node);
+        else
+            schedule(f, &node->cb);
     }
 }
 
-int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg) {
-    if (!f || !fn)
-        return -EINVAL;
+/* Appends a registration (cb0 or a node) without scheduling anything; NULL on -ENOMEM. */
+static corio__fcb *add_registration(corio_future *f, corio_done_fn fn, void *arg) {
     corio__fcb *cb;
     /* cb0 only while no later registration exists, so that order is kept after a removal. */
     if (!(f->flags & (CORIO__F_CB0_USED | CORIO__F_CB0_QUEUED)) && !f->cbs) {
@@ -154,7 +188,7 @@ int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg)
     } else {
         corio__fcb_node *node = corio__pool_alloc(&f->loop->pools[CORIO__POOL_CBNODE]);
         if (!node)
-            return -ENOMEM;
+            return NULL;
         node->next = NULL;
         node->fut = f;
         corio__fcb_node **tail = &f->cbs;
@@ -166,18 +200,30 @@ int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg)
     }
     cb->fn = fn;
     cb->arg = arg;
+    return cb;
+}
+
+int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg) {
+    if (!f || !fn)
+        return -EINVAL;
+    if (!add_registration(f, fn, arg))
+        return -ENOMEM;
     if (f->state != CORIO_PENDING)
         schedule_callbacks(f);
     return 0;
 }
 
 int corio__future_add_eager_callback(corio_future *f, corio_done_fn fn, void *arg) {
-    int eager = f->state == CORIO_PENDING && !f->cbs &&
-                !(f->flags & (CORIO__F_CB0_USED | CORIO__F_CB0_QUEUED));
-    int rc = corio_future_add_done_callback(f, fn, arg);
-    if (rc == 0 && eager)
+    if (f->state != CORIO_PENDING)
+        return corio_future_add_done_callback(f, fn, arg);
+    corio__fcb *cb = add_registration(f, fn, arg);
+    if (!cb)
+        return -ENOMEM;
+    if (cb == &f->cb0)
         f->flags |= CORIO__F_CB0_EAGER;
-    return rc;
+    else
+        cb->work.fn = node_eager;
+    return 0;
 }
 
 int corio_future_remove_done_callback(corio_future *f, corio_done_fn fn, void *arg) {

@@ -67,10 +67,13 @@ void corio__future_finish(corio_future *f, corio_future_state state, int err, vo
 int corio__future_cancel_plain(corio_future *f, const char *msg);
 
 /* Registers an internal done callback that runs at completion instead of one iteration later.
- * Only for bookkeeping whose own effects are scheduled (gather counting its children): user
- * callbacks and task wake-ups always go through the ready queue. It saves a million-task gather
- * a queue round trip and a pass over every child. Falls back to a scheduled callback when the
- * inline slot is taken. Returns 0 or -ENOMEM. */
+ * Only for bookkeeping whose own effects are scheduled (gather counting its children, wait and
+ * TaskGroup watching theirs): user callbacks and task wake-ups always go through the ready queue.
+ * It saves a million-task gather a queue round trip and a pass over every child. On a pending
+ * future the callback is never queued: it has either run or is still registered, so removing it
+ * leaves nothing behind that points at the caller's state (a queued callback could not be
+ * removed, and loop close would drop it without running it). On a done future it is scheduled as
+ * a plain callback. Returns 0 or -ENOMEM. */
 int corio__future_add_eager_callback(corio_future *f, corio_done_fn fn, void *arg);
 
 /* If `w` is a queued done callback calling `fn`, returns its argument (and leaves it queued). */

@@ -1,5 +1,5 @@
 /* asyncio.gather: one future over many, results in argument order. */
-#include "task/task.h"
+#include "task/debug.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -74,11 +74,11 @@ static int gather_cancel(corio_future *f, const char *msg) {
 }
 
 static gather *gather_alloc(corio_loop *loop, size_t n, unsigned flags) {
-    gather *g = calloc(1, sizeof *g + n * sizeof(gather_slot));
+    gather *g = corio__calloc(1, sizeof *g + n * sizeof(gather_slot));
     if (!g)
         return NULL;
-    g->values = calloc(n ? n : 1, sizeof *g->values);
-    g->errors = calloc(n ? n : 1, sizeof *g->errors);
+    g->values = corio__calloc(n ? n : 1, sizeof *g->values);
+    g->errors = corio__calloc(n ? n : 1, sizeof *g->errors);
     if (!g->values || !g->errors) {
         free(g->values);
         free(g->errors);
@@ -152,4 +152,14 @@ int corio_gather(corio_future *const *futs, size_t n, unsigned flags, void **val
     }
     corio_future_unref(g);
     return rc;
+}
+
+size_t corio__gather_count(corio_future *f, size_t *done) {
+    gather *g = (gather *)f;
+    *done = g->nfinished;
+    return g->n;
+}
+
+corio_future *corio__gather_child(corio_future *f, size_t i) {
+    return ((gather *)f)->slots[i].child;
 }

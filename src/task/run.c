@@ -1,6 +1,7 @@
 /* Loop lifetime and the entry points that run a loop: new, close, run_until_complete, run.
  * They live here, above the loop core, because they deal with futures and tasks. */
-#include "task/task.h"
+#include "task/debug.h"
+#include "thread/executor.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,16 +11,21 @@ extern const size_t corio__handle_size;
 extern const size_t corio__sleep_future_size;
 extern const size_t corio__io_op_size;
 
-static int env_debug(void) {
-    const char *v = getenv("CORIO_DEBUG");
+static int env_flag(const char *name) {
+    const char *v = getenv(name);
     return v && *v && strcmp(v, "0") != 0;
+}
+
+/* An option that is 1 on, 0 off, -1 (or no opts): from the environment variable. */
+static uint8_t opt_flag(int value, const char *env) {
+    return (uint8_t)(value >= 0 ? value != 0 : env_flag(env));
 }
 
 int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
     if (!out)
         return -EINVAL;
     *out = NULL;
-    corio_loop *loop = calloc(1, sizeof *loop);
+    corio_loop *loop = corio__calloc(1, sizeof *loop);
     if (!loop)
         return -ENOMEM;
     int rc = corio__loop_init(loop, opts ? opts->backend : NULL);
@@ -45,7 +51,10 @@ int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
     corio__pool_init(&loop->pools[CORIO__POOL_CBNODE], sizeof(corio__fcb_node));
     corio__pool_init(&loop->pools[CORIO__POOL_SLEEP], corio__sleep_future_size);
     corio__pool_init(&loop->pools[CORIO__POOL_IO], corio__io_op_size);
-    loop->debug = (uint8_t)(opts && opts->debug >= 0 ? opts->debug != 0 : env_debug());
+    loop->run_watched = corio__debug_run_batch;
+    loop->slow_ns = CORIO__SLOW_DEFAULT_NS;
+    corio_loop_set_debug(loop, opt_flag(opts ? opts->debug : -1, "CORIO_DEBUG"));
+    loop->virtual_time = opt_flag(opts ? opts->virtual_time : -1, "CORIO_VIRTUAL_TIME");
     *out = loop;
     return 0;
 }
@@ -58,7 +67,10 @@ int corio_loop_close(corio_loop *loop) {
     if (loop->closed || loop->closing)
         return 0;
     loop->closing = 1;
+    if (loop->dump_signo)
+        corio_loop_dump_on_signal(loop, 0, -1);
     corio__tasks_destroy_all(loop);
+    corio__exec_loop_close(loop);
     corio__loop_fini(loop);
     corio__stack_pool_destroy(loop->stacks);
     loop->stacks = NULL;
@@ -104,7 +116,7 @@ static void cancel_all(corio_loop *loop) {
     size_t n = corio_all_tasks(loop, NULL, 0);
     if (n == 0)
         return;
-    corio_task **v = malloc(n * sizeof *v);
+    corio_task **v = corio__malloc(n * sizeof *v);
     if (!v)
         return; /* close will destroy them instead */
     corio_all_tasks(loop, v, n);

@@ -1,5 +1,5 @@
 /* asyncio.sleep: a future completed by a loop timer. */
-#include "task/task.h"
+#include "task/debug.h"
 
 #include <errno.h>
 #include <math.h>
@@ -49,4 +49,8 @@ int corio_sleep(double seconds) {
         rc = corio_await(&s->fut, NULL);
     corio_future_unref(&s->fut); /* disarms the timer */
     return rc;
+}
+
+int64_t corio__sleep_deadline(corio_future *f) {
+    return ((sleep_future *)f)->timer.when;
 }

@@ -5,6 +5,7 @@
  * to the loop's home fiber when it awaits something pending, and for good when fn returns.
  */
 #include "task/compact.h"
+#include "task/debug.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -69,6 +70,8 @@ void corio__task_release_spare_stack(corio_loop *loop) {
 
 static void task_complete(corio_task *t) {
     corio_loop *loop = t->fut.loop;
+    if (__builtin_expect(t->stack_marked, 0))
+        corio__task_stack_keep_mark(t);
     if (t->compact)
         corio__compact_finish(loop, t);
     else if (t->fiber.stack)
@@ -137,6 +140,8 @@ static void task_step(corio_task *t) {
             return;
         }
         stack->describe = task_describe;
+        if (__builtin_expect(loop->debug, 0) && !t->compact)
+            stack = corio__task_stack_mark(t, stack); /* returned: nothing held across the call */
         corio__fiber_init(&t->fiber, stack, task_main, t);
         t->started = 1;
     } else if (t->compact) {
@@ -172,6 +177,11 @@ static void task_wakeup(corio_future *f, void *arg) {
         task_step(t);
 }
 
+corio_task *corio__work_task(corio__work *w) {
+    return w->fn == step_run ? corio__container_of(w, corio_task, step)
+                             : corio__work_callback_arg(w, task_wakeup);
+}
+
 /* When the next thing this iteration runs is resuming another task, a suspending task can switch
  * to it directly: the same order as going through the loop, one stack switch instead of two.
  * Returns that task, its queue entry released, or NULL. Only tasks that are already running and
@@ -186,11 +196,10 @@ static corio_task *next_in_batch(corio_loop *loop) {
     corio__work *w = loop->batch.head;
     if (!w)
         return NULL;
-    corio_task *next = w->fn == step_run ? corio__container_of(w, corio_task, step)
-                                         : corio__work_callback_arg(w, task_wakeup);
+    corio_task *next = corio__work_task(w);
     if (!next || !next->started || next->compact || next->fut.state != CORIO_PENDING ||
         next->destroying)
-        return NULL;
+        return NULL; /* also what debug mode's plug (task/debug.c) gets here */
     corio__workq_pop(&loop->batch);
     /* Releasing the entry drops its reference: the task is alive (the loop holds every pending
      * task) and so is the future it awaits (its awaiting frame holds one). */
@@ -260,6 +269,7 @@ corio_task *corio_loop_create_task(corio_loop *loop, corio_coro_fn fn, void *arg
         t->stack_size = CORIO__SHARED_STACK_MIN; /* as deep as the shared stack would be */
     t->saved = NULL;
     t->started = t->must_cancel = t->resume_cancel = t->returned = t->destroying = t->raised = 0;
+    t->stack_marked = 0;
     corio__list_insert_tail(&loop->tasks, &t->link);
     loop->ntasks++;
     schedule_step(t);
@@ -390,7 +400,13 @@ int corio_task_set_name(corio_task *t, const char *name) {
 /* ---- loop close ---- */
 
 static void destroy_pending(corio_loop *loop, corio_task *t) {
-    corio__loop_report(loop, "Task was destroyed but it is pending!", 0, NULL, t);
+    char msg[224] = "Task was destroyed but it is pending!";
+    if (loop->debug && t->waiter) {
+        char wait[160];
+        corio__task_describe_wait(t, wait, sizeof wait);
+        snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " (it %s)", wait);
+    }
+    corio__loop_report(loop, msg, 0, NULL, t);
     if (t->started) {
         /* Let the coroutine unwind: its await fails with -ECANCELED, and so does every later
          * one, without suspending, until fn returns. */

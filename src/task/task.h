@@ -13,13 +13,17 @@ struct corio_task {
     corio_future *waiter; /* the future the task is suspended on (asyncio's _fut_waiter) */
     corio__fiber fiber;
     char *name;           /* NULL: "Task-<id>", made on demand */
-    void *saved;          /* a compact task's frames while another one uses the shared stack;
+    union {
+        void *saved;      /* a compact task's frames while another one uses the shared stack;
                              their length is the shared stack's top minus fiber.ctx.sp */
+        size_t stack_hwm; /* a stack_marked task's high-water mark, once it is done */
+    };
     uint64_t id;
     uint32_t stack_size;
     uint16_t ncancel;     /* pending cancellation requests; the latest message is fut.cancel_msg */
     uint8_t started : 1, must_cancel : 1, resume_cancel : 1, returned : 1, destroying : 1,
-        raised : 1, compact : 1;
+        raised : 1, compact : 1,
+        stack_marked : 1; /* its stack was cleared for a high-water mark (debug mode) */
 };
 
 /* Makes sure a compact task can be copied out once it suspends (called in the task, before it

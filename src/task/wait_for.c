@@ -57,7 +57,7 @@ int corio_wait_for(corio_future *f, double timeout, void **value) {
     }
     /* On the heap, not in this frame: a compact task's frame is copied away while it waits. */
     corio_loop *loop = t->fut.loop;
-    deadline *d = malloc(sizeof *d);
+    deadline *d = corio__malloc(sizeof *d);
     if (!d)
         return -ENOMEM;
     *d = (deadline){.timer = {.idx = CORIO__TIMER_IDLE, .expire = deadline_expire}, .fut = f};

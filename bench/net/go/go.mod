@@ -1,0 +1,3 @@
+module corio/bench/net
+
+go 1.19

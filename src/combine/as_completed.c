@@ -1,0 +1,142 @@
+/* asyncio.as_completed as an iterator: the futures in the order they complete, under one
+ * deadline. */
+#include "combine/combine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+struct corio_as_completed {
+    corio__timer timer;
+    corio_loop *loop;
+    corio_future *waiter; /* the future a next() in progress awaits, or NULL */
+    size_t n;
+    size_t head, tail;    /* the done queue: done[head..tail) in completion order */
+    size_t timeouts;      /* futures still pending when the deadline passed, not yet reported */
+    size_t returned;      /* futures and timeouts handed out so far */
+    int expired;
+    corio_future **futs;  /* the iterator's references */
+    corio_future **done;
+};
+
+static void wake(corio_as_completed *it) {
+    if (it->waiter && it->waiter->state == CORIO_PENDING)
+        corio_future_set_result(it->waiter, NULL);
+}
+
+static void on_completion(corio_future *f, void *arg) {
+    corio_as_completed *it = arg;
+    it->done[it->tail++] = f;
+    if (it->tail == it->n)
+        corio__loop_timer_cancel(it->loop, &it->timer);
+    wake(it);
+}
+
+/* The deadline: every future still pending is reported as one timeout, and no longer watched. */
+static void on_timeout(corio__timer *t) {
+    corio_as_completed *it = corio__container_of(t, corio_as_completed, timer);
+    it->expired = 1;
+    for (size_t i = 0; i < it->n; i++)
+        it->timeouts += (size_t)corio_future_remove_done_callback(it->futs[i], on_completion, it);
+    wake(it);
+}
+
+int corio_as_completed_new(corio_future *const *futs, size_t n, double timeout,
+                           corio_as_completed **out) {
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if ((n && !futs) || isnan(timeout))
+        return -EINVAL;
+    corio_loop *loop = n ? (futs[0] ? futs[0]->loop : NULL)
+                         : (corio__running_loop ? corio__running_loop : corio__current_loop);
+    if (n && !loop)
+        return -EINVAL;
+    if (!loop)
+        return CORIO_ENOLOOP;
+    if (corio__check_futures(futs, n, loop) < 0)
+        return -EINVAL;
+    corio_as_completed *it = corio__calloc(1, sizeof *it);
+    if (!it)
+        return -ENOMEM;
+    it->futs = corio__calloc(n ? n : 1, sizeof *it->futs);
+    it->done = corio__calloc(n ? n : 1, sizeof *it->done);
+    if (!it->futs || !it->done) {
+        free(it->futs);
+        free(it->done);
+        free(it);
+        return -ENOMEM;
+    }
+    it->loop = loop;
+    it->n = n;
+    it->timer = (corio__timer){.idx = CORIO__TIMER_IDLE, .expire = on_timeout};
+    for (size_t i = 0; i < n; i++) {
+        it->futs[i] = corio_future_ref(futs[i]);
+        if (futs[i]->state != CORIO_PENDING)
+            it->done[it->tail++] = futs[i];
+    }
+    int rc = corio__watch_pending(it->futs, n, on_completion, it);
+    if (rc == 0 && it->tail < n)
+        rc = corio__timer_arm_after(loop, &it->timer, timeout);
+    if (rc < 0) {
+        corio_as_completed_free(it);
+        return rc;
+    }
+    *out = it;
+    return 0;
+}
+
+/* Hands out what is ready: 1 and a future, -ETIMEDOUT, 0 at the end; -EAGAIN if nothing is. */
+static int take(corio_as_completed *it, corio_future **fut) {
+    if (it->returned == it->n)
+        return 0;
+    if (it->head < it->tail) {
+        *fut = it->done[it->head++];
+        it->returned++;
+        return 1;
+    }
+    if (it->timeouts) {
+        it->timeouts--;
+        it->returned++;
+        return -ETIMEDOUT;
+    }
+    return -EAGAIN;
+}
+
+int corio_as_completed_next(corio_as_completed *it, corio_future **fut) {
+    if (fut)
+        *fut = NULL;
+    if (!it || !fut)
+        return -EINVAL;
+    corio_task *t = corio__current_task();
+    if (!t)
+        return CORIO_ENOTASK;
+    if (t->fut.loop != it->loop || it->waiter)
+        return -EINVAL; /* another loop, or another task is already waiting on it */
+    int rc;
+    while ((rc = take(it, fut)) == -EAGAIN) {
+        if (t->destroying)
+            return -ECANCELED;
+        it->waiter = corio_future_new(it->loop);
+        if (!it->waiter)
+            return -ENOMEM;
+        rc = corio_await(it->waiter, NULL);
+        corio_future_unref(it->waiter);
+        it->waiter = NULL;
+        if (rc < 0)
+            return rc;
+    }
+    return rc;
+}
+
+void corio_as_completed_free(corio_as_completed *it) {
+    if (!it)
+        return;
+    corio__loop_timer_cancel(it->loop, &it->timer);
+    corio__unwatch(it->futs, it->n, on_completion, it);
+    for (size_t i = 0; i < it->n; i++)
+        corio_future_unref(it->futs[i]);
+    free(it->futs);
+    free(it->done);
+    free(it);
+}

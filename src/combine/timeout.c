@@ -1,0 +1,94 @@
+/* asyncio.timeout / timeout_at: a deadline over a block of code that cancels the task, and turns
+ * that cancellation (but no other) into -ETIMEDOUT when the block ends. */
+#include "combine/combine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+enum { ENTERED, EXPIRING };
+
+struct corio_timeout {
+    corio__timer timer; /* on the heap with the scope: a compact task's frame moves */
+    corio_task *task;   /* the task that entered (a reference) */
+    double when;        /* loop time, CORIO_TIMEOUT_NEVER for none */
+    int cancelling;     /* the task's cancellation requests when it entered */
+    int state;
+};
+
+static void on_timeout(corio__timer *timer) {
+    corio_timeout *s = corio__container_of(timer, corio_timeout, timer);
+    corio_task_cancel(s->task, "timeout scope expired");
+    s->state = EXPIRING;
+}
+
+static int arm(corio_timeout *s, double when) {
+    corio_loop *loop = s->task->fut.loop;
+    corio__loop_timer_cancel(loop, &s->timer);
+    s->when = when;
+    if (isinf(when) && when > 0)
+        return 0;
+    /* A deadline already past fires at the next iteration, as asyncio's call_soon. */
+    double delay = when - corio_loop_time(loop);
+    return corio__loop_timer_after(loop, &s->timer, corio__sec_to_ns(delay > 0 ? delay : 0));
+}
+
+int corio_timeout_at(corio_timeout **scope, double when) {
+    if (!scope)
+        return -EINVAL;
+    *scope = NULL;
+    corio_task *t = corio__current_task();
+    if (!t)
+        return CORIO_ENOTASK;
+    if (isnan(when))
+        return -EINVAL;
+    corio_timeout *s = corio__malloc(sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    *s = (corio_timeout){.timer = {.idx = CORIO__TIMER_IDLE, .expire = on_timeout},
+                         .task = corio_task_ref(t),
+                         .cancelling = corio_task_cancelling(t),
+                         .state = ENTERED};
+    int rc = arm(s, when);
+    if (rc < 0) {
+        corio_task_unref(t);
+        free(s);
+        return rc;
+    }
+    *scope = s;
+    return 0;
+}
+
+int corio_timeout_enter(corio_timeout **scope, double delay) {
+    if (isnan(delay) || !corio__current_task())
+        return corio_timeout_at(scope, delay); /* for its error code */
+    if (delay < 0)
+        return corio_timeout_at(scope, CORIO_TIMEOUT_NEVER);
+    return corio_timeout_at(scope, corio_loop_time(corio__current_task()->fut.loop) + delay);
+}
+
+int corio_timeout_reschedule(corio_timeout *s, double when) {
+    if (!s || isnan(when) || s->task != corio__current_task())
+        return -EINVAL;
+    if (s->state != ENTERED)
+        return CORIO_EINVALSTATE;
+    return arm(s, when);
+}
+
+double corio_timeout_when(const corio_timeout *s) { return s ? s->when : NAN; }
+
+int corio_timeout_expired(const corio_timeout *s) { return s && s->state == EXPIRING; }
+
+int corio_timeout_exit(corio_timeout *s, int rc) {
+    if (!s)
+        return rc;
+    if (s->task != corio__current_task())
+        return -EINVAL;
+    corio__loop_timer_cancel(s->task->fut.loop, &s->timer);
+    /* Only if no cancellation was requested since the scope's own is this one ours to handle. */
+    if (s->state == EXPIRING && corio_task_uncancel(s->task) <= s->cancelling && rc == -ECANCELED)
+        rc = -ETIMEDOUT;
+    corio_task_unref(s->task);
+    free(s);
+    return rc;
+}

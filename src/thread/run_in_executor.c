@@ -1,0 +1,305 @@
+/* run_in_executor and to_thread: the loop's side of a job (submission, cancellation,
+ * completion), the loop's default executor, and what loop close does about jobs in flight. */
+#include "thread/executor.h"
+
+#include "task/task.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+/* A loop's executor state, made on its first job. */
+struct corio__loop_exec {
+    corio_loop *loop;
+    corio_executor *default_ex;
+    int owns_default;    /* made by the loop: shut down and freed at loop close */
+    int flush_queued;    /* `flush` is in the ready queue */
+    corio__link jobs;    /* submitted and not yet completed here */
+    corio__link pending; /* submitted in this iteration, not yet handed to their executors */
+    corio__work flush;   /* hands them over, at the start of the next iteration */
+    corio__job *spare;   /* freed jobs, for reuse (linked through done.next) */
+};
+
+static void flush_run(corio__work *w, int drop);
+static void flush_pending(struct corio__loop_exec *e);
+
+static struct corio__loop_exec *loop_exec(corio_loop *loop) {
+    if (!loop->exec) {
+        struct corio__loop_exec *e = corio__calloc(1, sizeof *e);
+        if (!e)
+            return NULL;
+        e->loop = loop;
+        corio__list_init(&e->jobs);
+        corio__list_init(&e->pending);
+        e->flush.fn = flush_run;
+        loop->exec = e;
+    }
+    return loop->exec;
+}
+
+/* Jobs are made and freed on the loop's thread, a burst at a time: a free list spares malloc
+ * most of the work (the sanitizer builds skip it, as the loop's own pools do). */
+static corio__job *job_alloc(struct corio__loop_exec *e) {
+#ifndef CORIO_NO_POOL
+    corio__job *job = e->spare;
+    if (job) {
+        e->spare = (corio__job *)(void *)job->done.next;
+        return job;
+    }
+#else
+    (void)e;
+#endif
+    return corio__malloc(sizeof(corio__job));
+}
+
+static void job_release(struct corio__loop_exec *e, corio__job *job) {
+#ifndef CORIO_NO_POOL
+    job->done.next = (corio__work *)(void *)e->spare;
+    e->spare = job;
+#else
+    (void)e;
+    free(job);
+#endif
+}
+
+int corio_loop_set_default_executor(corio_loop *loop, corio_executor *ex) {
+    if (!loop)
+        return -EINVAL;
+    if (loop->closed || loop->closing)
+        return CORIO_ECLOSED;
+    struct corio__loop_exec *e = loop_exec(loop);
+    if (!e)
+        return -ENOMEM;
+    if (e->owns_default) { /* its jobs still run, its threads are joined */
+        flush_pending(e);
+        corio_executor_free(e->default_ex);
+    }
+    e->default_ex = ex;
+    e->owns_default = 0;
+    return 0;
+}
+
+static int default_executor(struct corio__loop_exec *e, corio_executor **out) {
+    if (!e->default_ex) {
+        int rc = corio_executor_new(&e->default_ex, 0);
+        if (rc < 0)
+            return rc;
+        e->owns_default = 1;
+    }
+    *out = e->default_ex;
+    return 0;
+}
+
+static void job_free(corio__job *job) {
+    corio__list_remove(&job->llink);
+    corio_future_unref(job->fut);
+    if (job->arg_free)
+        job->arg_free(job->arg);
+    job_release(job->loop->exec, job);
+}
+
+/* The future became done before the job did (cancelled, or completed by its owner): an
+ * internal callback that runs at once, so that a job not yet started leaves the queue now. */
+static void job_fut_done(corio_future *fut, void *arg) {
+    (void)fut;
+    corio__job *job = arg;
+    if (corio__executor_remove(job->ex, job))
+        job_free(job);
+    else
+        job->abandoned = 1; /* running: its completion drops the result */
+}
+
+/* The job is over (posted by the worker, or by a shutdown that cancelled it). */
+static void job_complete(corio__work *w, int drop) {
+    corio__job *job = corio__container_of(w, corio__job, done);
+    corio_future *fut = job->fut;
+    int delivered = 0;
+    if (!job->abandoned) {
+        corio_future_remove_done_callback(fut, job_fut_done, job);
+        if (!drop) {
+            if (job->err)
+                corio_future_set_error(fut, job->err < 0 ? job->err : -EINVAL);
+            else
+                corio_future_set_result(fut, job->result);
+            delivered = 1;
+        }
+    }
+    if (!delivered && job->err == 0 && job->dtor)
+        job->dtor(job->result);
+    job_free(job);
+}
+
+corio_future *corio__run_in_executor_full(corio_loop *loop, corio_executor *ex, corio_job_fn fn,
+                                          void *arg, corio_result_dtor_fn dtor,
+                                          void (*arg_free)(void *), int *errp) {
+    int rc = 0;
+    corio_future *fut = NULL;
+    corio__job *job = NULL;
+    if (!loop)
+        loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    struct corio__loop_exec *e;
+    if (!loop || !fn)
+        rc = -EINVAL;
+    else if (loop->closed || loop->closing)
+        rc = CORIO_ECLOSED;
+    else if (!(e = loop_exec(loop)))
+        rc = -ENOMEM;
+    else if (!ex)
+        rc = default_executor(e, &ex);
+    if (rc == 0 && atomic_load_explicit(&ex->shutdown, memory_order_relaxed))
+        rc = CORIO_ECLOSED; /* a shutdown racing with this call is caught at the flush */
+    if (rc == 0 && (!(job = job_alloc(e)) || !(fut = corio_future_new(loop))))
+        rc = -ENOMEM;
+    if (rc == 0) {
+        *job = (corio__job){.done.fn = job_complete, .ex = ex, .loop = loop,
+                            .fut = corio_future_ref(fut), .fn = fn, .arg = arg, .dtor = dtor,
+                            .arg_free = arg_free};
+        corio__list_insert_tail(&e->jobs, &job->llink);
+        rc = corio__future_add_eager_callback(fut, job_fut_done, job);
+        if (rc < 0) {
+            job_free(job); /* frees arg too */
+            job = NULL;
+            arg_free = NULL;
+        }
+    }
+    if (rc < 0) {
+        if (job)
+            job_release(e, job);
+        if (arg_free)
+            arg_free(arg);
+        corio_future_unref(fut);
+        fut = NULL;
+    } else {
+        corio__list_insert_tail(&e->pending, &job->qlink);
+        if (!e->flush_queued) {
+            e->flush_queued = 1;
+            corio__loop_schedule(loop, &e->flush);
+        }
+    }
+    if (errp)
+        *errp = rc;
+    return fut;
+}
+
+/* Hands the pending jobs to their executors, one lock per run of jobs bound for the same one.
+ * Jobs an executor refuses (shut down since, or unable to start a thread) fail with its error. */
+static void flush_pending(struct corio__loop_exec *e) {
+    while (e->pending.next != &e->pending) {
+        corio__link *first = e->pending.next, *last = first;
+        corio_executor *ex = corio__container_of(first, corio__job, qlink)->ex;
+        size_t n = 1;
+        while (last->next != &e->pending &&
+               corio__container_of(last->next, corio__job, qlink)->ex == ex) {
+            last = last->next;
+            n++;
+        }
+        e->pending.next = last->next; /* detach first .. last */
+        last->next->prev = &e->pending;
+        int rc = corio__executor_enqueue(ex, first, last, n);
+        for (corio__link *l = first, *next; rc < 0 && n--; l = next) {
+            next = l->next;
+            corio__job *job = corio__container_of(l, corio__job, qlink);
+            job->err = rc;
+            job_complete(&job->done, 0);
+        }
+    }
+}
+
+static void flush_run(corio__work *w, int drop) {
+    struct corio__loop_exec *e = corio__container_of(w, struct corio__loop_exec, flush);
+    e->flush_queued = 0;
+    if (!drop)
+        flush_pending(e);
+}
+
+void corio__exec_flush_current(void) {
+    corio_loop *loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    if (loop && loop->exec && !loop->closing)
+        flush_pending(loop->exec);
+}
+
+corio_future *corio_run_in_executor_dtor(corio_loop *loop, corio_executor *ex, corio_job_fn fn,
+                                         void *arg, corio_result_dtor_fn dtor, int *errp) {
+    return corio__run_in_executor_full(loop, ex, fn, arg, dtor, NULL, errp);
+}
+
+corio_future *corio_run_in_executor(corio_loop *loop, corio_executor *ex, corio_job_fn fn,
+                                    void *arg, int *errp) {
+    return corio__run_in_executor_full(loop, ex, fn, arg, NULL, NULL, errp);
+}
+
+int corio__to_thread_full(corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
+                          void (*arg_free)(void *), void **result) {
+    if (result)
+        *result = NULL;
+    if (!corio__current_task()) {
+        if (arg_free)
+            arg_free(arg);
+        return CORIO_ENOTASK;
+    }
+    int rc;
+    corio_future *f =
+        corio__run_in_executor_full(corio__running_loop, NULL, fn, arg, dtor, arg_free, &rc);
+    if (!f)
+        return rc;
+    rc = corio_await(f, result);
+    corio_future_unref(f);
+    return rc;
+}
+
+int corio_to_thread(corio_job_fn fn, void *arg, void **result) {
+    return corio__to_thread_full(fn, arg, NULL, NULL, result);
+}
+
+/* Takes w out of q (loop close: the flush work lives in the state freed here). */
+static void unschedule(corio__workq *q, corio__work *w) {
+    corio__work **pp = &q->head;
+    while (*pp && *pp != w)
+        pp = &(*pp)->next;
+    if (!*pp)
+        return;
+    *pp = w->next;
+    if (q->tailp == &w->next)
+        q->tailp = pp;
+}
+
+/* Loop close, after its tasks are destroyed: the loop's own default executor is shut down (jobs
+ * not started are cancelled, running ones finish) and freed; this loop's jobs still queued on
+ * other executors are removed; then the loop waits for the completions of those still running,
+ * so that no worker posts to a freed loop. Everything else posted meanwhile is dropped, as loop
+ * close drops pending callbacks. */
+void corio__exec_loop_close(corio_loop *loop) {
+    struct corio__loop_exec *e = loop->exec;
+    if (!e)
+        return;
+    while (e->pending.next != &e->pending) {
+        corio__job *job = corio__container_of(e->pending.next, corio__job, qlink);
+        corio__list_remove(&job->qlink);
+        job_free(job);
+    }
+    if (e->flush_queued)
+        unschedule(&loop->ready, &e->flush);
+    if (e->owns_default)
+        corio_executor_shutdown(e->default_ex, 1, 1);
+    for (corio__link *l = e->jobs.next, *next; l != &e->jobs; l = next) {
+        next = l->next;
+        corio__job *job = corio__container_of(l, corio__job, llink);
+        if (corio__executor_remove(job->ex, job))
+            job_free(job);
+    }
+    while (e->jobs.next != &e->jobs) {
+        corio__workq q;
+        corio__workq_init(&q);
+        corio__inbox_wait(&loop->inbox, &loop->poller, &q);
+        for (corio__work *w; (w = corio__workq_pop(&q));)
+            w->fn(w, 1);
+    }
+    if (e->owns_default)
+        corio_executor_free(e->default_ex);
+    while (e->spare) {
+        corio__job *job = e->spare;
+        e->spare = (corio__job *)(void *)job->done.next;
+        free(job);
+    }
+    free(e);
+    loop->exec = NULL;
+}

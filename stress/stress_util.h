@@ -1,0 +1,107 @@
+/* Shared bits of the stress programs (stress/stress_*.c): plain programs that run bounded rounds of a
+ * heavy workload, check every outcome, print their figures and exit 0 only if all held.
+ *
+ * STRESS_SCALE (environment, default 1) multiplies the counts: the sanitizer builds run with a
+ * fraction, a long soak by hand with more. */
+#ifndef CORIO_STRESS_UTIL_H
+#define CORIO_STRESS_UTIL_H
+
+#include <corio.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int stress_failures;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            stress_failures++;                                                                     \
+            fprintf(stderr, "FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond);                      \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
+    } while (0)
+
+static inline double stress_scale(void) {
+    const char *s = getenv("STRESS_SCALE");
+    double v = s ? atof(s) : 1.0;
+    return v > 0 ? v : 1.0;
+}
+
+static inline long scaled(long n) {
+    long v = (long)((double)n * stress_scale());
+    return v > 0 ? v : 1;
+}
+
+/* Resident set size in KiB. */
+static inline long rss_kib(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static inline int open_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1;
+}
+
+static inline double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: reproducible randomness from STRESS_SEED (printed, so a failure can be rerun). */
+static uint64_t rng_state;
+static inline void rng_seed(void) {
+    const char *s = getenv("STRESS_SEED");
+    rng_state = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    if (!rng_state)
+        rng_state = 1;
+    printf("seed %llu (STRESS_SEED reproduces a run)\n", (unsigned long long)rng_state);
+}
+static inline uint64_t rng(void) {
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1DULL;
+}
+static inline uint64_t rng_below(uint64_t n) { return n ? rng() % n : 0; }
+
+/* RSS must not grow from round to round once the first round has warmed the pools: allow the
+ * larger of 10% and 8 MiB over the first round's figure. */
+static inline void check_rss_flat(const long *rss, int rounds) {
+    for (int r = 1; r < rounds; r++) {
+        long slack = rss[0] / 10 > 8192 ? rss[0] / 10 : 8192;
+        CHECK(rss[r] <= rss[0] + slack, "RSS grew: round 1 %ld KiB, round %d %ld KiB", rss[0],
+              r + 1, rss[r]);
+    }
+}
+
+static inline int stress_result(const char *name) {
+    printf("%s: %s (%d failed checks)\n", name, stress_failures ? "FAILED" : "passed",
+           stress_failures);
+    return stress_failures ? 1 : 0;
+}
+
+#endif
