@@ -95,6 +95,16 @@ static inline unsigned char stream_byte(uint64_t seed, uint64_t i)
     return (unsigned char)(x >> ((i % 8) * 8));
 }
 
+/* Runs fn(fds) as the main task of a new loop, asserts that it succeeded, then closes the fds
+ * still open (a task that closes one sets it to -1). */
+static inline void run_with_pair(corio_coro_fn fn, int fds[2])
+{
+    cr_assert_eq(corio_run(fn, fds, NULL), 0);
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            corio_close(fds[i]);
+}
+
 /* Is the fd open? */
 static inline int fd_is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 

@@ -331,9 +331,7 @@ Test(io_cancel, wait_for_timeout_on_recv, .timeout = 10)
     FD_CHECK_BEGIN();
     int fds[2];
     tcp_pair(0, fds);
-    cr_assert_eq(corio_run(wait_for_main, fds, NULL), 0);
-    corio_close(fds[0]);
-    corio_close(fds[1]);
+    run_with_pair(wait_for_main, fds);
     FD_CHECK_END();
 }
 
@@ -372,9 +370,7 @@ Test(io_cancel, many_cancels_both_directions, .timeout = 30)
     tcp_pair(0, fds);
     small_buffers(fds[0]);
     small_buffers(fds[1]);
-    cr_assert_eq(corio_run(many_main, fds, NULL), 0);
-    corio_close(fds[0]);
-    corio_close(fds[1]);
+    run_with_pair(many_main, fds);
     FD_CHECK_END();
 }
 
@@ -394,9 +390,7 @@ Test(io_cancel, pending_recv_cancelled_by_run, .timeout = 10)
     FD_CHECK_BEGIN();
     int fds[2];
     tcp_pair(0, fds);
-    cr_assert_eq(corio_run(leave_blocked, fds, NULL), 0);
-    corio_close(fds[0]);
-    corio_close(fds[1]);
+    run_with_pair(leave_blocked, fds);
     FD_CHECK_END();
 }
 

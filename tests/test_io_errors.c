@@ -94,9 +94,7 @@ Test(io_errors, socket_calls_on_a_pipe_are_enotsock, .timeout = 10)
     FD_CHECK_BEGIN();
     int p[2];
     cr_assert_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
-    cr_assert_eq(corio_run(not_socket_main, p, NULL), 0);
-    corio_close(p[0]);
-    corio_close(p[1]);
+    run_with_pair(not_socket_main, p);
     FD_CHECK_END();
 }
 
@@ -146,9 +144,7 @@ Test(io_errors, null_pointers_and_bad_arguments, .timeout = 10)
     FD_CHECK_BEGIN();
     int fds[2];
     tcp_pair(0, fds);
-    cr_assert_eq(corio_run(null_main, fds, NULL), 0);
-    corio_close(fds[0]);
-    corio_close(fds[1]);
+    run_with_pair(null_main, fds);
     FD_CHECK_END();
 }
 

@@ -297,9 +297,7 @@ Test(io_fd, add_reader_level_triggered, .timeout = 10)
     FD_CHECK_BEGIN();
     int p[2];
     nb_pipe(p);
-    cr_assert_eq(corio_run(level_triggered_main, p, NULL), 0);
-    corio_close(p[0]);
-    corio_close(p[1]);
+    run_with_pair(level_triggered_main, p);
     FD_CHECK_END();
 }
 
@@ -323,9 +321,7 @@ Test(io_fd, add_reader_replaces_reader, .timeout = 10)
     FD_CHECK_BEGIN();
     int p[2];
     nb_pipe(p);
-    cr_assert_eq(corio_run(replace_main, p, NULL), 0);
-    corio_close(p[0]);
-    corio_close(p[1]);
+    run_with_pair(replace_main, p);
     FD_CHECK_END();
 }
 
@@ -359,9 +355,7 @@ Test(io_fd, remove_reader_inside_callback, .timeout = 10)
     FD_CHECK_BEGIN();
     int p[2];
     nb_pipe(p);
-    cr_assert_eq(corio_run(remove_inside_main, p, NULL), 0);
-    corio_close(p[0]);
-    corio_close(p[1]);
+    run_with_pair(remove_inside_main, p);
     FD_CHECK_END();
 }
 
@@ -417,9 +411,7 @@ Test(io_fd, callback_and_task_on_same_fd, .timeout = 10)
     FD_CHECK_BEGIN();
     int p[2];
     nb_pipe(p);
-    cr_assert_eq(corio_run(callback_and_task_main, p, NULL), 0);
-    corio_close(p[0]);
-    corio_close(p[1]);
+    run_with_pair(callback_and_task_main, p);
     FD_CHECK_END();
 }
 
@@ -483,9 +475,7 @@ Test(io_fd, wait_readable_writable_timeout_busy, .timeout = 10)
     FD_CHECK_BEGIN();
     int p[2];
     nb_pipe(p);
-    cr_assert_eq(corio_run(wait_main, p, NULL), 0);
-    corio_close(p[0]);
-    corio_close(p[1]);
+    run_with_pair(wait_main, p);
     FD_CHECK_END();
 }
 
@@ -525,8 +515,6 @@ Test(io_fd, writer_on_full_socket_after_peer_shutdown_does_not_spin, .timeout = 
     tcp_pair(0, fds);
     small_buffers(fds[0]);
     small_buffers(fds[1]);
-    cr_assert_eq(corio_run(no_spin_main, fds, NULL), 0);
-    corio_close(fds[0]);
-    corio_close(fds[1]);
+    run_with_pair(no_spin_main, fds);
     FD_CHECK_END();
 }

@@ -31,9 +31,7 @@ Test(io_unix, socketpair_stream_echo, .timeout = 10)
     FD_CHECK_BEGIN();
     int fds[2];
     unix_pair(SOCK_STREAM, fds);
-    cr_assert_eq(corio_run(pair_echo_main, fds, NULL), 0);
-    corio_close(fds[0]);
-    corio_close(fds[1]);
+    run_with_pair(pair_echo_main, fds);
     FD_CHECK_END();
 }
 
@@ -199,9 +197,7 @@ Test(io_unix, scm_rights_passes_an_fd, .timeout = 10)
     FD_CHECK_BEGIN();
     int fds[2];
     unix_pair(SOCK_STREAM, fds);
-    cr_assert_eq(corio_run(pass_main, fds, NULL), 0);
-    corio_close(fds[0]);
-    corio_close(fds[1]);
+    run_with_pair(pass_main, fds);
     FD_CHECK_END();
 }
 
@@ -225,8 +221,6 @@ Test(io_unix, socketpair_dgram_boundaries, .timeout = 10)
     FD_CHECK_BEGIN();
     int fds[2];
     unix_pair(SOCK_DGRAM, fds);
-    cr_assert_eq(corio_run(dgram_main, fds, NULL), 0);
-    corio_close(fds[0]);
-    corio_close(fds[1]);
+    run_with_pair(dgram_main, fds);
     FD_CHECK_END();
 }
