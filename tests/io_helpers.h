@@ -36,13 +36,9 @@ static inline int fd_count(void)
     cr_assert_eq(fd_count(), fd_check_start_, "fds open: %d at the start, %d at the end",          \
                  fd_check_start_, fd_count())
 
-/* A listening TCP socket on 127.0.0.1 (or ::1 with v6), non-blocking, on an ephemeral port. */
-static inline int tcp_listener(int v6, struct sockaddr_storage *addr, socklen_t *alen)
+/* 127.0.0.1 (or ::1 with v6), port 0. */
+static inline void loopback_addr(int v6, struct sockaddr_storage *addr, socklen_t *alen)
 {
-    int fd = corio_socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(fd, 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     memset(addr, 0, sizeof *addr);
     if (v6) {
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)addr;
@@ -55,6 +51,16 @@ static inline int tcp_listener(int v6, struct sockaddr_storage *addr, socklen_t 
         a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         *alen = sizeof *a;
     }
+}
+
+/* A listening TCP socket on 127.0.0.1 (or ::1 with v6), non-blocking, on an ephemeral port. */
+static inline int tcp_listener(int v6, struct sockaddr_storage *addr, socklen_t *alen)
+{
+    int fd = corio_socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    loopback_addr(v6, addr, alen);
     cr_assert_eq(bind(fd, (struct sockaddr *)addr, *alen), 0, "bind: %s", strerror(errno));
     cr_assert_eq(listen(fd, 128), 0);
     cr_assert_eq(getsockname(fd, (struct sockaddr *)addr, alen), 0);

@@ -11,7 +11,17 @@
  * fds: give these calls non-blocking fds (corio_socket and corio_sock_accept make them so); a
  * blocking fd works but may block the whole loop. An fd used with these calls must be closed
  * with corio_close(), which wakes the tasks waiting on it (with -EBADF) and forgets the fd's
- * registration, so that a new fd with the same number starts clean.
+ * registration, so that a new fd with the same number starts clean. An fd closed with plain
+ * close(2) instead leaves its registration behind on the epoll backend (the kernel drops its own
+ * side silently, and checking for that would cost a system call per wait): a socket that
+ * corio_sock_accept returns with the same number starts clean, and so does any new fd with that
+ * number given to corio_loop_add_reader / add_writer, but a task awaiting another new fd with
+ * that number (from socket(2), pipe(2), ...) may never wake.
+ *
+ * One waiter per direction: at most one task at a time should await an fd for reading (recv,
+ * recvmsg, recvfrom, read, accept, wait_readable) and one for writing (send, sendall, sendmsg,
+ * sendto, write, connect, wait_writable). Another task's call in the same direction while one
+ * waits may fail at once with -EBUSY (it does on epoll; corio_wait_* always do).
  *
  * SIGPIPE: sends use MSG_NOSIGNAL, and creating a loop sets SIGPIPE to be ignored if it still had
  * the default action (as Python and Go do), so a peer that goes away gives -EPIPE, never a
@@ -35,21 +45,24 @@ int corio_socket(int domain, int type, int protocol);
 
 /* Awaits a connection on the listening socket fd and returns the new socket (non-blocking,
  * close-on-exec), its peer address in addr/addrlen when given. -errno on failure (e.g. -EMFILE:
- * the listening socket stays usable). */
+ * the listening socket stays usable; -EFAULT: addr without addrlen). */
 int corio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
 
 /* Awaits connecting fd to addr, for at most `timeout` seconds (negative: no limit). Returns 0,
  * the connection's error (-ECONNREFUSED, -ENETUNREACH, ...), or -ETIMEDOUT; after an error or
- * timeout the socket should be closed. */
+ * timeout the socket should be closed. -EINVAL for a NULL addr or a NaN timeout. */
 int corio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, double timeout);
 
+/* flags, here and below, are those of the system call; MSG_DONTWAIT makes the call try once
+ * and return -EAGAIN instead of awaiting when it would block. */
 /* Awaits at least one byte (or EOF, or a datagram) and returns the count (0: EOF) or -errno. */
 ssize_t corio_sock_recv(int fd, void *buf, size_t len, int flags);
 /* Awaits room for at least one byte and returns how many were sent, or -errno (-EPIPE,
  * -ECONNRESET when the peer went away). */
 ssize_t corio_sock_send(int fd, const void *buf, size_t len, int flags);
 /* Awaits until all len bytes are sent (asyncio's sock_sendall). Returns len, or -errno; on an
- * error the number of bytes already sent is unknown to the caller (the stream is broken). */
+ * error (-ECANCELED included: only the send waiting when the cancel came is undone) the number of
+ * bytes already sent is unknown to the caller (the stream is broken). */
 ssize_t corio_sock_sendall(int fd, const void *buf, size_t len, int flags);
 /* recvmsg(2) / sendmsg(2), awaiting as recv / send. The msghdr and its buffers must stay valid
  * until the call returns (they may be on the task's stack). */

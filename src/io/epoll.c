@@ -58,6 +58,13 @@ static void ep_fini(corio__poller *p) {
     epoll_state *s = p->impl;
     if (!s)
         return;
+    /* add_reader / add_writer callbacks still registered go with the loop (each holds it). */
+    for (size_t fd = 0; fd < s->nslots; fd++) {
+        if (s->slots[fd].rcb)
+            corio__io_watch_release(s->slots[fd].rcb);
+        if (s->slots[fd].wcb)
+            corio__io_watch_release(s->slots[fd].wcb);
+    }
     close(s->epfd);
     if (s->wakefd >= 0)
         close(s->wakefd);
@@ -90,9 +97,10 @@ static fd_slot *slot_find(epoll_state *s, int fd) {
 static uint32_t wanted_mask(const fd_slot *sl) {
     if (!sl->rcb && !sl->wcb)
         return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    uint32_t m = EPOLLRDHUP;
+    /* Level-triggered, a half-close is reported on every poll: ask for it only with input. */
+    uint32_t m = 0;
     if (sl->rcb || sl->rd)
-        m |= EPOLLIN;
+        m |= EPOLLIN | EPOLLRDHUP;
     if (sl->wcb || sl->wr)
         m |= EPOLLOUT;
     return m;
@@ -105,9 +113,17 @@ static int slot_sync(epoll_state *s, int fd, fd_slot *sl) {
     struct epoll_event ev = {.events = want, .data.fd = fd};
     int op = sl->mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(s->epfd, op, fd, &ev) < 0) {
-        if (op == EPOLL_CTL_ADD && errno == EEXIST) /* a previous fd of that number leaked */
-            op = EPOLL_CTL_MOD, errno = 0;
-        if (errno || epoll_ctl(s->epfd, op, fd, &ev) < 0)
+        if (op == EPOLL_CTL_ADD && errno == EEXIST) { /* a previous fd of that number leaked */
+            op = EPOLL_CTL_MOD;
+        } else if (op == EPOLL_CTL_MOD && errno == ENOENT) {
+            /* The fd was closed with close(2), which dropped the registration, and this is a
+             * new fd with its number: what the slot knew about the old one no longer holds. */
+            op = EPOLL_CTL_ADD;
+            sl->drained = sl->stream = sl->ended = 0;
+        } else {
+            return -errno;
+        }
+        if (epoll_ctl(s->epfd, op, fd, &ev) < 0)
             return -errno;
     }
     if (!sl->mask)
@@ -252,6 +268,19 @@ static int is_stream(fd_slot *sl, int fd) {
     return sl->stream == 1;
 }
 
+/* Wakes the fd's waiters with -EBADF, drops its callbacks and registration: the fd is being
+ * closed, or it was closed with close(2) behind the loop's back and its number is in use again. */
+static void slot_forget(epoll_state *s, int fd, fd_slot *sl) {
+    wake_dir(&sl->rd, -EBADF);
+    wake_dir(&sl->wr, -EBADF);
+    if (sl->rcb)
+        corio__io_watch_release(sl->rcb);
+    if (sl->wcb)
+        corio__io_watch_release(sl->wcb);
+    slot_unregister(s, fd, sl);
+    memset(sl, 0, sizeof *sl);
+}
+
 static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
     epoll_state *s = state_of(loop);
     int kind = r->kind;
@@ -265,6 +294,11 @@ static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
     for (;;) {
         ssize_t n = corio__io_try(r);
         if (n != -EAGAIN) {
+            /* A new fd whose number looks registered: the previous fd of that number was closed
+             * with close(2), not corio_close, and its registration died with it. */
+            fd_slot *fresh = kind == CORIO__IO_ACCEPT && n >= 0 ? slot_find(s, (int)n) : NULL;
+            if (fresh && (fresh->mask || fresh->rcb || fresh->wcb))
+                slot_forget(s, (int)n, fresh);
             sl = slot_find(s, r->fd);
             if (sl && n > 0 && kind == CORIO__IO_RECV && (size_t)n < r->len && sl->mask &&
                 !sl->ended && is_stream(sl, r->fd))
@@ -294,16 +328,8 @@ static void ep_release(corio__io_op *op) {
 static void ep_forget(corio_loop *loop, int fd) {
     epoll_state *s = state_of(loop);
     fd_slot *sl = slot_find(s, fd);
-    if (!sl)
-        return;
-    wake_dir(&sl->rd, -EBADF);
-    wake_dir(&sl->wr, -EBADF);
-    if (sl->rcb)
-        corio__io_watch_release(sl->rcb);
-    if (sl->wcb)
-        corio__io_watch_release(sl->wcb);
-    slot_unregister(s, fd, sl);
-    memset(sl, 0, sizeof *sl);
+    if (sl)
+        slot_forget(s, fd, sl);
 }
 
 static corio__io_watch *ep_watch(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,

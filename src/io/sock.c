@@ -29,6 +29,9 @@ static ssize_t submit(corio__io_req *r) {
     int rc = corio__io_enter(r->fd, &loop);
     if (rc < 0)
         return rc;
+    /* MSG_DONTWAIT asks for one try, not an await (the backend would wait on its -EAGAIN). */
+    if (r->flags & MSG_DONTWAIT)
+        return corio__io_try(r);
     return loop->poller.be->submit(loop, r);
 }
 
@@ -41,12 +44,12 @@ int corio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen) {
     corio__io_req r = {.kind = CORIO__IO_ACCEPT, .fd = fd, .addr = addr, .alen = addrlen,
                        .timeout_ns = -1};
     if (addr && !addrlen)
-        return -EINVAL;
+        return -EFAULT; /* as accept(2) and corio_sock_recvfrom */
     return (int)submit(&r);
 }
 
 int corio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, double timeout) {
-    if (!addr)
+    if (!addr || isnan(timeout))
         return -EINVAL;
     corio__io_req r = {.kind = CORIO__IO_CONNECT, .fd = fd, .caddr = addr, .calen = addrlen,
                        .timeout_ns = timeout_ns(timeout)};
