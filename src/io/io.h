@@ -65,6 +65,7 @@ typedef struct corio__io_op {
     struct corio__io_op *next; /* backend's use (a list of ops on one fd) */
     int fd;
     uint32_t dir;
+    uint32_t bstate;           /* backend's use (io_uring: where the op stands in the kernel) */
     int64_t res;
 } corio__io_op;
 

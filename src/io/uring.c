@@ -1,0 +1,280 @@
+/* The io_uring backend, completion-based: a request becomes an SQE, the task awaits its CQE.
+ *
+ * SQEs are only queued while tasks run; the loop submits them all and waits for completions in
+ * one io_uring_enter per iteration, however many connections are busy. The ring is made
+ * SINGLE_ISSUER | DEFER_TASKRUN where the kernel has it (completion work runs only when the loop
+ * asks for events, in its own thread, with no interrupts), else COOP_TASKRUN, else plain. A
+ * kernel that refuses io_uring (seccomp, the io_uring_disabled sysctl, an old kernel) makes init
+ * fail, and backend.c falls back to epoll.
+ *
+ * This file holds the ring: setup, waiting, waking, and the dispatch of each CQE to what it
+ * completes; uring_ops.c turns requests into SQEs.
+ */
+#ifdef CORIO_HAVE_LIBURING
+#define _GNU_SOURCE /* gettid */
+#include "io/uring.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Queued SQEs per enter (a thousand connections each submitting two fit in two enters) and CQEs
+ * the kernel can post before it has to keep them aside (IORING_FEAT_NODROP keeps, never drops). */
+#define SQ_ENTRIES 1024u
+#define CQ_ENTRIES 8192u
+
+/* The kernel features the backend relies on (all there since Linux 5.11): without them, epoll. */
+#define NEEDED_FEATURES                                                                            \
+    (IORING_FEAT_NODROP | IORING_FEAT_RW_CUR_POS | IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG)
+
+static int ring_setup(corio__uring *s) {
+    /* Newest first; EINVAL means "flag unknown to this kernel": try fewer. Single issuer starts
+     * disabled, so that the thread that first runs the loop (not the one that made it) becomes
+     * the issuer. */
+    static const unsigned tries[] = {
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+            IORING_SETUP_R_DISABLED,
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+        0,
+    };
+    const char *want = getenv("CORIO_URING_SETUP"); /* for measuring: "coop" skips single issuer */
+    size_t first = want && strcmp(want, "coop") == 0 ? 1 : 0;
+    int rc = -EINVAL;
+    for (size_t i = first; i < sizeof tries / sizeof tries[0]; i++) {
+        struct io_uring_params prm;
+        memset(&prm, 0, sizeof prm);
+        prm.flags = tries[i] | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+        prm.cq_entries = CQ_ENTRIES;
+        rc = io_uring_queue_init_params(SQ_ENTRIES, &s->ring, &prm);
+        if (rc == 0) {
+            if ((prm.features & NEEDED_FEATURES) != NEEDED_FEATURES) {
+                io_uring_queue_exit(&s->ring);
+                return -ENOSYS;
+            }
+            s->disabled = (tries[i] & IORING_SETUP_R_DISABLED) != 0;
+            return 0;
+        }
+        if (rc != -EINVAL)
+            return rc;
+    }
+    return rc;
+}
+
+static int ur_init(corio__poller *p, corio_loop *loop) {
+    corio__uring *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->loop = loop;
+    s->wakefd = -1;
+    int rc = ring_setup(s);
+    if (rc < 0) {
+        free(s);
+        return rc;
+    }
+    p->impl = s;
+    return 0;
+}
+
+/* ---- entering the kernel ---- */
+
+static int ring_enable(corio__uring *s) {
+    if (!s->disabled)
+        return s->issuer && s->issuer != gettid() ? -EEXIST : 0;
+    /* io_uring_enable_rings() is declared by liburing 2.3 but missing from its library. */
+    if (syscall(__NR_io_uring_register, s->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+        return -errno;
+    s->disabled = 0;
+    s->issuer = gettid();
+    return 0;
+}
+
+static void dispatch(corio__uring *s, uint64_t ud, int res) {
+    if (ud == CORIO__UD_IGNORE)
+        return;
+    if (ud == CORIO__UD_WAKE) {
+        s->wake_armed = 0;
+        return;
+    }
+    if (ud & CORIO__UD_WATCH)
+        corio__uring_watch_done(s, (corio__uwatch *)(uintptr_t)(ud & ~CORIO__UD_WATCH), res);
+    else
+        corio__uring_op_done(s, (corio__io_op *)(uintptr_t)ud, res);
+}
+
+/* Completing an op only schedules its waiter on the loop: nothing here re-enters the ring's
+ * completion queue. */
+static int reap(corio__uring *s) {
+    struct io_uring_cqe *cqe;
+    unsigned head, n = 0;
+    io_uring_for_each_cqe(&s->ring, head, cqe) {
+        dispatch(s, cqe->user_data, cqe->res);
+        n++;
+    }
+    io_uring_cq_advance(&s->ring, n);
+    return (int)n;
+}
+
+int corio__uring_enter(corio__uring *s, unsigned wait_nr) {
+    int rc = ring_enable(s);
+    if (rc < 0)
+        return rc;
+    rc = wait_nr ? io_uring_submit_and_wait(&s->ring, wait_nr)
+                 : io_uring_submit_and_get_events(&s->ring);
+    if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
+        return rc;
+    return reap(s);
+}
+
+struct io_uring_sqe *corio__uring_sqe(corio__uring *s) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    /* A full SQ: submit it (and take the completions, which may be what holds the kernel back). */
+    for (int i = 0; !sqe && i < 3; i++) {
+        if (corio__uring_enter(s, 0) < 0)
+            return NULL;
+        sqe = io_uring_get_sqe(&s->ring);
+    }
+    return sqe;
+}
+
+corio__uslot *corio__uring_slot(corio__uring *s, int fd) {
+    if ((size_t)fd < s->nslots)
+        return &s->slots[fd];
+    size_t n = s->nslots ? s->nslots : 64;
+    while (n <= (size_t)fd)
+        n *= 2;
+    corio__uslot *v = realloc(s->slots, n * sizeof *v);
+    if (!v)
+        return NULL;
+    memset(v + s->nslots, 0, (n - s->nslots) * sizeof *v);
+    s->slots = v;
+    s->nslots = n;
+    return &v[fd];
+}
+
+/* ---- waking ---- */
+
+/* Made blocking on purpose: io_uring polls a blocking eventfd for its read, where an O_NONBLOCK
+ * one would just fail with EAGAIN. Only system calls and atomics: safe in a signal handler. */
+static int wakefd_get(corio__uring *s) {
+    int fd = __atomic_load_n(&s->wakefd, __ATOMIC_ACQUIRE);
+    if (fd >= 0)
+        return fd;
+    fd = eventfd(0, EFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int expected = -1;
+    if (!__atomic_compare_exchange_n(&s->wakefd, &expected, fd, 0, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_ACQUIRE)) {
+        close(fd);
+        fd = expected;
+    }
+    return fd;
+}
+
+/* Before the loop sleeps: a read of the eventfd in the kernel, which a wake completes. */
+static void wake_arm(corio__uring *s) {
+    if (s->wake_armed)
+        return;
+    int fd = wakefd_get(s);
+    struct io_uring_sqe *sqe = fd >= 0 ? corio__uring_sqe(s) : NULL;
+    if (!sqe)
+        return;
+    io_uring_prep_read(sqe, fd, &s->wakebuf, sizeof s->wakebuf, 0);
+    io_uring_sqe_set_data64(sqe, CORIO__UD_WAKE);
+    s->wake_armed = 1;
+}
+
+static int ur_wake(corio__poller *p) {
+    corio__uring *s = p->impl;
+    int fd = wakefd_get(s);
+    if (fd < 0)
+        return fd;
+    uint64_t one = 1;
+    if (write(fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        return -errno;
+    return 0;
+}
+
+/* ---- the loop's poll ---- */
+
+static int ur_wait(corio__poller *p, int64_t timeout_ns) {
+    corio__uring *s = p->impl;
+    int rc = ring_enable(s);
+    if (rc < 0)
+        return rc;
+    if (timeout_ns == 0) {
+        rc = io_uring_submit_and_get_events(&s->ring);
+    } else {
+        wake_arm(s);
+        if (timeout_ns < 0) {
+            rc = io_uring_submit_and_wait(&s->ring, 1);
+        } else {
+            struct __kernel_timespec ts = {.tv_sec = timeout_ns / 1000000000,
+                                           .tv_nsec = timeout_ns % 1000000000};
+            struct io_uring_cqe *cqe;
+            rc = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &ts, NULL);
+        }
+    }
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
+        return rc;
+    return reap(s);
+}
+
+/* ---- loop close ---- */
+
+static void ur_fini(corio__poller *p) {
+    corio__uring *s = p->impl;
+    if (!s)
+        return;
+    /* Every op and poll must be out of the kernel before the memory it points into goes. Only
+     * the ring's own thread may enter a single-issuer ring: elsewhere, closing the ring makes the
+     * kernel cancel what is left. */
+    corio__uring_cancel_all(s);
+    if (s->wake_armed) {
+        struct io_uring_sqe *sqe = corio__uring_sqe(s);
+        if (sqe) {
+            io_uring_prep_cancel64(sqe, CORIO__UD_WAKE, 0);
+            io_uring_sqe_set_data64(sqe, CORIO__UD_IGNORE);
+        }
+    }
+    while (s->inflight || s->wake_armed)
+        if (corio__uring_enter(s, 1) < 0)
+            break;
+    io_uring_queue_exit(&s->ring);
+    /* Ops the kernel never answered (the drain failed) are let go of here. */
+    for (size_t fd = 0; fd < s->nslots; fd++)
+        while (s->slots[fd].ops)
+            corio__uring_op_done(s, s->slots[fd].ops, -ECANCELED);
+    if (s->wakefd >= 0)
+        close(s->wakefd);
+    free(s->slots);
+    free(s);
+    p->impl = NULL;
+}
+
+/* Defined in uring_ops.c. */
+ssize_t corio__uring_submit(corio_loop *loop, corio__io_req *r);
+int corio__uring_cancel(corio__io_op *op, const char *msg);
+void corio__uring_release(corio__io_op *op);
+void corio__uring_forget(corio_loop *loop, int fd);
+corio__io_watch *corio__uring_watch(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,
+                                    int *err);
+
+const corio__backend corio__backend_uring = {
+    .name = "io_uring",
+    .init = ur_init,
+    .fini = ur_fini,
+    .wait = ur_wait,
+    .wake = ur_wake,
+    .submit = corio__uring_submit,
+    .cancel = corio__uring_cancel,
+    .release = corio__uring_release,
+    .forget = corio__uring_forget,
+    .watch = corio__uring_watch,
+};
+
+#endif /* CORIO_HAVE_LIBURING */

@@ -1,0 +1,375 @@
+/* The io_uring backend's requests: each awaiting call becomes an SQE whose CQE completes the op
+ * the task awaits (see uring.c for the ring itself).
+ *
+ * Buffers live in the awaiting task's frame, so a task's await never returns while its op is in
+ * the kernel: a cancelled or timed-out op is cancelled with IORING_OP_ASYNC_CANCEL and completes
+ * only when its CQE arrives, with its real result if it won the race (see include/corio/io.h);
+ * a task destroyed by loop close waits for that CQE right there. Compact tasks are the
+ * exception: their frames are copied off the shared stack while they wait, so the kernel must not
+ * hold pointers into them. They use readiness instead (a POLL_ADD, then the system call), as
+ * epoll does.
+ */
+#ifdef CORIO_HAVE_LIBURING
+#include "io/uring.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
+#ifndef VALGRIND_MAKE_MEM_DEFINED
+#define VALGRIND_MAKE_MEM_DEFINED(addr, len) ((void)(addr), (void)(len))
+#endif
+
+/* ---- ops on an fd ---- */
+
+static void op_link(corio__uring *s, corio__io_op *op, corio__uslot *sl) {
+    op->next = sl->ops;
+    sl->ops = op;
+    op->bstate = CORIO__U_KERNEL;
+    corio_future_ref(&op->fut); /* the CQE's: the op outlives its awaiter until then */
+    corio__uring_track(s, 1);
+}
+
+static void op_unlink(corio__uring *s, corio__io_op *op) {
+    corio__uslot *sl = corio__uring_slot_find(s, op->fd);
+    if (sl)
+        for (corio__io_op **pp = &sl->ops; *pp; pp = &(*pp)->next)
+            if (*pp == op) {
+                *pp = op->next;
+                break;
+            }
+    op->next = NULL;
+    op->bstate &= ~(uint32_t)CORIO__U_KERNEL;
+    corio__uring_track(s, -1);
+}
+
+void corio__uring_op_done(corio__uring *s, corio__io_op *op, int res) {
+    op_unlink(s, op);
+    if (res == -ECANCELED) {
+        /* Cancelled by us: say why, the task's own cancellation first. */
+        uint32_t b = op->bstate;
+        if (b & CORIO__U_USER_CANCEL)
+            res = -ECANCELED;
+        else if (b & CORIO__U_FORGOTTEN)
+            res = -EBADF;
+        else if (b & CORIO__U_TIMEDOUT)
+            res = -ETIMEDOUT;
+    }
+    corio__io_op_complete(op, res);
+    corio_future_unref(&op->fut);
+}
+
+void corio__uring_cancel_op(corio__uring *s, corio__io_op *op) {
+    if (!(op->bstate & CORIO__U_KERNEL) || (op->bstate & CORIO__U_CANCEL_SENT))
+        return;
+    struct io_uring_sqe *sqe = corio__uring_sqe(s);
+    if (!sqe)
+        return; /* the op ends by itself; its deadline or close tries again */
+    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op, 0);
+    io_uring_sqe_set_data64(sqe, CORIO__UD_IGNORE);
+    op->bstate |= CORIO__U_CANCEL_SENT;
+}
+
+/* The future's cancel hook, and a deadline's (op.c sets res to -ETIMEDOUT before calling it).
+ * The kernel has the op: cancelling is asked for, and the op completes when its CQE comes. It
+ * returns 0, "not cancelled yet": the awaiting task keeps the request and gets it when it wakes. */
+int corio__uring_cancel(corio__io_op *op, const char *msg) {
+    corio__uring *s = corio__uring_of(op->fut.loop);
+    if (!s || !(op->bstate & CORIO__U_KERNEL))
+        return corio__future_cancel_plain(&op->fut, msg);
+    if (op->res == -ETIMEDOUT && !(op->bstate & CORIO__U_TIMEDOUT))
+        op->bstate |= CORIO__U_TIMEDOUT;
+    else
+        op->bstate |= CORIO__U_USER_CANCEL;
+    corio__uring_cancel_op(s, op);
+    return 0;
+}
+
+/* An op holds the CQE's reference while in the kernel, so it is never freed there. */
+void corio__uring_release(corio__io_op *op) { (void)op; }
+
+/* ---- requests ---- */
+
+static void prep(struct io_uring_sqe *sqe, corio__io_req *r) {
+    int flags = r->flags & ~MSG_DONTWAIT; /* the kernel polls for us instead */
+    switch (r->kind) {
+    case CORIO__IO_RECV: io_uring_prep_recv(sqe, r->fd, r->buf, r->len, flags); break;
+    case CORIO__IO_SEND: io_uring_prep_send(sqe, r->fd, r->buf, r->len, flags | MSG_NOSIGNAL); break;
+    case CORIO__IO_RECVMSG: io_uring_prep_recvmsg(sqe, r->fd, r->msg, (unsigned)flags); break;
+    case CORIO__IO_SENDMSG:
+        io_uring_prep_sendmsg(sqe, r->fd, r->msg, (unsigned)flags | MSG_NOSIGNAL);
+        break;
+    case CORIO__IO_READ: io_uring_prep_read(sqe, r->fd, r->buf, (unsigned)r->len, (uint64_t)-1); break;
+    case CORIO__IO_WRITE:
+        io_uring_prep_write(sqe, r->fd, r->buf, (unsigned)r->len, (uint64_t)-1);
+        break;
+    case CORIO__IO_ACCEPT:
+        io_uring_prep_accept(sqe, r->fd, r->addr, r->alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        break;
+    default: io_uring_prep_poll_add(sqe, r->fd, r->events); break;
+    }
+}
+
+/* Valgrind cannot see the kernel write into buffers after the system call returned. */
+static void mark_defined(const corio__io_req *r, ssize_t n) {
+    if (n <= 0)
+        return;
+    if (r->kind == CORIO__IO_RECV || r->kind == CORIO__IO_READ) {
+        VALGRIND_MAKE_MEM_DEFINED(r->buf, (size_t)n);
+    } else if (r->kind == CORIO__IO_RECVMSG) {
+        size_t left = (size_t)n;
+        for (size_t i = 0; i < (size_t)r->msg->msg_iovlen && left; i++) {
+            size_t k = r->msg->msg_iov[i].iov_len < left ? r->msg->msg_iov[i].iov_len : left;
+            VALGRIND_MAKE_MEM_DEFINED(r->msg->msg_iov[i].iov_base, k);
+            left -= k;
+        }
+        if (r->msg->msg_name)
+            VALGRIND_MAKE_MEM_DEFINED(r->msg->msg_name, r->msg->msg_namelen);
+        if (r->msg->msg_control)
+            VALGRIND_MAKE_MEM_DEFINED(r->msg->msg_control, r->msg->msg_controllen);
+    } else if (r->kind == CORIO__IO_ACCEPT && r->addr) {
+        VALGRIND_MAKE_MEM_DEFINED(r->addr, *r->alen);
+    }
+}
+
+/* A task destroyed by loop close left its await with the op still in the kernel: the op may
+ * point into the frame that is about to go, so wait for it here. */
+static void drain(corio__uring *s, corio__io_op *op) {
+    corio__uring_cancel_op(s, op);
+    while (op->bstate & CORIO__U_KERNEL)
+        if (corio__uring_enter(s, 1) < 0)
+            break;
+}
+
+/* Submits the request as one op and awaits its CQE. */
+static ssize_t run_op(corio__uring *s, corio_task *t, corio__io_req *r) {
+    corio__uslot *sl = corio__uring_slot(s, r->fd);
+    if (!sl)
+        return -ENOMEM;
+    uint32_t dir = corio__io_dir(r);
+    corio__io_op **waiter = NULL;
+    if (r->kind == CORIO__IO_POLL) {
+        waiter = dir & CORIO__IO_IN ? &sl->prd : &sl->pwr;
+        if (*waiter)
+            return -EBUSY;
+    }
+    corio__io_op *op = corio__io_op_new(s->loop, r->fd, dir, r->timeout_ns);
+    if (!op)
+        return -ENOMEM;
+    struct io_uring_sqe *sqe = corio__uring_sqe(s);
+    if (!sqe) {
+        corio_future_unref(&op->fut);
+        return -ENOBUFS;
+    }
+    sl = corio__uring_slot_find(s, r->fd); /* submitting may have handled CQEs */
+    prep(sqe, r);
+    io_uring_sqe_set_data(sqe, op);
+    op_link(s, op, sl);
+    if (waiter)
+        *(dir & CORIO__IO_IN ? &sl->prd : &sl->pwr) = op;
+    ssize_t rc = (ssize_t)corio__io_op_await(op);
+    if (op->fut.state == CORIO_PENDING) {
+        drain(s, op); /* rc is -ECANCELED: the task is being destroyed */
+    } else if (rc == -ECANCELED && op->fut.state == CORIO_FINISHED) {
+        /* Cancelled too late: the kernel had done the work. Keep its result and deliver the
+         * cancellation at the task's next await. */
+        rc = (ssize_t)op->res;
+        t->must_cancel = 1;
+    }
+    if (waiter && (sl = corio__uring_slot_find(s, r->fd))) {
+        if (sl->prd == op)
+            sl->prd = NULL;
+        if (sl->pwr == op)
+            sl->pwr = NULL;
+    }
+    corio_future_unref(&op->fut);
+    mark_defined(r, rc);
+    return rc;
+}
+
+/* Readiness, as epoll does it: try the call, and while it would block await a POLL_ADD. For
+ * compact tasks, connect (whose address the kernel would read late) and files that answer
+ * io_uring with EAGAIN. */
+static ssize_t run_ready(corio__uring *s, corio_task *t, corio__io_req *r) {
+    int user_poll = r->kind == CORIO__IO_POLL;
+    for (;;) {
+        ssize_t n = corio__io_try(r);
+        if (n != -EAGAIN)
+            return n;
+        corio__io_req p = {.kind = CORIO__IO_POLL, .fd = r->fd, .events = corio__io_dir(r),
+                           .timeout_ns = r->timeout_ns};
+        n = run_op(s, t, &p);
+        if (n < 0 || user_poll || r->kind == CORIO__IO_POLL) /* a connect becomes a POLL */
+            return n;
+    }
+}
+
+ssize_t corio__uring_submit(corio_loop *loop, corio__io_req *r) {
+    corio__uring *s = corio__uring_of(loop);
+    corio_task *t = corio__current_task();
+    if (t->must_cancel) {
+        /* A cancellation already requested is delivered here, before the kernel gets the
+         * request: an op that completes at once would otherwise keep winning over it. */
+        t->must_cancel = 0;
+        return -ECANCELED;
+    }
+    if (t->compact || r->kind == CORIO__IO_CONNECT)
+        return run_ready(s, t, r);
+    int rw = r->kind == CORIO__IO_READ || r->kind == CORIO__IO_WRITE;
+    corio__uslot *sl = corio__uring_slot_find(s, r->fd);
+    uint32_t dir = corio__io_dir(r);
+    if (rw && sl && (sl->nowait & dir))
+        return run_ready(s, t, r);
+    ssize_t n = run_op(s, t, r);
+    if (n == -EAGAIN) {
+        /* An O_NONBLOCK file (pipe, eventfd, tty) whose read or write io_uring does not poll:
+         * readiness from now on, until corio_close forgets the fd. */
+        if ((sl = corio__uring_slot_find(s, r->fd)))
+            sl->nowait |= (uint8_t)dir;
+        n = run_ready(s, t, r);
+    }
+    return n;
+}
+
+/* ---- add_reader / add_writer ---- */
+
+static void watch_arm(corio__uring *s, corio__uwatch *uw) {
+    struct io_uring_sqe *sqe = corio__uring_sqe(s);
+    if (!sqe)
+        return;
+    io_uring_prep_poll_add(sqe, uw->fd, uw->dir);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)uw | CORIO__UD_WATCH);
+    uw->armed = 1;
+    corio__uring_track(s, 1);
+}
+
+static void watch_remove(corio__uring *s, corio__uwatch *uw) {
+    uw->w = NULL;
+    if (!uw->armed) {
+        free(uw);
+        return;
+    }
+    struct io_uring_sqe *sqe = corio__uring_sqe(s);
+    if (sqe) {
+        io_uring_prep_poll_remove(sqe, (uint64_t)(uintptr_t)uw | CORIO__UD_WATCH);
+        io_uring_sqe_set_data64(sqe, CORIO__UD_IGNORE);
+    }
+}
+
+void corio__uring_watch_done(corio__uring *s, corio__uwatch *uw, int res) {
+    uw->armed = 0;
+    corio__uring_track(s, -1);
+    if (!uw->w) {
+        free(uw);
+        return;
+    }
+    if (res < 0 && res != -ECANCELED) /* the fd was closed behind our back: stop watching */
+        return;
+    if (res > 0)
+        corio__io_watch_fire(uw->w);
+    /* Re-armed now, submitted at the next iteration, after the callback ran: a poll of an fd
+     * still ready completes at once, which makes the calls level-triggered. */
+    watch_arm(s, uw);
+}
+
+corio__io_watch *corio__uring_watch(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,
+                                    int *err) {
+    corio__uring *s = corio__uring_of(loop);
+    *err = 0;
+    corio__uslot *sl = corio__uring_slot(s, fd);
+    if (!sl) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    corio__uwatch **slot = dir & CORIO__IO_IN ? &sl->rcb : &sl->wcb;
+    corio__uwatch *uw = *slot;
+    if (uw) {
+        corio__io_watch *old = uw->w;
+        if (w) {
+            uw->w = w; /* its poll stays as it is */
+        } else {
+            *slot = NULL;
+            watch_remove(s, uw);
+        }
+        return old;
+    }
+    if (!w)
+        return NULL;
+    /* As epoll_ctl would: a closed fd, or a file that is always ready, cannot be watched. */
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        *err = -errno;
+        return NULL;
+    }
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+        *err = -EPERM;
+        return NULL;
+    }
+    uw = calloc(1, sizeof *uw);
+    if (!uw) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    *uw = (corio__uwatch){.w = w, .fd = fd, .dir = dir};
+    watch_arm(s, uw);
+    if (!uw->armed) {
+        free(uw);
+        *err = -ENOBUFS;
+        return NULL;
+    }
+    *slot = uw;
+    return NULL;
+}
+
+/* ---- close ---- */
+
+/* Cancels what the kernel holds on fd and lets the ring act on it now, so that the file is
+ * really closed by the close(2) that follows (an op in the kernel holds a reference to it). */
+void corio__uring_forget(corio_loop *loop, int fd) {
+    corio__uring *s = corio__uring_of(loop);
+    corio__uslot *sl = corio__uring_slot_find(s, fd);
+    if (!sl)
+        return;
+    int any = 0;
+    for (corio__io_op *op = sl->ops; op; op = op->next, any = 1) {
+        op->bstate |= CORIO__U_FORGOTTEN;
+        corio__uring_cancel_op(s, op);
+    }
+    corio__uwatch *uw[2] = {sl->rcb, sl->wcb};
+    for (int i = 0; i < 2; i++) {
+        if (!uw[i])
+            continue;
+        corio__io_watch_release(uw[i]->w);
+        any |= uw[i]->armed;
+        watch_remove(s, uw[i]);
+    }
+    sl->rcb = sl->wcb = NULL;
+    sl->prd = sl->pwr = NULL;
+    sl->nowait = 0;
+    if (any)
+        corio__uring_enter(s, 0);
+}
+
+void corio__uring_cancel_all(corio__uring *s) {
+    for (size_t fd = 0; fd < s->nslots; fd++) {
+        corio__uslot *sl = &s->slots[fd];
+        for (corio__io_op *op = sl->ops; op; op = op->next)
+            corio__uring_cancel_op(s, op);
+        corio__uwatch **uw[2] = {&sl->rcb, &sl->wcb};
+        for (int i = 0; i < 2; i++) {
+            if (!*uw[i])
+                continue;
+            corio__io_watch_release((*uw[i])->w);
+            watch_remove(s, *uw[i]);
+            *uw[i] = NULL;
+        }
+    }
+}
+
+#endif /* CORIO_HAVE_LIBURING */
