@@ -55,6 +55,13 @@ static void ep_fini(corio__poller *p) {
     epoll_state *s = p->impl;
     if (!s)
         return;
+    /* add_reader / add_writer callbacks still registered go with the loop (each holds it). */
+    for (size_t fd = 0; fd < s->nslots; fd++) {
+        if (s->slots[fd].rcb)
+            corio__io_watch_release(s->slots[fd].rcb);
+        if (s->slots[fd].wcb)
+            corio__io_watch_release(s->slots[fd].wcb);
+    }
     close(s->epfd);
     if (s->wakefd >= 0)
         close(s->wakefd);
