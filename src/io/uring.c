@@ -56,6 +56,7 @@ static int ring_setup(corio__uring *s) {
                 return -ENOSYS;
             }
             s->disabled = (tries[i] & IORING_SETUP_R_DISABLED) != 0;
+            s->poll_first = i == 0; /* DEFER_TASKRUN came with 6.1, POLL_FIRST with 5.19 */
             return 0;
         }
         if (rc != -EINVAL)
@@ -70,6 +71,8 @@ static int ur_init(corio__poller *p, corio_loop *loop) {
         return -ENOMEM;
     s->loop = loop;
     s->wakefd = -1;
+    const char *send = getenv("CORIO_URING_SEND"); /* for measuring: "sqe" */
+    s->send_sqe = send && strcmp(send, "sqe") == 0;
     int rc = ring_setup(s);
     if (rc < 0) {
         free(s);

@@ -24,6 +24,7 @@ typedef struct corio__uslot {
     corio__uwatch *rcb, *wcb;
     uint8_t nowait;                /* directions whose read/write came back -EAGAIN (an
                                       O_NONBLOCK file io_uring does not poll for us) */
+    uint8_t drained;               /* the last recv was short: the next one will likely wait */
 } corio__uslot;
 
 typedef struct corio__uring {
@@ -35,6 +36,8 @@ typedef struct corio__uring {
     int wakefd;             /* an eventfd, made before the loop first sleeps (or by a waker) */
     uint8_t wake_armed;     /* a read of wakefd is in the kernel */
     uint8_t disabled;       /* created IORING_SETUP_R_DISABLED: enabled by the first enter */
+    uint8_t poll_first;     /* the kernel takes IORING_RECVSEND_POLL_FIRST (5.19) */
+    uint8_t send_sqe;       /* sends go through the ring even when the socket has room */
     pid_t issuer;           /* the thread that enabled a single-issuer ring; 0: any */
     uint64_t wakebuf;
 } corio__uring;

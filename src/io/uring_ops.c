@@ -96,10 +96,14 @@ void corio__uring_release(corio__io_op *op) { (void)op; }
 
 /* ---- requests ---- */
 
-static void prep(struct io_uring_sqe *sqe, corio__io_req *r) {
+static void prep(struct io_uring_sqe *sqe, corio__io_req *r, int poll_first) {
     int flags = r->flags & ~MSG_DONTWAIT; /* the kernel polls for us instead */
     switch (r->kind) {
-    case CORIO__IO_RECV: io_uring_prep_recv(sqe, r->fd, r->buf, r->len, flags); break;
+    case CORIO__IO_RECV:
+        io_uring_prep_recv(sqe, r->fd, r->buf, r->len, flags);
+        if (poll_first) /* skip the attempt that would fail: arm the poll at once */
+            sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+        break;
     case CORIO__IO_SEND: io_uring_prep_send(sqe, r->fd, r->buf, r->len, flags | MSG_NOSIGNAL); break;
     case CORIO__IO_RECVMSG: io_uring_prep_recvmsg(sqe, r->fd, r->msg, (unsigned)flags); break;
     case CORIO__IO_SENDMSG:
@@ -168,7 +172,7 @@ static ssize_t run_op(corio__uring *s, corio_task *t, corio__io_req *r) {
         return -ENOBUFS;
     }
     sl = corio__uring_slot_find(s, r->fd); /* submitting may have handled CQEs */
-    prep(sqe, r);
+    prep(sqe, r, s->poll_first && sl->drained);
     io_uring_sqe_set_data(sqe, op);
     op_link(s, op, sl);
     if (waiter)
@@ -189,6 +193,8 @@ static ssize_t run_op(corio__uring *s, corio_task *t, corio__io_req *r) {
             sl->pwr = NULL;
     }
     corio_future_unref(&op->fut);
+    if (r->kind == CORIO__IO_RECV && rc >= 0 && (sl = corio__uring_slot_find(s, r->fd)))
+        sl->drained = (size_t)rc < r->len;
     mark_defined(r, rc);
     return rc;
 }
@@ -221,6 +227,13 @@ ssize_t corio__uring_submit(corio_loop *loop, corio__io_req *r) {
     }
     if (t->compact || r->kind == CORIO__IO_CONNECT)
         return run_ready(s, t, r);
+    if ((r->kind == CORIO__IO_SEND || r->kind == CORIO__IO_SENDMSG) && !s->send_sqe) {
+        /* A socket has room far more often than not: one send(2) now costs less than an SQE, its
+         * CQE and waking the task for it one iteration later. */
+        ssize_t n = corio__io_try(r);
+        if (n != -EAGAIN)
+            return n;
+    }
     int rw = r->kind == CORIO__IO_READ || r->kind == CORIO__IO_WRITE;
     corio__uslot *sl = corio__uring_slot_find(s, r->fd);
     uint32_t dir = corio__io_dir(r);
@@ -351,7 +364,7 @@ void corio__uring_forget(corio_loop *loop, int fd) {
     }
     sl->rcb = sl->wcb = NULL;
     sl->prd = sl->pwr = NULL;
-    sl->nowait = 0;
+    sl->nowait = sl->drained = 0;
     if (any)
         corio__uring_enter(s, 0);
 }
