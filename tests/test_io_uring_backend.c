@@ -369,7 +369,9 @@ Test(io_uring_backend, loop_close_with_recvs_in_flight, .timeout = 10)
     for (int i = 0; i < 3; i++) {
         cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
                                 dpairs[i]), 0);
-        t[i] = corio_loop_create_task(loop, recv_until_destroyed, IV(i), NULL);
+        /* The last one is compact: its wait is a poll in the kernel, just as much in flight. */
+        corio_task_opts o = {.flags = i == 2 ? CORIO_TASK_COMPACT : 0};
+        t[i] = corio_loop_create_task(loop, recv_until_destroyed, IV(i), &o);
     }
     corio_future *f = corio_future_new(loop);
     cr_assert_eq(corio_call_later(loop, 0.05, stop_cb, loop, NULL), 0);
@@ -660,5 +662,50 @@ Test(io_uring_backend, ops_in_flight_are_counted_for_the_loop, .timeout = 10)
     EV_EXPECT(-EBADF);
     corio_task_unref(t);
     corio_close(sp[1]);
+    corio_loop_close(loop);
+}
+
+#define MANY 1500 /* more than the ring's 1024 submission entries */
+
+static void *recv_one_byte(void *arg)
+{
+    (void)arg;
+    char c;
+    return IV(corio_sock_recv(sp[0], &c, 1, 0));
+}
+
+static void *many_recvs(void *arg)
+{
+    (void)arg;
+    static corio_task *t[MANY];
+    for (int i = 0; i < MANY; i++)
+        t[i] = corio_create_task(recv_one_byte, NULL, NULL);
+    corio_sleep(0); /* every recv is queued in this iteration: the queue fills and is submitted */
+    corio_sleep(0);
+    static char bytes[MANY];
+    memset(bytes, 'b', sizeof bytes);
+    cr_expect_eq(corio_sock_sendall(sp[1], bytes, sizeof bytes, 0), MANY);
+    long sum = 0;
+    for (int i = 0; i < MANY; i++) {
+        void *v;
+        cr_expect_eq(corio_await(corio_task_future(t[i]), &v), 0);
+        sum += VI(v);
+        corio_task_unref(t[i]);
+    }
+    return IV(sum);
+}
+
+/* Several recvs on one socket at once are the kernel's business on io_uring (epoll allows one
+ * waiter per direction); 1500 of them do not fit the submission queue in one go. */
+Test(io_uring_backend, more_ops_than_the_submission_queue, .timeout = 30)
+{
+    corio_loop *loop = new_loop();
+    REQUIRE_URING(loop);
+    pair_open();
+    void *sum;
+    cr_assert_eq(run_main(loop, many_recvs, NULL, &sum), 0);
+    cr_assert_eq(VI(sum), MANY);
+    cr_assert_eq(loop->poller.nwatched, 0);
+    pair_close();
     corio_loop_close(loop);
 }
