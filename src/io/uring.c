@@ -65,6 +65,8 @@ static int ring_setup(corio__uring *s) {
     return rc;
 }
 
+static int wakefd_get(corio__uring *s);
+
 static int ur_init(corio__poller *p, corio_loop *loop) {
     corio__uring *s = calloc(1, sizeof *s);
     if (!s)
@@ -75,6 +77,14 @@ static int ur_init(corio__poller *p, corio_loop *loop) {
     s->send_sqe = send && strcmp(send, "sqe") == 0;
     int rc = ring_setup(s);
     if (rc < 0) {
+        free(s);
+        return rc;
+    }
+    /* Made now rather than before the first sleep: an fd the program just closed must not come
+     * back as our eventfd under a call that expects EBADF (or a new socket of that number). */
+    rc = wakefd_get(s);
+    if (rc < 0) {
+        io_uring_queue_exit(&s->ring);
         free(s);
         return rc;
     }
@@ -161,7 +171,8 @@ corio__uslot *corio__uring_slot(corio__uring *s, int fd) {
 /* ---- waking ---- */
 
 /* Made blocking on purpose: io_uring polls a blocking eventfd for its read, where an O_NONBLOCK
- * one would just fail with EAGAIN. Only system calls and atomics: safe in a signal handler. */
+ * one would just fail with EAGAIN. Only system calls and atomics (a waker may get here first):
+ * safe in a signal handler. */
 static int wakefd_get(corio__uring *s) {
     int fd = __atomic_load_n(&s->wakefd, __ATOMIC_ACQUIRE);
     if (fd >= 0)

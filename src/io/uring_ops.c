@@ -13,6 +13,7 @@
 #include "io/uring.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -97,7 +98,7 @@ void corio__uring_release(corio__io_op *op) { (void)op; }
 /* ---- requests ---- */
 
 static void prep(struct io_uring_sqe *sqe, corio__io_req *r, int poll_first) {
-    int flags = r->flags & ~MSG_DONTWAIT; /* the kernel polls for us instead */
+    int flags = r->flags;
     switch (r->kind) {
     case CORIO__IO_RECV:
         io_uring_prep_recv(sqe, r->fd, r->buf, r->len, flags);
@@ -152,10 +153,23 @@ static void drain(corio__uring *s, corio__io_op *op) {
 }
 
 /* Submits the request as one op and awaits its CQE. */
+/* The fd's slot; an fd past the table is checked first, so that a wild number gives -EBADF
+ * rather than a table that large. */
+static corio__uslot *slot_for(corio__uring *s, int fd, int *err) {
+    if ((size_t)fd >= s->nslots && fcntl(fd, F_GETFD) < 0) {
+        *err = -errno;
+        return NULL;
+    }
+    corio__uslot *sl = corio__uring_slot(s, fd);
+    *err = sl ? 0 : -ENOMEM;
+    return sl;
+}
+
 static ssize_t run_op(corio__uring *s, corio_task *t, corio__io_req *r) {
-    corio__uslot *sl = corio__uring_slot(s, r->fd);
+    int err;
+    corio__uslot *sl = slot_for(s, r->fd, &err);
     if (!sl)
-        return -ENOMEM;
+        return err;
     uint32_t dir = corio__io_dir(r);
     corio__io_op **waiter = NULL;
     if (r->kind == CORIO__IO_POLL) {
@@ -225,6 +239,9 @@ ssize_t corio__uring_submit(corio_loop *loop, corio__io_req *r) {
         t->must_cancel = 0;
         return -ECANCELED;
     }
+    int sock = r->kind >= CORIO__IO_RECV && r->kind <= CORIO__IO_SENDMSG;
+    if (sock && (r->flags & MSG_DONTWAIT)) /* asked not to wait: one try, -EAGAIN included */
+        return corio__io_try(r);
     if (t->compact || r->kind == CORIO__IO_CONNECT)
         return run_ready(s, t, r);
     if ((r->kind == CORIO__IO_SEND || r->kind == CORIO__IO_SENDMSG) && !s->send_sqe) {
@@ -294,12 +311,9 @@ void corio__uring_watch_done(corio__uring *s, corio__uwatch *uw, int res) {
 corio__io_watch *corio__uring_watch(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,
                                     int *err) {
     corio__uring *s = corio__uring_of(loop);
-    *err = 0;
-    corio__uslot *sl = corio__uring_slot(s, fd);
-    if (!sl) {
-        *err = -ENOMEM;
+    corio__uslot *sl = slot_for(s, fd, err);
+    if (!sl)
         return NULL;
-    }
     corio__uwatch **slot = dir & CORIO__IO_IN ? &sl->rcb : &sl->wcb;
     corio__uwatch *uw = *slot;
     if (uw) {
