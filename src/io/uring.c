@@ -2,9 +2,7 @@
  *
  * SQEs are only queued while tasks run; the loop submits them all and waits for completions in
  * one io_uring_enter per iteration, however many connections are busy. The ring is made
- * SINGLE_ISSUER | DEFER_TASKRUN where the kernel has it (completion work runs only when the loop
- * asks for events, in its own thread, with no interrupts), else COOP_TASKRUN, else plain. A
- * kernel that refuses io_uring (seccomp, the io_uring_disabled sysctl, an old kernel) makes init
+ * COOP_TASKRUN where the kernel has it (see ring_setup), else plain. A kernel that refuses io_uring (seccomp, the io_uring_disabled sysctl, an old kernel) makes init
  * fail, and backend.c falls back to epoll.
  *
  * This file holds the ring: setup, waiting, waking, and the dispatch of each CQE to what it
@@ -31,9 +29,12 @@
     (IORING_FEAT_NODROP | IORING_FEAT_RW_CUR_POS | IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG)
 
 static int ring_setup(corio__uring *s) {
-    /* Newest first; EINVAL means "flag unknown to this kernel": try fewer. Single issuer starts
-     * disabled, so that the thread that first runs the loop (not the one that made it) becomes
-     * the issuer. */
+    /* Newest first; EINVAL means "flag unknown to this kernel": try fewer. COOP_TASKRUN: the
+     * kernel finishes completions when the loop's thread next enters it, without interrupting it.
+     * SINGLE_ISSUER | DEFER_TASKRUN (6.1) measured no better for echo here (bench in the
+     * README) and ties the ring to one thread for good, so it is only used when asked for with
+     * CORIO_URING_SETUP=defer; it starts disabled, so that the thread that first runs the loop
+     * (not the one that made it) becomes the issuer. */
     static const unsigned tries[] = {
         IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
             IORING_SETUP_R_DISABLED,
@@ -41,8 +42,8 @@ static int ring_setup(corio__uring *s) {
         IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
         0,
     };
-    const char *want = getenv("CORIO_URING_SETUP"); /* for measuring: "coop" skips single issuer */
-    size_t first = want && strcmp(want, "coop") == 0 ? 1 : 0;
+    const char *want = getenv("CORIO_URING_SETUP");
+    size_t first = want && strcmp(want, "defer") == 0 ? 0 : 1;
     int rc = -EINVAL;
     for (size_t i = first; i < sizeof tries / sizeof tries[0]; i++) {
         struct io_uring_params prm;
@@ -56,7 +57,7 @@ static int ring_setup(corio__uring *s) {
                 return -ENOSYS;
             }
             s->disabled = (tries[i] & IORING_SETUP_R_DISABLED) != 0;
-            s->poll_first = i == 0; /* DEFER_TASKRUN came with 6.1, POLL_FIRST with 5.19 */
+            s->poll_first = 1; /* until a kernel before 5.19 says EINVAL to it */
             return 0;
         }
         if (rc != -EINVAL)

@@ -257,6 +257,10 @@ ssize_t corio__uring_submit(corio_loop *loop, corio__io_req *r) {
     if (rw && sl && (sl->nowait & dir))
         return run_ready(s, t, r);
     ssize_t n = run_op(s, t, r);
+    if (n == -EINVAL && r->kind == CORIO__IO_RECV && s->poll_first) {
+        s->poll_first = 0; /* perhaps a kernel without IORING_RECVSEND_POLL_FIRST: once more */
+        n = run_op(s, t, r);
+    }
     if (n == -EAGAIN) {
         /* An O_NONBLOCK file (pipe, eventfd, tty) whose read or write io_uring does not poll:
          * readiness from now on, until corio_close forgets the fd. */
