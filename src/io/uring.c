@@ -66,8 +66,6 @@ static int ring_setup(corio__uring *s) {
     return rc;
 }
 
-static int wakefd_get(corio__uring *s);
-
 static int ur_init(corio__poller *p, corio_loop *loop) {
     corio__uring *s = calloc(1, sizeof *s);
     if (!s)
@@ -81,10 +79,14 @@ static int ur_init(corio__poller *p, corio_loop *loop) {
         free(s);
         return rc;
     }
-    /* Made now rather than before the first sleep: an fd the program just closed must not come
-     * back as our eventfd under a call that expects EBADF (or a new socket of that number). */
-    rc = wakefd_get(s);
-    if (rc < 0) {
+    /* What wakes the loop from other threads: the loop keeps a read of it in the kernel while
+     * it sleeps. Made blocking on purpose: io_uring polls a blocking eventfd for its read, where
+     * an O_NONBLOCK one would fail with EAGAIN. Made now rather than before the first sleep: an
+     * fd the program just closed must not come back as this eventfd under a call that expects
+     * EBADF (or a new socket of that number). */
+    s->wakefd = eventfd(0, EFD_CLOEXEC);
+    if (s->wakefd < 0) {
+        rc = -errno;
         io_uring_queue_exit(&s->ring);
         free(s);
         return rc;
@@ -155,61 +157,31 @@ struct io_uring_sqe *corio__uring_sqe(corio__uring *s) {
 }
 
 corio__uslot *corio__uring_slot(corio__uring *s, int fd) {
-    if ((size_t)fd < s->nslots)
-        return &s->slots[fd];
-    size_t n = s->nslots ? s->nslots : 64;
-    while (n <= (size_t)fd)
-        n *= 2;
-    corio__uslot *v = realloc(s->slots, n * sizeof *v);
-    if (!v)
+    if ((size_t)fd >= s->nslots &&
+        corio__fdtable_grow((void **)&s->slots, &s->nslots, sizeof *s->slots, fd) < 0)
         return NULL;
-    memset(v + s->nslots, 0, (n - s->nslots) * sizeof *v);
-    s->slots = v;
-    s->nslots = n;
-    return &v[fd];
+    return &s->slots[fd];
 }
 
 /* ---- waking ---- */
-
-/* Made blocking on purpose: io_uring polls a blocking eventfd for its read, where an O_NONBLOCK
- * one would just fail with EAGAIN. Only system calls and atomics (a waker may get here first):
- * safe in a signal handler. */
-static int wakefd_get(corio__uring *s) {
-    int fd = __atomic_load_n(&s->wakefd, __ATOMIC_ACQUIRE);
-    if (fd >= 0)
-        return fd;
-    fd = eventfd(0, EFD_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int expected = -1;
-    if (!__atomic_compare_exchange_n(&s->wakefd, &expected, fd, 0, __ATOMIC_ACQ_REL,
-                                      __ATOMIC_ACQUIRE)) {
-        close(fd);
-        fd = expected;
-    }
-    return fd;
-}
 
 /* Before the loop sleeps: a read of the eventfd in the kernel, which a wake completes. */
 static void wake_arm(corio__uring *s) {
     if (s->wake_armed)
         return;
-    int fd = wakefd_get(s);
-    struct io_uring_sqe *sqe = fd >= 0 ? corio__uring_sqe(s) : NULL;
+    struct io_uring_sqe *sqe = corio__uring_sqe(s);
     if (!sqe)
         return;
-    io_uring_prep_read(sqe, fd, &s->wakebuf, sizeof s->wakebuf, 0);
+    io_uring_prep_read(sqe, s->wakefd, &s->wakebuf, sizeof s->wakebuf, 0);
     io_uring_sqe_set_data64(sqe, CORIO__UD_WAKE);
     s->wake_armed = 1;
 }
 
+/* Any thread; only a system call, so a signal handler may wake the loop too. */
 static int ur_wake(corio__poller *p) {
     corio__uring *s = p->impl;
-    int fd = wakefd_get(s);
-    if (fd < 0)
-        return fd;
     uint64_t one = 1;
-    if (write(fd, &one, sizeof one) < 0 && errno != EAGAIN)
+    if (write(s->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
         return -errno;
     return 0;
 }

@@ -33,7 +33,7 @@ typedef struct corio__uring {
     corio__uslot *slots;
     size_t nslots;
     unsigned inflight;      /* ops and watch polls whose CQE is still to come */
-    int wakefd;             /* an eventfd, made before the loop first sleeps (or by a waker) */
+    int wakefd;             /* an eventfd: any thread wakes the loop by writing to it */
     uint8_t wake_armed;     /* a read of wakefd is in the kernel */
     uint8_t disabled;       /* created IORING_SETUP_R_DISABLED: enabled by the first enter */
     uint8_t poll_first;     /* the kernel takes IORING_RECVSEND_POLL_FIRST (5.19) */
