@@ -16,7 +16,9 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 static int sp[2]; /* a stream socketpair: sp[0] is read by the tasks, sp[1] is the peer */
@@ -710,4 +712,49 @@ Test(io_uring_backend, more_ops_than_the_submission_queue, .timeout = 30)
     cr_assert_eq(loop->poller.nwatched, 0);
     pair_close();
     corio_loop_close(loop);
+}
+
+#define NWATCH 1100 /* more completions in one poll than the submission queue has entries */
+static int wfds[NWATCH];
+static int wfired[NWATCH];
+
+static void mark_fired(int fd, void *arg)
+{
+    (void)fd;
+    wfired[VI(arg)]++;
+}
+
+/* Every reader is ready at once, more of them than the submission queue holds: arming their
+ * polls fills the queue, whose submission completes them at once, and so on; each must still be
+ * called again and again (level-triggered). */
+Test(io_uring_backend, more_readers_firing_than_the_submission_queue, .timeout = 30)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < NWATCH + 100)
+        cr_skip_test("needs %d fds, RLIMIT_NOFILE is %lu", NWATCH + 100,
+                     (unsigned long)rl.rlim_cur);
+    FD_CHECK_BEGIN();
+    corio_loop *loop = new_loop();
+    for (int i = 0; i < NWATCH; i++) {
+        wfds[i] = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC); /* readable from the start */
+        cr_assert_geq(wfds[i], 0);
+        cr_assert_eq(corio_loop_add_reader(loop, wfds[i], mark_fired, IV(i)), 0);
+    }
+    /* io_uring fires all of them each iteration; epoll 128 per iteration, in turn. */
+    int least = 0;
+    for (int r = 0; r < 100 && least < 2; r++) {
+        run_once(loop);
+        least = wfired[0];
+        for (int i = 1; i < NWATCH; i++)
+            least = wfired[i] < least ? wfired[i] : least;
+    }
+    cr_assert_geq(least, 2, "some reader fired only %d times", least);
+    corio_set_event_loop(loop);
+    for (int i = 0; i < NWATCH; i++)
+        corio_close(wfds[i]);
+    corio_set_event_loop(NULL);
+    run_once(loop);
+    cr_assert_eq(loop->poller.nwatched, 0);
+    corio_loop_close(loop);
+    FD_CHECK_END();
 }

@@ -121,17 +121,21 @@ static void dispatch(corio__uring *s, uint64_t ud, int res) {
         corio__uring_op_done(s, (corio__io_op *)(uintptr_t)ud, res);
 }
 
-/* Completing an op only schedules its waiter on the loop: nothing here re-enters the ring's
- * completion queue. */
+/* Each CQE is consumed before it is dispatched: a dispatch may queue an SQE, and a full queue
+ * is submitted and its completions reaped right there (see corio__uring_sqe), which must not
+ * see this CQE again. Completing an op only schedules its waiter on the loop. */
 static int reap(corio__uring *s) {
     struct io_uring_cqe *cqe;
-    unsigned head, n = 0;
-    io_uring_for_each_cqe(&s->ring, head, cqe) {
-        dispatch(s, cqe->user_data, cqe->res);
+    int n = 0;
+    /* liburing's inner peek: io_uring_peek_cqe would enter the kernel when the CQ is empty. */
+    while (__io_uring_peek_cqe(&s->ring, &cqe, NULL) == 0 && cqe) {
+        uint64_t ud = cqe->user_data;
+        int res = cqe->res;
+        io_uring_cqe_seen(&s->ring, cqe);
+        dispatch(s, ud, res);
         n++;
     }
-    io_uring_cq_advance(&s->ring, n);
-    return (int)n;
+    return n;
 }
 
 int corio__uring_enter(corio__uring *s, unsigned wait_nr) {
@@ -193,6 +197,7 @@ static int ur_wait(corio__poller *p, int64_t timeout_ns) {
     int rc = ring_enable(s);
     if (rc < 0)
         return rc;
+    corio__uring_watch_flush(s);
     if (timeout_ns == 0) {
         rc = io_uring_submit_and_get_events(&s->ring);
     } else {
@@ -221,6 +226,7 @@ static void ur_fini(corio__poller *p) {
      * the ring's own thread may enter a single-issuer ring: elsewhere, closing the ring makes the
      * kernel cancel what is left. */
     corio__uring_cancel_all(s);
+    corio__uring_watch_flush(s); /* frees the removed watchers that were not armed */
     if (s->wake_armed) {
         struct io_uring_sqe *sqe = corio__uring_sqe(s);
         if (sqe) {

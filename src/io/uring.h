@@ -8,14 +8,16 @@
 #include <liburing.h>
 #include <sys/types.h>
 
-/* An add_reader / add_writer registration: a one-shot POLL_ADD re-armed after each completion,
- * which gives asyncio's level-triggered calls. It outlives its watcher until the kernel lets go
- * of its poll. */
+/* An add_reader / add_writer registration: a one-shot POLL_ADD, queued again after each
+ * completion and submitted at the next poll, after the callback ran, which gives asyncio's
+ * level-triggered calls. It outlives its watcher until the kernel lets go of its poll. */
 typedef struct corio__uwatch {
-    corio__io_watch *w; /* NULL: removed, freed when its poll's CQE arrives */
+    corio__io_watch *w;          /* NULL: removed, freed once neither armed nor queued */
+    struct corio__uwatch *next;  /* in the list of polls to arm */
     int fd;
     uint32_t dir;
-    uint8_t armed;      /* its poll is in the kernel (or queued) */
+    uint8_t armed;               /* its poll is in the kernel */
+    uint8_t queued;              /* in the list of polls to arm */
 } corio__uwatch;
 
 typedef struct corio__uslot {
@@ -32,7 +34,8 @@ typedef struct corio__uring {
     corio_loop *loop;
     corio__uslot *slots;
     size_t nslots;
-    unsigned inflight;      /* ops and watch polls whose CQE is still to come */
+    unsigned inflight;      /* ops in the kernel, and watchers */
+    corio__uwatch *to_arm;  /* watchers whose poll the next wait submits */
     int wakefd;             /* an eventfd: any thread wakes the loop by writing to it */
     uint8_t wake_armed;     /* a read of wakefd is in the kernel */
     uint8_t disabled;       /* created IORING_SETUP_R_DISABLED: enabled by the first enter */
@@ -79,6 +82,8 @@ static inline void corio__uring_track(corio__uring *s, int delta) {
 /* Completion of an op / a watch poll (uring_ops.c). */
 void corio__uring_op_done(corio__uring *s, corio__io_op *op, int res);
 void corio__uring_watch_done(corio__uring *s, corio__uwatch *uw, int res);
+/* Before the loop polls: arms the watchers' polls (and frees removed ones waiting for that). */
+void corio__uring_watch_flush(corio__uring *s);
 /* Queues the ASYNC_CANCEL of an op in the kernel (once). */
 void corio__uring_cancel_op(corio__uring *s, corio__io_op *op);
 /* Loop close: lets go of every watcher and cancels everything in the kernel. */

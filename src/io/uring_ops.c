@@ -273,43 +273,69 @@ ssize_t corio__uring_submit(corio_loop *loop, corio__io_req *r) {
 
 /* ---- add_reader / add_writer ---- */
 
-static void watch_arm(corio__uring *s, corio__uwatch *uw) {
-    struct io_uring_sqe *sqe = corio__uring_sqe(s);
-    if (!sqe)
+static void watch_queue(corio__uring *s, corio__uwatch *uw) {
+    if (uw->queued)
         return;
-    io_uring_prep_poll_add(sqe, uw->fd, uw->dir);
-    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)uw | CORIO__UD_WATCH);
-    uw->armed = 1;
-    corio__uring_track(s, 1);
+    uw->queued = 1;
+    uw->next = s->to_arm;
+    s->to_arm = uw;
+}
+
+static void watch_free(corio__uring *s, corio__uwatch *uw) {
+    free(uw);
+    corio__uring_track(s, -1);
+}
+
+/* Polls are armed here rather than as their CQEs are handled: the polls of a thousand ready fds
+ * would otherwise complete at once each time a full queue is submitted, and fill it again. */
+void corio__uring_watch_flush(corio__uring *s) {
+    corio__uwatch *list = s->to_arm;
+    s->to_arm = NULL;
+    while (list) {
+        corio__uwatch *uw = list;
+        list = uw->next;
+        uw->queued = 0;
+        if (!uw->w) {
+            watch_free(s, uw);
+            continue;
+        }
+        struct io_uring_sqe *sqe = corio__uring_sqe(s);
+        if (!sqe) {
+            watch_queue(s, uw); /* the next poll tries again */
+            continue;
+        }
+        io_uring_prep_poll_add(sqe, uw->fd, uw->dir);
+        io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)uw | CORIO__UD_WATCH);
+        uw->armed = 1;
+    }
 }
 
 static void watch_remove(corio__uring *s, corio__uwatch *uw) {
     uw->w = NULL;
-    if (!uw->armed) {
-        free(uw);
-        return;
-    }
-    struct io_uring_sqe *sqe = corio__uring_sqe(s);
-    if (sqe) {
-        io_uring_prep_poll_remove(sqe, (uint64_t)(uintptr_t)uw | CORIO__UD_WATCH);
-        io_uring_sqe_set_data64(sqe, CORIO__UD_IGNORE);
+    if (uw->armed) {
+        struct io_uring_sqe *sqe = corio__uring_sqe(s);
+        if (sqe) {
+            io_uring_prep_poll_remove(sqe, (uint64_t)(uintptr_t)uw | CORIO__UD_WATCH);
+            io_uring_sqe_set_data64(sqe, CORIO__UD_IGNORE);
+        }
+    } else if (!uw->queued) {
+        watch_free(s, uw);
     }
 }
 
 void corio__uring_watch_done(corio__uring *s, corio__uwatch *uw, int res) {
     uw->armed = 0;
-    corio__uring_track(s, -1);
     if (!uw->w) {
-        free(uw);
+        if (!uw->queued)
+            watch_free(s, uw);
         return;
     }
     if (res < 0 && res != -ECANCELED) /* the fd was closed behind our back: stop watching */
         return;
     if (res > 0)
         corio__io_watch_fire(uw->w);
-    /* Re-armed now, submitted at the next iteration, after the callback ran: a poll of an fd
-     * still ready completes at once, which makes the calls level-triggered. */
-    watch_arm(s, uw);
+    /* A poll of an fd still ready completes at once: level-triggered. */
+    watch_queue(s, uw);
 }
 
 corio__io_watch *corio__uring_watch(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,
@@ -348,17 +374,28 @@ corio__io_watch *corio__uring_watch(corio_loop *loop, int fd, uint32_t dir, cori
         return NULL;
     }
     *uw = (corio__uwatch){.w = w, .fd = fd, .dir = dir};
-    watch_arm(s, uw);
-    if (!uw->armed) {
-        free(uw);
-        *err = -ENOBUFS;
-        return NULL;
-    }
+    corio__uring_track(s, 1); /* the loop must poll while it is registered */
+    watch_queue(s, uw);
     *slot = uw;
     return NULL;
 }
 
 /* ---- close ---- */
+
+/* Cancels every op on the slot. Queueing a cancel may submit a full queue and handle CQEs, which
+ * unlinks ops from the list: start again from its head each time. */
+static void cancel_slot_ops(corio__uring *s, corio__uslot *sl) {
+    for (;;) {
+        corio__io_op *op = sl->ops;
+        while (op && (op->bstate & CORIO__U_CANCEL_SENT))
+            op = op->next;
+        if (!op)
+            return;
+        corio__uring_cancel_op(s, op);
+        if (!(op->bstate & CORIO__U_CANCEL_SENT) && (op->bstate & CORIO__U_KERNEL))
+            return; /* no SQE to be had: the ops end by themselves */
+    }
+}
 
 /* Cancels what the kernel holds on fd and lets the ring act on it now, so that the file is
  * really closed by the close(2) that follows (an op in the kernel holds a reference to it). */
@@ -367,11 +404,10 @@ void corio__uring_forget(corio_loop *loop, int fd) {
     corio__uslot *sl = corio__uring_slot_find(s, fd);
     if (!sl)
         return;
-    int any = 0;
-    for (corio__io_op *op = sl->ops; op; op = op->next, any = 1) {
+    int any = sl->ops != NULL;
+    for (corio__io_op *op = sl->ops; op; op = op->next)
         op->bstate |= CORIO__U_FORGOTTEN;
-        corio__uring_cancel_op(s, op);
-    }
+    cancel_slot_ops(s, sl);
     corio__uwatch *uw[2] = {sl->rcb, sl->wcb};
     for (int i = 0; i < 2; i++) {
         if (!uw[i])
@@ -390,8 +426,7 @@ void corio__uring_forget(corio_loop *loop, int fd) {
 void corio__uring_cancel_all(corio__uring *s) {
     for (size_t fd = 0; fd < s->nslots; fd++) {
         corio__uslot *sl = &s->slots[fd];
-        for (corio__io_op *op = sl->ops; op; op = op->next)
-            corio__uring_cancel_op(s, op);
+        cancel_slot_ops(s, sl);
         corio__uwatch **uw[2] = {&sl->rcb, &sl->wcb};
         for (int i = 0; i < 2; i++) {
             if (!*uw[i])
