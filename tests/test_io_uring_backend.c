@@ -6,7 +6,7 @@
  *
  * ctest runs this file once per backend. Most tests check behaviour both backends share; the few
  * that only mean something on io_uring skip elsewhere, saying so. */
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE /* pipe2, accept4 */
 #include "io_helpers.h"
 
 #include "loop/loop.h" /* corio__poller_wait / _wake: the loop's poll, driven directly */
@@ -756,5 +756,69 @@ Test(io_uring_backend, more_readers_firing_than_the_submission_queue, .timeout =
     run_once(loop);
     cr_assert_eq(loop->poller.nwatched, 0);
     corio_loop_close(loop);
+    FD_CHECK_END();
+}
+
+/* ---- a full socket whose peer shut down its side ---- */
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int hc[2]; /* a TCP pair: hc[0] is full, hc[1] shut its side down and reads nothing */
+static int writer_calls;
+
+static void count_writer(int fd, void *arg)
+{
+    (void)fd;
+    (void)arg;
+    writer_calls++;
+}
+
+static void *half_closed_main(void *arg)
+{
+    (void)arg;
+    static char chunk[65536];
+    while (send(hc[0], chunk, sizeof chunk, MSG_DONTWAIT) > 0) {
+    }
+    cr_expect_eq(shutdown(hc[1], SHUT_WR), 0);
+    corio_sleep(0.01);
+    /* io_uring reports the peer's half-close (POLLRDHUP) even to a poll for output. */
+    double c0 = cpu_now(), t0 = now_s();
+    ev(corio_wait_writable(hc[0], 0.2));
+    cr_expect_eq(corio_loop_add_writer(corio_get_running_loop(), hc[0], count_writer, NULL), 0);
+    corio_sleep(0.2);
+    double cpu = cpu_now() - c0, wall = now_s() - t0;
+    cr_expect_lt(cpu, wall / 4, "the loop spun: %.3f s of CPU in %.3f s", cpu, wall);
+    cr_expect_eq(corio_loop_remove_writer(corio_get_running_loop(), hc[0]), 1);
+    return NULL;
+}
+
+Test(io_uring_backend, full_socket_after_peer_half_close_is_not_writable, .timeout = 10)
+{
+    FD_CHECK_BEGIN();
+    struct sockaddr_storage a;
+    socklen_t alen;
+    int l = tcp_listener(0, &a, &alen);
+    hc[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_eq(connect(hc[0], (struct sockaddr *)&a, alen), 0);
+    hc[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+    cr_assert_geq(hc[1], 0);
+    corio_loop *loop = new_loop();
+    for (int compact = 0; compact < 2; compact++) { /* the ring's poll, then readiness */
+        corio_task_opts o = {.flags = compact ? CORIO_TASK_COMPACT : 0};
+        corio_task *t = corio_loop_create_task(loop, half_closed_main, NULL, &o);
+        cr_assert_eq(run_task(loop, t, NULL), 0);
+        corio_task_unref(t);
+    }
+    EV_EXPECT(-ETIMEDOUT, -ETIMEDOUT);
+    cr_assert_eq(writer_calls, 0);
+    corio_loop_close(loop);
+    close(hc[0]);
+    close(hc[1]);
+    close(l);
     FD_CHECK_END();
 }

@@ -86,9 +86,9 @@ static fd_slot *slot_find(epoll_state *s, int fd) {
 static uint32_t wanted_mask(const fd_slot *sl) {
     if (!sl->rcb && !sl->wcb)
         return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    uint32_t m = EPOLLRDHUP;
-    if (sl->rcb || sl->rd)
-        m |= EPOLLIN;
+    uint32_t m = 0;
+    if (sl->rcb || sl->rd) /* a half-close stays reported while level-triggered: readers only */
+        m |= EPOLLIN | EPOLLRDHUP;
     if (sl->wcb || sl->wr)
         m |= EPOLLOUT;
     return m;

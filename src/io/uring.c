@@ -108,7 +108,7 @@ static int ring_enable(corio__uring *s) {
     return 0;
 }
 
-static void dispatch(corio__uring *s, uint64_t ud, int res) {
+static void dispatch(corio__uring *s, uint64_t ud, int res, int more) {
     if (ud == CORIO__UD_IGNORE)
         return;
     if (ud == CORIO__UD_WAKE) {
@@ -116,9 +116,10 @@ static void dispatch(corio__uring *s, uint64_t ud, int res) {
         return;
     }
     if (ud & CORIO__UD_WATCH)
-        corio__uring_watch_done(s, (corio__uwatch *)(uintptr_t)(ud & ~CORIO__UD_WATCH), res);
+        corio__uring_watch_done(s, (corio__uwatch *)(uintptr_t)(ud & ~CORIO__UD_WATCH), res,
+                                more);
     else
-        corio__uring_op_done(s, (corio__io_op *)(uintptr_t)ud, res);
+        corio__uring_op_done(s, (corio__io_op *)(uintptr_t)ud, res, more);
 }
 
 /* Each CQE is consumed before it is dispatched: a dispatch may queue an SQE, and a full queue
@@ -130,9 +131,9 @@ static int reap(corio__uring *s) {
     /* liburing's inner peek: io_uring_peek_cqe would enter the kernel when the CQ is empty. */
     while (__io_uring_peek_cqe(&s->ring, &cqe, NULL) == 0 && cqe) {
         uint64_t ud = cqe->user_data;
-        int res = cqe->res;
+        int res = cqe->res, more = (cqe->flags & IORING_CQE_F_MORE) != 0;
         io_uring_cqe_seen(&s->ring, cqe);
-        dispatch(s, ud, res);
+        dispatch(s, ud, res, more);
         n++;
     }
     return n;
@@ -241,7 +242,7 @@ static void ur_fini(corio__poller *p) {
     /* Ops the kernel never answered (the drain failed) are let go of here. */
     for (size_t fd = 0; fd < s->nslots; fd++)
         while (s->slots[fd].ops)
-            corio__uring_op_done(s, s->slots[fd].ops, -ECANCELED);
+            corio__uring_op_done(s, s->slots[fd].ops, -ECANCELED, 0);
     if (s->wakefd >= 0)
         close(s->wakefd);
     free(s->slots);

@@ -18,6 +18,7 @@ typedef struct corio__uwatch {
     uint32_t dir;
     uint8_t armed;               /* its poll is in the kernel */
     uint8_t queued;              /* in the list of polls to arm */
+    uint8_t multi;               /* armed multishot: waiting out a half-close (see uring_ops.c) */
 } corio__uwatch;
 
 typedef struct corio__uslot {
@@ -79,9 +80,9 @@ static inline void corio__uring_track(corio__uring *s, int delta) {
     s->loop->poller.nwatched = s->inflight;
 }
 
-/* Completion of an op / a watch poll (uring_ops.c). */
-void corio__uring_op_done(corio__uring *s, corio__io_op *op, int res);
-void corio__uring_watch_done(corio__uring *s, corio__uwatch *uw, int res);
+/* Completion of an op / a watch poll (uring_ops.c); more: a multishot poll stays armed. */
+void corio__uring_op_done(corio__uring *s, corio__io_op *op, int res, int more);
+void corio__uring_watch_done(corio__uring *s, corio__uwatch *uw, int res, int more);
 /* Before the loop polls: arms the watchers' polls (and frees removed ones waiting for that). */
 void corio__uring_watch_flush(corio__uring *s);
 /* Queues the ASYNC_CANCEL of an op in the kernel (once). */

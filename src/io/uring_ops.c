@@ -10,6 +10,7 @@
  * epoll does.
  */
 #ifdef CORIO_HAVE_LIBURING
+#define _GNU_SOURCE /* POLLRDHUP */
 #include "io/uring.h"
 
 #include <errno.h>
@@ -50,19 +51,36 @@ static void op_unlink(corio__uring *s, corio__io_op *op) {
     corio__uring_track(s, -1);
 }
 
-void corio__uring_op_done(corio__uring *s, corio__io_op *op, int res) {
-    op_unlink(s, op);
-    if (res == -ECANCELED) {
-        /* Cancelled by us: say why, the task's own cancellation first. */
-        uint32_t b = op->bstate;
-        if (b & CORIO__U_USER_CANCEL)
-            res = -ECANCELED;
-        else if (b & CORIO__U_FORGOTTEN)
-            res = -EBADF;
-        else if (b & CORIO__U_TIMEDOUT)
-            res = -ETIMEDOUT;
+/* io_uring always reports POLLRDHUP, even to a poll for output: a socket whose peer shut down
+ * its side answers a POLLOUT poll at once, full or not. Re-arming one-shot polls on it would
+ * spin, so polls for output are multishot (which wake only when the socket's state changes), and
+ * a result is readiness only with the bits asked for, or an error or hang-up. */
+static int poll_ready(int res, uint32_t dir) {
+    uint32_t want = dir | POLLERR | POLLHUP | POLLNVAL | (dir & POLLIN ? POLLRDHUP : 0);
+    return ((uint32_t)res & want) != 0;
+}
+
+void corio__uring_op_done(corio__uring *s, corio__io_op *op, int res, int more) {
+    if (op->fut.state == CORIO_PENDING) {
+        if (more && res >= 0 && !poll_ready(res, op->dir))
+            return; /* a half-close the op does not wait for: keep waiting */
+        if (res == -ECANCELED) {
+            /* Cancelled by us: say why, the task's own cancellation first. */
+            uint32_t b = op->bstate;
+            if (b & CORIO__U_USER_CANCEL)
+                res = -ECANCELED;
+            else if (b & CORIO__U_FORGOTTEN)
+                res = -EBADF;
+            else if (b & CORIO__U_TIMEDOUT)
+                res = -ETIMEDOUT;
+        }
+        corio__io_op_complete(op, res);
     }
-    corio__io_op_complete(op, res);
+    if (more) { /* a multishot poll that answered: take it back; its last CQE ends the op */
+        corio__uring_cancel_op(s, op);
+        return;
+    }
+    op_unlink(s, op);
     corio_future_unref(&op->fut);
 }
 
@@ -117,7 +135,12 @@ static void prep(struct io_uring_sqe *sqe, corio__io_req *r, int poll_first) {
     case CORIO__IO_ACCEPT:
         io_uring_prep_accept(sqe, r->fd, r->addr, r->alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         break;
-    default: io_uring_prep_poll_add(sqe, r->fd, r->events); break;
+    default:
+        if (r->events & CORIO__IO_OUT)
+            io_uring_prep_poll_multishot(sqe, r->fd, r->events);
+        else
+            io_uring_prep_poll_add(sqe, r->fd, r->events);
+        break;
     }
 }
 
@@ -304,7 +327,10 @@ void corio__uring_watch_flush(corio__uring *s) {
             watch_queue(s, uw); /* the next poll tries again */
             continue;
         }
-        io_uring_prep_poll_add(sqe, uw->fd, uw->dir);
+        if (uw->multi)
+            io_uring_prep_poll_multishot(sqe, uw->fd, uw->dir);
+        else
+            io_uring_prep_poll_add(sqe, uw->fd, uw->dir);
         io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)uw | CORIO__UD_WATCH);
         uw->armed = 1;
     }
@@ -323,18 +349,34 @@ static void watch_remove(corio__uring *s, corio__uwatch *uw) {
     }
 }
 
-void corio__uring_watch_done(corio__uring *s, corio__uwatch *uw, int res) {
-    uw->armed = 0;
+/* A watcher polls one-shot, re-armed each iteration (level-triggered). A one-shot answer with
+ * none of the bits it watches (POLLRDHUP alone, see poll_ready) would come back at once each
+ * time: the watcher then waits with a multishot poll until the socket's state changes, and goes
+ * back to one-shot polls once it fires. */
+void corio__uring_watch_done(corio__uring *s, corio__uwatch *uw, int res, int more) {
+    if (!more)
+        uw->armed = 0;
     if (!uw->w) {
-        if (!uw->queued)
+        if (!uw->armed && !uw->queued)
             watch_free(s, uw);
+        return;
+    }
+    int ready = res > 0 && poll_ready(res, uw->dir);
+    if (ready)
+        corio__io_watch_fire(uw->w);
+    if (more) {
+        if (ready) {
+            struct io_uring_sqe *sqe = corio__uring_sqe(s);
+            if (sqe) {
+                io_uring_prep_poll_remove(sqe, (uint64_t)(uintptr_t)uw | CORIO__UD_WATCH);
+                io_uring_sqe_set_data64(sqe, CORIO__UD_IGNORE);
+            }
+        }
         return;
     }
     if (res < 0 && res != -ECANCELED) /* the fd was closed behind our back: stop watching */
         return;
-    if (res > 0)
-        corio__io_watch_fire(uw->w);
-    /* A poll of an fd still ready completes at once: level-triggered. */
+    uw->multi = res > 0 && !ready;
     watch_queue(s, uw);
 }
 
