@@ -175,7 +175,6 @@ static void drain(corio__uring *s, corio__io_op *op) {
             break;
 }
 
-/* Submits the request as one op and awaits its CQE. */
 /* The fd's slot; an fd past the table is checked first, so that a wild number gives -EBADF
  * rather than a table that large. */
 static corio__uslot *slot_for(corio__uring *s, int fd, int *err) {
@@ -188,6 +187,7 @@ static corio__uslot *slot_for(corio__uring *s, int fd, int *err) {
     return sl;
 }
 
+/* Submits the request as one op and awaits its CQE. */
 static ssize_t run_op(corio__uring *s, corio_task *t, corio__io_req *r) {
     int err;
     corio__uslot *sl = slot_for(s, r->fd, &err);
