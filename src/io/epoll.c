@@ -74,18 +74,10 @@ static void ep_fini(corio__poller *p) {
 }
 
 static fd_slot *slot_get(epoll_state *s, int fd) {
-    if ((size_t)fd < s->nslots)
-        return &s->slots[fd];
-    size_t n = s->nslots ? s->nslots : 64;
-    while (n <= (size_t)fd)
-        n *= 2;
-    fd_slot *v = corio__realloc(s->slots, n * sizeof *v);
-    if (!v)
+    if ((size_t)fd >= s->nslots &&
+        corio__fdtable_grow((void **)&s->slots, &s->nslots, sizeof *s->slots, fd) < 0)
         return NULL;
-    memset(v + s->nslots, 0, (n - s->nslots) * sizeof *v);
-    s->slots = v;
-    s->nslots = n;
-    return &v[fd];
+    return &s->slots[fd];
 }
 
 static fd_slot *slot_find(epoll_state *s, int fd) {
@@ -97,9 +89,8 @@ static fd_slot *slot_find(epoll_state *s, int fd) {
 static uint32_t wanted_mask(const fd_slot *sl) {
     if (!sl->rcb && !sl->wcb)
         return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    /* Level-triggered, a half-close is reported on every poll: ask for it only with input. */
     uint32_t m = 0;
-    if (sl->rcb || sl->rd)
+    if (sl->rcb || sl->rd) /* a half-close stays reported while level-triggered: readers only */
         m |= EPOLLIN | EPOLLRDHUP;
     if (sl->wcb || sl->wr)
         m |= EPOLLOUT;

@@ -65,6 +65,7 @@ typedef struct corio__io_op {
     struct corio__io_op *next; /* backend's use (a list of ops on one fd) */
     int fd;
     uint32_t dir;
+    uint32_t bstate;           /* backend's use (io_uring: where the op stands in the kernel) */
     int64_t res;
 } corio__io_op;
 
@@ -91,6 +92,10 @@ typedef struct corio__io_watch {
 void corio__io_watch_fire(corio__io_watch *w);
 /* Forgets a watcher: freed now, or when its queued call runs or is dropped. */
 void corio__io_watch_release(corio__io_watch *w);
+
+/* Grows a backend's per-fd table (*n entries of elem bytes) so that it holds index fd; the new
+ * entries are zero. 0 or -ENOMEM (the table is unchanged). */
+int corio__fdtable_grow(void **table, size_t *n, size_t elem, int fd);
 
 /* A backend: what corio__poller and the socket calls need. */
 typedef struct corio__backend {

@@ -47,6 +47,7 @@ corio__io_op *corio__io_op_new(corio_loop *loop, int fd, uint32_t dir, int64_t t
     op->next = NULL;
     op->fd = fd;
     op->dir = dir;
+    op->bstate = 0;
     op->res = 0;
     if (timeout_ns >= 0 && corio__loop_timer_after(loop, &op->timer, timeout_ns) < 0) {
         corio_future_unref(&op->fut);

@@ -1,0 +1,275 @@
+/* The io_uring backend, completion-based: a request becomes an SQE, the task awaits its CQE.
+ *
+ * SQEs are only queued while tasks run; the loop submits them all and waits for completions in
+ * one io_uring_enter per iteration, however many connections are busy. The ring is made
+ * COOP_TASKRUN where the kernel has it (see ring_setup), else plain. A kernel that refuses io_uring (seccomp, the io_uring_disabled sysctl, an old kernel) makes init
+ * fail, and backend.c falls back to epoll.
+ *
+ * This file holds the ring: setup, waiting, waking, and the dispatch of each CQE to what it
+ * completes; uring_ops.c turns requests into SQEs.
+ */
+#ifdef CORIO_HAVE_LIBURING
+#define _GNU_SOURCE /* gettid */
+#include "io/uring.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Queued SQEs per enter (a thousand connections each submitting two fit in two enters) and CQEs
+ * the kernel can post before it has to keep them aside (IORING_FEAT_NODROP keeps, never drops). */
+#define SQ_ENTRIES 1024u
+#define CQ_ENTRIES 8192u
+
+/* The kernel features the backend relies on (all there since Linux 5.11): without them, epoll. */
+#define NEEDED_FEATURES                                                                            \
+    (IORING_FEAT_NODROP | IORING_FEAT_RW_CUR_POS | IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG)
+
+static int ring_setup(corio__uring *s) {
+    /* Newest first; EINVAL means "flag unknown to this kernel": try fewer. COOP_TASKRUN: the
+     * kernel finishes completions when the loop's thread next enters it, without interrupting it.
+     * SINGLE_ISSUER | DEFER_TASKRUN (6.1) measured no better for echo here (bench in the
+     * README) and ties the ring to one thread for good, so it is only used when asked for with
+     * CORIO_URING_SETUP=defer; it starts disabled, so that the thread that first runs the loop
+     * (not the one that made it) becomes the issuer. */
+    static const unsigned tries[] = {
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+            IORING_SETUP_R_DISABLED,
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+        0,
+    };
+    const char *want = getenv("CORIO_URING_SETUP");
+    size_t first = want && strcmp(want, "defer") == 0 ? 0 : 1;
+    int rc = -EINVAL;
+    for (size_t i = first; i < sizeof tries / sizeof tries[0]; i++) {
+        struct io_uring_params prm;
+        memset(&prm, 0, sizeof prm);
+        prm.flags = tries[i] | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+        prm.cq_entries = CQ_ENTRIES;
+        rc = io_uring_queue_init_params(SQ_ENTRIES, &s->ring, &prm);
+        if (rc == 0) {
+            if ((prm.features & NEEDED_FEATURES) != NEEDED_FEATURES) {
+                io_uring_queue_exit(&s->ring);
+                return -ENOSYS;
+            }
+            s->disabled = (tries[i] & IORING_SETUP_R_DISABLED) != 0;
+            s->poll_first = 1; /* until a kernel before 5.19 says EINVAL to it */
+            return 0;
+        }
+        if (rc != -EINVAL)
+            return rc;
+    }
+    return rc;
+}
+
+static int ur_init(corio__poller *p, corio_loop *loop) {
+    corio__uring *s = corio__calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->loop = loop;
+    s->wakefd = -1;
+    const char *send = getenv("CORIO_URING_SEND"); /* for measuring: "sqe" */
+    s->send_sqe = send && strcmp(send, "sqe") == 0;
+    int rc = ring_setup(s);
+    if (rc < 0) {
+        free(s);
+        return rc;
+    }
+    /* What wakes the loop from other threads: the loop keeps a read of it in the kernel while
+     * it sleeps. Made blocking on purpose: io_uring polls a blocking eventfd for its read, where
+     * an O_NONBLOCK one would fail with EAGAIN. Made now rather than before the first sleep: an
+     * fd the program just closed must not come back as this eventfd under a call that expects
+     * EBADF (or a new socket of that number). */
+    s->wakefd = eventfd(0, EFD_CLOEXEC);
+    if (s->wakefd < 0) {
+        rc = -errno;
+        io_uring_queue_exit(&s->ring);
+        free(s);
+        return rc;
+    }
+    p->impl = s;
+    return 0;
+}
+
+/* ---- entering the kernel ---- */
+
+static int ring_enable(corio__uring *s) {
+    if (!s->disabled)
+        return s->issuer && s->issuer != gettid() ? -EEXIST : 0;
+    /* io_uring_enable_rings() is declared by liburing 2.3 but missing from its library. */
+    if (syscall(__NR_io_uring_register, s->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+        return -errno;
+    s->disabled = 0;
+    s->issuer = gettid();
+    return 0;
+}
+
+static void dispatch(corio__uring *s, uint64_t ud, int res, int more) {
+    if (ud == CORIO__UD_IGNORE)
+        return;
+    if (ud == CORIO__UD_WAKE) {
+        s->wake_armed = 0;
+        corio__poller_wake_drained(&s->loop->poller);
+        return;
+    }
+    if (ud & CORIO__UD_WATCH)
+        corio__uring_watch_done(s, (corio__uwatch *)(uintptr_t)(ud & ~CORIO__UD_WATCH), res,
+                                more);
+    else
+        corio__uring_op_done(s, (corio__io_op *)(uintptr_t)ud, res, more);
+}
+
+/* Each CQE is consumed before it is dispatched: a dispatch may queue an SQE, and a full queue
+ * is submitted and its completions reaped right there (see corio__uring_sqe), which must not
+ * see this CQE again. Completing an op only schedules its waiter on the loop. */
+static int reap(corio__uring *s) {
+    struct io_uring_cqe *cqe;
+    int n = 0;
+    /* liburing's inner peek: io_uring_peek_cqe would enter the kernel when the CQ is empty. */
+    while (__io_uring_peek_cqe(&s->ring, &cqe, NULL) == 0 && cqe) {
+        uint64_t ud = cqe->user_data;
+        int res = cqe->res, more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+        io_uring_cqe_seen(&s->ring, cqe);
+        dispatch(s, ud, res, more);
+        n++;
+    }
+    return n;
+}
+
+int corio__uring_enter(corio__uring *s, unsigned wait_nr) {
+    int rc = ring_enable(s);
+    if (rc < 0)
+        return rc;
+    rc = wait_nr ? io_uring_submit_and_wait(&s->ring, wait_nr)
+                 : io_uring_submit_and_get_events(&s->ring);
+    if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
+        return rc;
+    return reap(s);
+}
+
+struct io_uring_sqe *corio__uring_sqe(corio__uring *s) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+    /* A full SQ: submit it (and take the completions, which may be what holds the kernel back). */
+    for (int i = 0; !sqe && i < 3; i++) {
+        if (corio__uring_enter(s, 0) < 0)
+            return NULL;
+        sqe = io_uring_get_sqe(&s->ring);
+    }
+    return sqe;
+}
+
+corio__uslot *corio__uring_slot(corio__uring *s, int fd) {
+    if ((size_t)fd >= s->nslots &&
+        corio__fdtable_grow((void **)&s->slots, &s->nslots, sizeof *s->slots, fd) < 0)
+        return NULL;
+    return &s->slots[fd];
+}
+
+/* ---- waking ---- */
+
+/* Before the loop sleeps: a read of the eventfd in the kernel, which a wake completes. */
+static void wake_arm(corio__uring *s) {
+    if (s->wake_armed)
+        return;
+    struct io_uring_sqe *sqe = corio__uring_sqe(s);
+    if (!sqe)
+        return;
+    io_uring_prep_read(sqe, s->wakefd, &s->wakebuf, sizeof s->wakebuf, 0);
+    io_uring_sqe_set_data64(sqe, CORIO__UD_WAKE);
+    s->wake_armed = 1;
+}
+
+/* Any thread; only a system call, so a signal handler may wake the loop too. */
+static int ur_wake(corio__poller *p) {
+    corio__uring *s = p->impl;
+    uint64_t one = 1;
+    if (write(s->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
+        return -errno;
+    return 0;
+}
+
+/* ---- the loop's poll ---- */
+
+static int ur_wait(corio__poller *p, int64_t timeout_ns) {
+    corio__uring *s = p->impl;
+    int rc = ring_enable(s);
+    if (rc < 0)
+        return rc;
+    corio__uring_watch_flush(s);
+    if (timeout_ns == 0) {
+        rc = io_uring_submit_and_get_events(&s->ring);
+    } else {
+        wake_arm(s);
+        if (timeout_ns < 0) {
+            rc = io_uring_submit_and_wait(&s->ring, 1);
+        } else {
+            struct __kernel_timespec ts = {.tv_sec = timeout_ns / 1000000000,
+                                           .tv_nsec = timeout_ns % 1000000000};
+            struct io_uring_cqe *cqe;
+            rc = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &ts, NULL);
+        }
+    }
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
+        return rc;
+    return reap(s);
+}
+
+/* ---- loop close ---- */
+
+static void ur_fini(corio__poller *p) {
+    corio__uring *s = p->impl;
+    if (!s)
+        return;
+    /* Every op and poll must be out of the kernel before the memory it points into goes. Only
+     * the ring's own thread may enter a single-issuer ring: elsewhere, closing the ring makes the
+     * kernel cancel what is left. */
+    corio__uring_cancel_all(s);
+    corio__uring_watch_flush(s); /* frees the removed watchers that were not armed */
+    if (s->wake_armed) {
+        struct io_uring_sqe *sqe = corio__uring_sqe(s);
+        if (sqe) {
+            io_uring_prep_cancel64(sqe, CORIO__UD_WAKE, 0);
+            io_uring_sqe_set_data64(sqe, CORIO__UD_IGNORE);
+        }
+    }
+    while (s->inflight || s->wake_armed)
+        if (corio__uring_enter(s, 1) < 0)
+            break;
+    io_uring_queue_exit(&s->ring);
+    /* Ops the kernel never answered (the drain failed) are let go of here. */
+    for (size_t fd = 0; fd < s->nslots; fd++)
+        while (s->slots[fd].ops)
+            corio__uring_op_done(s, s->slots[fd].ops, -ECANCELED, 0);
+    if (s->wakefd >= 0)
+        close(s->wakefd);
+    free(s->slots);
+    free(s);
+    p->impl = NULL;
+}
+
+/* Defined in uring_ops.c. */
+ssize_t corio__uring_submit(corio_loop *loop, corio__io_req *r);
+int corio__uring_cancel(corio__io_op *op, const char *msg);
+void corio__uring_release(corio__io_op *op);
+void corio__uring_forget(corio_loop *loop, int fd);
+corio__io_watch *corio__uring_watch(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,
+                                    int *err);
+
+const corio__backend corio__backend_uring = {
+    .name = "io_uring",
+    .init = ur_init,
+    .fini = ur_fini,
+    .wait = ur_wait,
+    .wake = ur_wake,
+    .submit = corio__uring_submit,
+    .cancel = corio__uring_cancel,
+    .release = corio__uring_release,
+    .forget = corio__uring_forget,
+    .watch = corio__uring_watch,
+};
+
+#endif /* CORIO_HAVE_LIBURING */
