@@ -3,6 +3,8 @@
 #
 #   make demo            build and run examples/seed_demo
 #   make check           build in build/ and run the test suite
+#   make check-epoll     make check, then the suite again with CORIO_BACKEND=epoll for the tests
+#                        that do not choose a backend themselves
 #   make check-asan      the same with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make check-tsan      ThreadSanitizer (build-tsan/): tests/standalone_*.c and the examples only,
 #                        since Criterion cannot start under TSan
@@ -42,7 +44,7 @@ define ctest
 	$(CTEST) --test-dir $(1) --output-on-failure -j $(CTEST_JOBS)
 endef
 
-.PHONY: all demo check check-asan check-tsan check-ucontext check-aarch64 valgrind coverage bench bench-net install clean
+.PHONY: all demo check check-epoll check-asan check-tsan check-ucontext check-aarch64 valgrind coverage bench bench-net install clean
 
 all:
 	@$(DEPS) demo
@@ -67,7 +69,14 @@ check-asan:
 check-tsan:
 	@$(DEPS) check
 	$(call build,build-tsan,-DCORIO_BUILD_TESTS=ON -DCORIO_SANITIZE=thread $(CHECKED_BUILD))
-	$(call ctest,build-tsan)
+	CORIO_BACKEND=epoll $(call ctest,build-tsan)
+	CORIO_BACKEND=io_uring $(call ctest,build-tsan)
+
+# The tests that do no I/O of their own (the executor's wake-ups, the core) on the epoll backend
+# too: ctest runs them on the default backend (io_uring where the kernel allows it), and the I/O
+# tests on each backend already.
+check-epoll: check
+	CORIO_BACKEND=epoll $(call ctest,build)
 
 check-ucontext:
 	@$(DEPS) check

@@ -12,10 +12,10 @@ build_pkgs="gcc libc6-dev make cmake"
 declare -A pkgs=(
     [demo]="$build_pkgs"
     [install]="$build_pkgs"
-    [check]="$build_pkgs pkg-config libcriterion-dev"
-    [valgrind]="$build_pkgs pkg-config libcriterion-dev valgrind"
-    [coverage]="$build_pkgs pkg-config libcriterion-dev gcovr"
-    [bench]="$build_pkgs" # bench/run.sh installs python3-uvloop, golang-go... itself
+    [check]="$build_pkgs pkg-config libcriterion-dev liburing-dev"
+    [valgrind]="$build_pkgs pkg-config libcriterion-dev liburing-dev valgrind"
+    [coverage]="$build_pkgs pkg-config libcriterion-dev liburing-dev gcovr"
+    [bench]="$build_pkgs pkg-config liburing-dev libuv1-dev" # the bench scripts install python3-uvloop, golang-go, wrk... themselves
     [aarch64]="$build_pkgs pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 )
 

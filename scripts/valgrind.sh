@@ -21,6 +21,8 @@ logs="$build/valgrind"
 rm -rf "$logs"
 mkdir -p "$logs"
 
+# Names are ctest's: an I/O test registered once per backend is NAME_epoll / NAME_io_uring, the
+# executable NAME run with CORIO_BACKEND set (see CMakeLists.txt).
 if [ $# -gt 0 ]; then
     tests=()
     for name in "$@"; do tests+=("$build/tests/$name"); done
@@ -36,14 +38,19 @@ if [ ${#tests[@]} -eq 0 ]; then
     exit 1
 fi
 
-# Runs one executable; its output goes to $logs/NAME.out, its verdict to $logs/NAME.verdict.
+# Runs one test; its output goes to $logs/NAME.out, its verdict to $logs/NAME.verdict.
 run_one() {
-    local exe="$1" name status=0 started=$SECONDS bad
+    local exe="$1" name status=0 started=$SECONDS bad backend=""
     name="$(basename "$exe")"
+    if [[ ! -x "$exe" && "$name" =~ ^(.*)_(epoll|io_uring)$ ]]; then
+        exe="$(dirname "$exe")/${BASH_REMATCH[1]}"
+        backend="${BASH_REMATCH[2]}"
+    fi
     {
         # One test at a time inside the executable, as under ctest (see CRITERION_JOBS in
         # CMakeLists.txt).
-        CRITERION_JOBS=1 timeout --kill-after=10 "$limit" valgrind --tool=memcheck \
+        CRITERION_JOBS=1 CORIO_BACKEND="${backend:-${CORIO_BACKEND:-}}" \
+            timeout --kill-after=10 "$limit" valgrind --tool=memcheck \
             --trace-children=yes --error-exitcode=99 --leak-check=full \
             --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
             --track-origins=yes --num-callers=30 \

@@ -1,8 +1,9 @@
 /* Stress: 10,000 concurrent TCP connections over loopback echoing checksummed data, in rounds.
  *
  * The parent process is the echo server (a task per connection); a forked child is the client.
- * Each client connection connects, waits until all of the round's connections are up (so that
- * they are all held at once), then does one of three things: (normal, 80%) sends a random amount
+ * Each client connection connects and waits for the server's go byte, which the server sends
+ * once it has accepted every connection of the round (so that they are all held at once), then
+ * does one of three things: (normal, 80%) sends a random amount
  * of pseudo-random data in random-sized pieces, half-closes, reads the echo to EOF and checks it
  * byte for byte; (early close, 10%) sends part and closes without reading; (reset, 10%) sends
  * part and aborts with an RST. Each round uses its own source address, so that TIME_WAIT from
@@ -49,9 +50,16 @@ static struct {
     long bytes_in, bytes_out, eof, resets, pipes, other;
 } srv;
 
+static long srv_total;
+
 static void *serve_conn(void *arg) {
     int fd = (int)(intptr_t)arg;
     uint8_t buf[8192];
+    /* Every connection is held open until the last one is accepted; then the go byte. */
+    while (srv.accepted < srv_total)
+        corio_sleep(0.005);
+    if (corio_sock_sendall(fd, "G", 1, 0) != 1)
+        srv.other++;
     for (;;) {
         ssize_t n = corio_sock_recv(fd, buf, sizeof buf, 0);
         if (n == 0) {
@@ -86,6 +94,7 @@ static void *serve_conn(void *arg) {
 
 static void *server_main(void *arg) {
     long total = (long)(intptr_t)arg;
+    srv_total = total;
     while (srv.accepted < total) {
         int c = corio_sock_accept(listen_fd, NULL, NULL);
         if (c < 0) {
@@ -108,7 +117,7 @@ static void *server_main(void *arg) {
 /* ---- client ---- */
 
 static struct {
-    long connected, inflight, held_max;
+    long connected, inflight;
     long bytes_sent, bytes_sent_normal, bytes_checked, normal, early, reset, failures;
     int round;
 } cli;
@@ -135,8 +144,10 @@ static void *client_conn(void *arg) {
         return NULL;
     }
     cli.connected++;
-    while (cli.connected < nconn) /* hold every connection open at once */
-        corio_sleep(0.005);
+    /* The server says go once it holds every connection of the round. */
+    char go = 0;
+    ssize_t g = corio_sock_recv(fd, &go, 1, 0);
+    CHECK(g == 1 && go == 'G', "no go byte: %s", corio_strerror((int)g));
     if (mode != MODE_NORMAL)
         total /= 2;
     uint8_t buf[4096];

@@ -23,7 +23,7 @@ static int gather_children(void)
     corio_future *fs[8];
     int n = 0, rc = 0;
     for (int i = 0; i < 8; i++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "child-%d", i);
         corio_task_opts o = {.name = name, .flags = (i & 1) ? CORIO_TASK_COMPACT : 0};
         if (!(ts[n] = corio_create_task(child, IV(i), &o))) {
