@@ -351,16 +351,16 @@ int corio_wait_for(corio_future *f, double timeout, void **value);
  * running on this thread, -ENOMEM. */
 int corio_run(corio_coro_fn fn, void *arg, void **result);
 
-#include "corio/sync.h"
-#include "corio/combinators.h"
-#include "corio/debug.h"
-#include "corio/thread.h"
-
 #ifdef __cplusplus
 }
 #endif
 
+/* The rest of the API, one header per area. */
 #include "corio/io.h"
 #include "corio/stream.h"
+#include "corio/combinators.h"
+#include "corio/sync.h"
+#include "corio/thread.h"
+#include "corio/debug.h"
 
 #endif

@@ -23,6 +23,10 @@
 
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Debug mode reports a callback or task step that runs at least this many seconds (asyncio's
  * loop.slow_callback_duration; default 0.1). Measured on the real clock, also under virtual time.
  * Returns 0, -EINVAL for NULL, NaN or a negative value. Loop thread only. */
@@ -65,5 +69,9 @@ int corio_dump_tasks_fd(corio_loop *loop, int fd);
  * back. Returns 0, -EINVAL for NULL or an invalid signal (SIGKILL, SIGSTOP, SIGSEGV, SIGBUS are
  * refused), or the -errno of sigaction. Any thread may be signalled; call from the loop thread. */
 int corio_loop_dump_on_signal(corio_loop *loop, int signo, int fd);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

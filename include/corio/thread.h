@@ -17,6 +17,10 @@
 #ifndef CORIO_THREAD_H
 #define CORIO_THREAD_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #ifndef CORIO_H
 #error "include <corio.h>, not <corio/thread.h>"
 #endif
@@ -146,5 +150,9 @@ void corio_concurrent_free(corio_concurrent *h);
  * NULL, or res NULL). */
 int corio_getaddrinfo(const char *host, const char *service, const struct addrinfo *hints,
                       struct addrinfo **res);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
