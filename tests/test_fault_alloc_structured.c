@@ -53,11 +53,7 @@ static int group_scenario(void) { return corio_run(group_main, NULL, NULL); }
 
 Test(fault_alloc_structured, taskgroup_and_timeout_scopes, .timeout = 120)
 {
-    long sites = fault_sweep(group_scenario, accept_ok_or_enomem, 10000);
-    printf("fault_alloc_structured taskgroup+timeout: %ld allocations failed in turn, each with a "
-           "clean outcome\n",
-           sites);
-    cr_assert_gt(sites, 5);
+    fault_sweep_report("fault_alloc_structured taskgroup+timeout", group_scenario, 5);
 }
 
 /* ---- wait, as_completed, shield ---- */
@@ -127,18 +123,8 @@ static void *combine_main(void *arg)
         rc = -ENOMEM;
     if (slow)
         rc = shielded(corio_task_future(slow));
-    for (int i = 0; i < N; i++) { /* a failed run leaves tasks running: cancel and reap them */
-        if (!ts[i])
-            continue;
-        corio_task_cancel(ts[i], NULL);
-        corio_await(fs[i], NULL);
-        corio_task_unref(ts[i]);
-    }
-    if (slow) {
-        corio_task_cancel(slow, NULL);
-        corio_await(corio_task_future(slow), NULL);
-        corio_task_unref(slow);
-    }
+    reap_tasks(ts, N); /* a failed run leaves tasks running */
+    reap_tasks(&slow, 1);
     return rc < 0 ? corio_raise(rc) : NULL;
 }
 
@@ -146,11 +132,7 @@ static int combine_scenario(void) { return corio_run(combine_main, NULL, NULL); 
 
 Test(fault_alloc_structured, wait_as_completed_and_shield, .timeout = 120)
 {
-    long sites = fault_sweep(combine_scenario, accept_ok_or_enomem, 10000);
-    printf("fault_alloc_structured wait+as_completed+shield: %ld allocations failed in turn, each "
-           "with a clean outcome\n",
-           sites);
-    cr_assert_gt(sites, 5);
+    fault_sweep_report("fault_alloc_structured wait+as_completed+shield", combine_scenario, 5);
 }
 
 /* ---- Lock, Queue, Event ---- */
@@ -241,13 +223,7 @@ static void *sync_main(void *arg)
         rc = corio_gather(fs, N, 0, NULL, NULL); /* fail-fast: the first error */
     if (rc < 0 && queue)
         corio_queue_shutdown(queue, 1);
-    for (int i = 0; i < N; i++) {
-        if (!ts[i])
-            continue;
-        corio_task_cancel(ts[i], NULL);
-        corio_await(fs[i], NULL);
-        corio_task_unref(ts[i]);
-    }
+    reap_tasks(ts, N);
     if (rc == 0 && counter != ITEMS)
         rc = -EPROTO;
     sync_free();
@@ -262,9 +238,5 @@ static int sync_scenario(void)
 
 Test(fault_alloc_structured, lock_queue_and_event, .timeout = 120)
 {
-    long sites = fault_sweep(sync_scenario, accept_ok_or_enomem, 10000);
-    printf("fault_alloc_structured lock+queue+event: %ld allocations failed in turn, each with a "
-           "clean outcome\n",
-           sites);
-    cr_assert_gt(sites, 5);
+    fault_sweep_report("fault_alloc_structured lock+queue+event", sync_scenario, 5);
 }
