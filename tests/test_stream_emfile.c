@@ -2,8 +2,14 @@
  * taken, clients keep connecting into the backlog. The server must report the error through
  * the loop's error handler, back off (little CPU over the stall, not a spin on a readable
  * listener), keep running, and serve every queued client once fds are free again. Criterion
- * runs each test in its own process, so the lowered limit touches no other test. */
+ * runs each test in its own process, so the lowered limit touches no other test.
+ *
+ * Under Valgrind, Memcheck keeps the kernel's fd limit above the one the program set and
+ * enforces the program's limit itself after the call: an accept the kernel completed comes back
+ * as EMFILE with its connection closed. There each report may cost one queued client (it sees
+ * EOF); the run still proves that the failure path leaks nothing. */
 #include "stream_helpers.h"
+#include "under_valgrind.h"
 
 #include <sys/resource.h>
 #include <time.h>
@@ -105,7 +111,7 @@ static void *emfile_main(void *arg)
     corio_sleep(STALL);
     double wall = now(CLOCK_MONOTONIC) - w0, cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
     cr_expect_eq(join(late, NULL), 0);
-    int stall_reports = reports;
+    int stall_reports = reports, lost = 0;
     cr_expect_eq(served, 0, "nothing accepted while the fd table is full");
 
     for (int i = 0; i < nhog; i++)
@@ -114,11 +120,15 @@ static void *emfile_main(void *arg)
     for (int i = 0; i < NCLIENTS; i++) {
         cr_expect_eq(corio_sock_sendall(clients[i], "hello\n", 6, 0), 6);
         char buf[16];
-        ssize_t got = 0, n;
+        ssize_t got = 0, n = 0;
         while (got < 6 && (n = corio_sock_recv(clients[i], buf + got, sizeof buf - (size_t)got,
                                                0)) > 0)
             got += n;
-        cr_expect_eq(got, 6, "client %d got its echo", i);
+        if (got == 0 && n == 0 && under_valgrind())
+            lost++;
+        else
+            cr_expect_eq(got, 6, "client %d got its echo (last recv: %s)", i,
+                         n < 0 ? corio_strerror((int)n) : n == 0 ? "EOF" : "data");
         corio_close(clients[i]);
     }
     corio_server_close(srv);
@@ -126,14 +136,15 @@ static void *emfile_main(void *arg)
     corio_server_release(srv);
 
     printf("stream_emfile (%s): %d EMFILE reports in a %.2f s stall, CPU %.3f s (%.1f%% of "
-           "wall), %d of %d queued clients served after\n",
+           "wall), %d of %d queued clients served after%s\n",
            getenv("CORIO_BACKEND") ? getenv("CORIO_BACKEND") : "default", stall_reports, wall,
-           cpu, 100 * cpu / wall, served, NCLIENTS);
+           cpu, 100 * cpu / wall, served, NCLIENTS, lost ? " (the others lost to Memcheck)" : "");
     cr_expect_geq(stall_reports, 1, "the server reported the failure");
     cr_expect_leq(stall_reports, (int)STALL + 2, "one report per 1 s pause, not a spin");
     cr_expect_eq(other_reports, 0);
     cr_expect_lt(cpu, 0.2 * wall, "backing off, not spinning: %.3f s CPU in %.3f s", cpu, wall);
-    cr_expect_eq(served, NCLIENTS);
+    cr_expect_leq(lost, stall_reports, "clients lost to Memcheck's accept: at most one a report");
+    cr_expect_eq(served, NCLIENTS - lost);
     return NULL;
 }
 
