@@ -33,4 +33,30 @@ static inline long fault_sweep(int (*scenario)(void), int (*accept)(int rc), lon
 
 static inline int accept_ok_or_enomem(int rc) { return rc == 0 || rc == -ENOMEM; }
 
+/* fault_sweep with accept_ok_or_enomem; prints the number of allocation sites exercised under
+ * `what` (with the backend, for the I/O scenarios) and asserts there were more than min_sites. */
+static inline long fault_sweep_report(const char *what, int (*scenario)(void), long min_sites)
+{
+    long sites = fault_sweep(scenario, accept_ok_or_enomem, 10000);
+    const char *be = getenv("CORIO_BACKEND");
+    printf("%s%s%s%s: %ld allocations failed in turn, each with a clean outcome\n", what,
+           be ? " (" : "", be ? be : "", be ? ")" : "", sites);
+    cr_assert_gt(sites, min_sites);
+    return sites;
+}
+
+/* Cancels each task of ts[0..n) (NULL entries skipped), awaits it and drops it: how a failed
+ * run reaps the tasks it leaves running. */
+static inline void reap_tasks(corio_task **ts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!ts[i])
+            continue;
+        corio_task_cancel(ts[i], NULL);
+        corio_await(corio_task_future(ts[i]), NULL);
+        corio_task_unref(ts[i]);
+        ts[i] = NULL;
+    }
+}
+
 #endif

@@ -200,3 +200,51 @@ Test(executor_cancel, loop_close_with_jobs_pending_queued_and_running, .timeout 
     corio_future_unref(e);
     corio_future_unref(p);
 }
+
+/* A running job of the default executor that waits on its loop while the loop closes: close must
+ * keep serving the loop's inbox (dropping what is posted) rather than join the job's thread
+ * first, or it would wait for the job's own time limit (forever without one). */
+static atomic_int waiter_started;
+static atomic_int waiter_rc;
+
+static void *on_loop(void *arg) { return arg; }
+
+static void *waits_on_its_loop(void *arg, int *err)
+{
+    (void)err;
+    atomic_store(&waiter_started, 1);
+    struct timespec ts = {0, 50 * 1000 * 1000}; /* let the loop start closing */
+    nanosleep(&ts, NULL);
+    corio_concurrent *h;
+    int rc = corio_run_coroutine_threadsafe(arg, on_loop, NULL, &h);
+    if (rc == 0) {
+        rc = corio_concurrent_wait(h, 20.0, NULL);
+        corio_concurrent_free(h);
+    }
+    atomic_store(&waiter_rc, rc);
+    return NULL;
+}
+
+static void *leave_a_waiting_job(void *arg)
+{
+    (void)arg;
+    corio_future *f = corio_run_in_executor(NULL, NULL, waits_on_its_loop,
+                                            corio_get_running_loop(), NULL);
+    cr_assert_not_null(f);
+    while (!atomic_load(&waiter_started))
+        corio_sleep(0.001);
+    corio_future_unref(f);
+    return NULL;
+}
+
+Test(executor_cancel, loop_close_with_a_job_waiting_on_the_loop, .timeout = 30)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(corio_run(leave_a_waiting_job, NULL, NULL), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    int rc = atomic_load(&waiter_rc);
+    cr_assert(rc == CORIO_ECLOSED || rc == -ECANCELED, "the job's wait: %s", corio_strerror(rc));
+    cr_assert_lt(took, 10.0, "loop close waited %.1f s for the job's time limit", took);
+}

@@ -86,6 +86,14 @@ static void accept_done(corio_future *f, void *arg) {
         task_ended(((listener *)arg)->srv);
 }
 
+/* A connection dropped for want of memory is reported, as asyncio logs a failed accept: its
+ * client only sees EOF, so the server side must say why. */
+static void report_dropped(corio_server *srv) {
+    corio_error_context ctx = {.message = "corio server: connection dropped, out of memory",
+                               .err = -ENOMEM};
+    corio_loop_call_error_handler(srv->loop, &ctx);
+}
+
 static void spawn(corio_server *srv, int fd) {
     if (srv->unix_path == NULL) {
         int one = 1;
@@ -94,6 +102,7 @@ static void spawn(corio_server *srv, int fd) {
     corio__stream *s = corio__stream_new(srv->loop, fd, &srv->opts);
     if (!s) {
         corio_close(fd);
+        report_dropped(srv);
         return;
     }
     s->server = srv;
@@ -105,6 +114,7 @@ static void spawn(corio_server *srv, int fd) {
             corio_task_unref(s->task);
         }
         corio_stream_release(&s->reader, &s->writer);
+        report_dropped(srv);
         return;
     }
     corio__list_insert_tail(&srv->conns, &s->link);

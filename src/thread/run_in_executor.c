@@ -266,7 +266,9 @@ static void unschedule(corio__workq *q, corio__work *w) {
  * not started are cancelled, running ones finish) and freed; this loop's jobs still queued on
  * other executors are removed; then the loop waits for the completions of those still running,
  * so that no worker posts to a freed loop. Everything else posted meanwhile is dropped, as loop
- * close drops pending callbacks. */
+ * close drops pending callbacks: a running job that waits on this loop (run_coroutine_threadsafe
+ * and a wait) gets CORIO_ECLOSED and can finish. So the default executor's threads are joined
+ * only after that (corio_executor_free), never while the inbox is not being served. */
 void corio__exec_loop_close(corio_loop *loop) {
     struct corio__loop_exec *e = loop->exec;
     if (!e)
@@ -279,7 +281,7 @@ void corio__exec_loop_close(corio_loop *loop) {
     if (e->flush_queued)
         unschedule(&loop->ready, &e->flush);
     if (e->owns_default)
-        corio_executor_shutdown(e->default_ex, 1, 1);
+        corio_executor_shutdown(e->default_ex, 0, 1);
     for (corio__link *l = e->jobs.next, *next; l != &e->jobs; l = next) {
         next = l->next;
         corio__job *job = corio__container_of(l, corio__job, llink);
