@@ -14,10 +14,13 @@
 #   make coverage        line coverage of the test suite (build-coverage/, gcovr)
 #   make bench           bench/run.sh on a Release build in build-bench/ (it builds what it runs)
 #   make bench-net       bench/net/run.sh, the network benchmarks, the same way
+#   make fuzz            the libFuzzer targets fuzz/*.c (clang, ASan+UBSan, build-fuzz/), each
+#                        for FUZZ_SECONDS (default 60) on a copy of fuzz/corpus/<target>/
 #   make install         install into PREFIX (default /usr/local; DESTDIR is honoured)
 #   make clean           remove every build directory
 #
-# Variables: WERROR=ON (CI), JOBS, CTEST_JOBS, PREFIX, CMAKE_FLAGS (extra -D options).
+# Variables: WERROR=ON (CI), JOBS, CTEST_JOBS, PREFIX, CMAKE_FLAGS (extra -D options),
+# FUZZ_SECONDS.
 
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
@@ -26,6 +29,7 @@ PREFIX     ?= /usr/local
 CMAKE      ?= cmake
 CTEST      ?= ctest
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 60
 DEPS       := bash scripts/deps.sh
 
 MAKEFLAGS  += --no-print-directory
@@ -44,7 +48,7 @@ define ctest
 	$(CTEST) --test-dir $(1) --output-on-failure -j $(CTEST_JOBS)
 endef
 
-.PHONY: all demo check check-epoll check-asan check-tsan check-ucontext check-aarch64 valgrind coverage bench bench-net install clean
+.PHONY: all demo check check-epoll check-asan check-tsan check-ucontext check-aarch64 valgrind coverage fuzz bench bench-net install clean
 
 all:
 	@$(DEPS) demo
@@ -106,6 +110,13 @@ coverage:
 	      --html-details build-coverage/html/index.html --print-summary
 	@echo "corio: coverage report in build-coverage/html/index.html"
 
+# Only the library and the targets: the sanitizers as check-asan, plus libFuzzer's coverage
+# hooks in the library (fuzz/README.md).
+fuzz:
+	@$(DEPS) fuzz
+	$(call build,build-fuzz,-DCMAKE_C_COMPILER=clang -DCORIO_FUZZ=ON -DCORIO_SANITIZE=address$(,)undefined -DCORIO_BUILD_TESTS=OFF -DCORIO_BUILD_EXAMPLES=OFF -DCORIO_BUILD_BENCH=OFF $(CHECKED_BUILD))
+	bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 bench:
 	@$(DEPS) bench
 	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCORIO_BUILD_TESTS=OFF $(CMAKE_FLAGS)
@@ -123,7 +134,7 @@ install:
 
 clean:
 	rm -rf build build-asan build-tsan build-ucontext build-aarch64 build-aarch64-sysroot \
-	       build-valgrind build-coverage build-bench
+	       build-valgrind build-coverage build-bench build-fuzz
 
 # A comma inside $(call ...) arguments.
 , := ,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, and only those that are missing.
 #
-#   scripts/deps.sh TARGET...     (demo, check, valgrind, coverage, bench, aarch64)
+#   scripts/deps.sh TARGET...     (demo, check, valgrind, coverage, fuzz, bench, aarch64)
 #
 # As root, missing packages are installed with apt-get (non-interactive) and named first. Otherwise
 # the script names them and fails. On a system without dpkg it checks nothing and trusts the user.
@@ -15,6 +15,7 @@ declare -A pkgs=(
     [check]="$build_pkgs pkg-config libcriterion-dev liburing-dev"
     [valgrind]="$build_pkgs pkg-config libcriterion-dev liburing-dev valgrind"
     [coverage]="$build_pkgs pkg-config libcriterion-dev liburing-dev gcovr"
+    [fuzz]="$build_pkgs pkg-config liburing-dev clang libclang-rt-dev" # libFuzzer and the sanitizer runtimes
     [bench]="$build_pkgs pkg-config liburing-dev libuv1-dev" # the bench scripts install python3-uvloop, golang-go, wrk... themselves
     [aarch64]="$build_pkgs pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 )

@@ -234,6 +234,24 @@ static void *readuntil_cases(void *arg)
 }
 Test(stream_reader, readuntil_limit_keeps_data_and_eof_gives_partial, .timeout = 10) { RUN_CHECKED(readuntil_cases, NULL); }
 
+/* Found by fuzz/fuzz_stream_reader.c: readuntil's first look at a reader with no buffer yet
+ * computed NULL + 0 (undefined; clang's UBSan reports it, gcc's does not). */
+static void *eof_before_any_byte(void *arg)
+{
+    (void)arg;
+    pair_open(NULL);
+    corio_sock_shutdown(peer, SHUT_WR);
+    const char *c = "x";
+    size_t len = 9;
+    cr_expect_eq(corio_reader_readuntil(R, "ab", 2, &c, &len), CORIO_EINCOMPLETE);
+    cr_expect_eq(len, 0);
+    cr_expect_eq(corio_reader_readline(R, &c), 0);
+    cr_expect_eq(corio_reader_at_eof(R), 1);
+    pair_close();
+    return NULL;
+}
+Test(stream_reader, eof_before_any_byte_gives_an_empty_chunk, .timeout = 10) { RUN_CHECKED(eof_before_any_byte, NULL); }
+
 static void *blocked_read(void *arg)
 {
     (void)arg;

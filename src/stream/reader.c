@@ -146,6 +146,10 @@ ssize_t corio_reader_readexactly(corio_reader *r, void *buf, size_t n, size_t *p
     return out;
 }
 
+/* The first buffered byte. No buffer has been allocated before the first receive, and NULL + 0
+ * is undefined behaviour (clang's UBSan reports it). */
+static char *head(corio__stream *s) { return s->rbuf ? s->rbuf + s->rpos : NULL; }
+
 /* asyncio's readuntil, on the buffer: finds sep, reading more until it is there, the limit is
  * passed or EOF comes. */
 static ssize_t until(corio__stream *s, const char *sep, size_t seplen, const char **chunk,
@@ -153,7 +157,7 @@ static ssize_t until(corio__stream *s, const char *sep, size_t seplen, const cha
     size_t offset = 0, isep;
     *len = 0;
     for (;;) {
-        char *start = s->rbuf + s->rpos;
+        char *start = head(s);
         *chunk = start;
         if (s->rlen >= offset + seplen) {
             char *p = memmem(start + offset, s->rlen - offset, sep, seplen);
@@ -171,7 +175,7 @@ static ssize_t until(corio__stream *s, const char *sep, size_t seplen, const cha
         if (got < 0)
             return got;
         if (got == 0) {
-            *chunk = s->rbuf + s->rpos;
+            *chunk = head(s);
             *len = s->rlen;
             consume(s, s->rlen);
             return CORIO_EINCOMPLETE;
