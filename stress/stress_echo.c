@@ -6,8 +6,8 @@
  * does one of three things: (normal, 80%) sends a random amount
  * of pseudo-random data in random-sized pieces, half-closes, reads the echo to EOF and checks it
  * byte for byte; (early close, 10%) sends part and closes without reading; (reset, 10%) sends
- * part and aborts with an RST. Each round uses its own source address, so that TIME_WAIT from
- * the previous round never runs out of ports.
+ * part and aborts with an RST. Each round of each run uses its own source address (127.a.b.r,
+ * a and b random), so that TIME_WAIT from earlier rounds and runs never runs out of ports.
  *
  * Checked: every byte of every normal connection came back intact and the server received
  * exactly what was sent; aborted connections end with EOF, -ECONNRESET or -EPIPE and nothing
@@ -120,6 +120,7 @@ static struct {
     long connected, inflight;
     long bytes_sent, bytes_sent_normal, bytes_checked, normal, early, reset, failures;
     int round;
+    uint32_t src_base; /* 127.a.b.0: this run's source addresses, one per round */
 } cli;
 
 static void *client_conn(void *arg) {
@@ -130,7 +131,7 @@ static void *client_conn(void *arg) {
     int fd = corio_socket(AF_INET, SOCK_STREAM, 0);
     CHECK(fd >= 0, "socket: %s", corio_strerror(fd));
     struct sockaddr_in src = {.sin_family = AF_INET};
-    src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)cli.round);
+    src.sin_addr.s_addr = htonl(cli.src_base + 1u + (uint32_t)cli.round);
     CHECK(bind(fd, (struct sockaddr *)&src, sizeof src) == 0, "bind: %s", strerror(errno));
     while (cli.inflight >= 256) /* no more SYNs at once than the backlog takes */
         corio_sleep(0.001);
@@ -213,6 +214,10 @@ static int report_fd = -1;
 
 static int run_client(void) {
     rng_state ^= 0x1234567; /* the child's own sequence */
+    /* Source addresses of this run only: the TIME_WAIT of an earlier run (or of the other
+     * backend's run) must not take this run's ports. */
+    cli.src_base = 0x7f000000u | (uint32_t)(1 + rng_below(250)) << 16 |
+                   (uint32_t)rng_below(256) << 8;
     int fds0 = open_fds();
     long rss[8];
     for (int r = 0; r < rounds; r++) {

@@ -133,7 +133,7 @@ static void open_idle_clients(int n)
                                            &cw_[i]), 0);
     while (started < n)
         corio_sleep(0.01);
-    cr_expect_eq(corio_server_active_connections(S), n);
+    cr_expect_eq(corio_server_active_connections(S), (size_t)n);
 }
 
 static void close_idle_clients(int n)
