@@ -152,7 +152,11 @@ Test(io_errors, corio_socket_bad_arguments, .timeout = 10)
 {
     FD_CHECK_BEGIN();
     cr_assert_eq(corio_socket(12345, SOCK_STREAM, 0), -EAFNOSUPPORT);
-    cr_assert_eq(corio_socket(AF_INET, 12345, 0), -EINVAL);
+    /* qemu-user translates socket types and answers an unknown one with another error */
+    if (getenv("CORIO_QEMU"))
+        cr_assert_lt(corio_socket(AF_INET, 12345, 0), 0);
+    else
+        cr_assert_eq(corio_socket(AF_INET, 12345, 0), -EINVAL);
     cr_assert_eq(corio_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP), -EPROTONOSUPPORT);
     int fd = corio_socket(AF_INET, SOCK_DGRAM, 0);
     cr_assert_geq(fd, 0, "no loop needed");
