@@ -67,7 +67,15 @@ static void *connect_and_echo(void *arg)
 }
 Test(stream_connection, open_connection_numeric_v4, .timeout = 10) { RUN_CHECKED(connect_and_echo, "127.0.0.1"); }
 Test(stream_connection, open_connection_numeric_v6, .timeout = 10) { RUN_CHECKED(connect_and_echo, "::1"); }
-Test(stream_connection, open_connection_by_name_resolves_off_the_loop, .timeout = 20) { RUN_CHECKED(connect_and_echo, "localhost"); }
+Test(stream_connection, open_connection_by_name_resolves_off_the_loop, .timeout = 20)
+{
+    /* The lookup runs on an executor thread, which Valgrind 3.19 lets run only between the
+     * loop's 10 ms slices in io_uring_enter: glibc's NSS start-up then takes minutes. */
+    const char *be = getenv("CORIO_BACKEND");
+    if (under_valgrind() && be && strcmp(be, "io_uring") == 0)
+        cr_skip_test("name lookup under Valgrind on io_uring: too slow, see the comment");
+    RUN_CHECKED(connect_and_echo, "localhost");
+}
 
 static void *refused(void *arg)
 {
