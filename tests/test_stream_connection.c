@@ -69,11 +69,7 @@ Test(stream_connection, open_connection_numeric_v4, .timeout = 10) { RUN_CHECKED
 Test(stream_connection, open_connection_numeric_v6, .timeout = 10) { RUN_CHECKED(connect_and_echo, "::1"); }
 Test(stream_connection, open_connection_by_name_resolves_off_the_loop, .timeout = 20)
 {
-    /* The lookup runs on an executor thread, which Valgrind 3.19 lets run only between the
-     * loop's 10 ms slices in io_uring_enter: glibc's NSS start-up then takes minutes. */
-    const char *be = getenv("CORIO_BACKEND");
-    if (under_valgrind() && be && strcmp(be, "io_uring") == 0)
-        cr_skip_test("name lookup under Valgrind on io_uring: too slow, see the comment");
+    skip_name_lookup_under_valgrind_on_io_uring();
     RUN_CHECKED(connect_and_echo, "localhost");
 }
 
@@ -220,7 +216,12 @@ static void *unknown_host(void *arg)
     cr_expect_neq(rc, 0);
     return NULL;
 }
-Test(stream_connection, unknown_host_is_a_lookup_error, .timeout = 30) { RUN_CHECKED(unknown_host, NULL); SKIP_IF_ASKED(); }
+Test(stream_connection, unknown_host_is_a_lookup_error, .timeout = 30)
+{
+    skip_name_lookup_under_valgrind_on_io_uring();
+    RUN_CHECKED(unknown_host, NULL);
+    SKIP_IF_ASKED();
+}
 
 static void *bad_input(void *arg)
 {

@@ -292,11 +292,7 @@ static void *bad_input(void *arg)
 }
 Test(stream_server, bad_input_is_refused, .timeout = 10)
 {
-    /* Name lookups run on an executor thread, which Valgrind 3.19 starves while the loop waits
-     * in io_uring_enter (see test_stream_connection.c). */
-    const char *be = getenv("CORIO_BACKEND");
-    if (under_valgrind() && be && strcmp(be, "io_uring") == 0)
-        cr_skip_test("name lookup under Valgrind on io_uring: too slow");
+    skip_name_lookup_under_valgrind_on_io_uring();
     RUN_CHECKED(bad_input, NULL);
 }
 
@@ -331,11 +327,7 @@ static void *by_name(void *arg)
 }
 Test(stream_server, server_on_a_name_listens_on_each_address, .timeout = 10)
 {
-    /* Name lookups run on an executor thread, which Valgrind 3.19 starves while the loop waits
-     * in io_uring_enter (see test_stream_connection.c). */
-    const char *be = getenv("CORIO_BACKEND");
-    if (under_valgrind() && be && strcmp(be, "io_uring") == 0)
-        cr_skip_test("name lookup under Valgrind on io_uring: too slow");
+    skip_name_lookup_under_valgrind_on_io_uring();
     RUN_CHECKED(by_name, NULL);
 }
 
