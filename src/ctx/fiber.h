@@ -123,6 +123,7 @@ static inline const char *corio__fiber_describe(corio__fiber *f) {
 #define CORIO__STACK_FREE 1u      /* on its pool's free list */
 #define CORIO__STACK_GUARDED 2u   /* a guard page below lo faults on access */
 #define CORIO__STACK_CANARY 4u    /* unguarded: the lowest CORIO__CANARY_BYTES must stay zero */
+#define CORIO__STACK_USED 8u      /* ASan: a fiber ran here since the slab was mapped (stale poison) */
 #define CORIO__CANARY_BYTES 64u
 
 /* Returns nonzero when `stack` has no guard page and its canary (the lowest bytes, which are never

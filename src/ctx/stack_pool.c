@@ -35,6 +35,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -292,6 +296,11 @@ static void corio__slab_release(corio__stack_pool *pool, struct corio__slab *s)
         }
 #if defined(CORIO__HAVE_VALGRIND)
         VALGRIND_STACK_DEREGISTER(st->valgrind_id);
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+        /* The range may be mapped again for anything: leave no redzone poison behind. */
+        if (st->flags & CORIO__STACK_USED)
+            __asan_unpoison_memory_region(st->lo, st->size);
 #endif
         if (st->flags & CORIO__STACK_GUARDED)
             pool->guarded--;
