@@ -1,6 +1,7 @@
 /* Scale: 100,000 tasks sleeping at once, gathered; 10,000 sequential tasks (stack reuse);
  * fire-and-forget tasks. Limits are generous: they catch O(n^2) behaviour and leaks of stacks,
- * not a few percent of speed. Under Valgrind the counts shrink. */
+ * not a few percent of speed. Under Valgrind, sanitizers and qemu the counts shrink (slow_build):
+ * each fresh stack page costs several times more there. */
 #include "core_helpers.h"
 
 static void *sleep_return(void *arg)
@@ -42,16 +43,16 @@ static void *gather_many(void *arg)
     return IV(wrong);
 }
 
-Test(many_tasks, hundred_thousand_sleepers_gathered, .timeout = 10)
+Test(many_tasks, hundred_thousand_sleepers_gathered, .timeout = 30)
 {
-    n_tasks = under_valgrind() ? 2000 : 100000;
+    n_tasks = under_valgrind() ? 2000 : slow_build() ? 20000 : 100000;
     double t0 = now_s();
     void *res = IV(-1);
     int rc = corio_run(gather_many, NULL, &res);
     double dt = now_s() - t0;
     cr_assert_eq(rc, 0, "corio_run: %s", corio_err_name(rc));
     cr_assert_eq(VI(res), 0, "every result in its place");
-    cr_assert_lt(dt, 8.0, "%d sleeping tasks took %f s", n_tasks, dt);
+    cr_assert_lt(dt, 25.0, "%d sleeping tasks took %f s", n_tasks, dt); /* ~0.3 s natively */
 }
 
 static void *ret_arg(void *arg) { return arg; }
@@ -74,7 +75,7 @@ static void *sequential(void *arg)
     return IV(n);
 }
 
-Test(many_tasks, ten_thousand_sequential_tasks, .timeout = 10)
+Test(many_tasks, ten_thousand_sequential_tasks, .timeout = 30)
 {
     int n = under_valgrind() ? 1000 : 10000;
     double t0 = now_s();
@@ -82,7 +83,7 @@ Test(many_tasks, ten_thousand_sequential_tasks, .timeout = 10)
     cr_assert_eq(corio_run(sequential, IV(n), &res), 0);
     cr_assert_eq(res, IV(n));
     double dt = now_s() - t0;
-    cr_assert_lt(dt, 5.0, "%d sequential tasks took %f s", n, dt);
+    cr_assert_lt(dt, 20.0, "%d sequential tasks took %f s", n, dt);
 }
 
 static void *sequential_suspending(void *arg)
@@ -92,7 +93,7 @@ static void *sequential_suspending(void *arg)
     return arg;
 }
 
-Test(many_tasks, sequential_tasks_that_suspend_reuse_stacks, .timeout = 10)
+Test(many_tasks, sequential_tasks_that_suspend_reuse_stacks, .timeout = 30)
 {
     /* 10,000 tasks that really take a stack (they suspend), one after another on one loop:
      * the pool hands the same stacks out again (else this would map 10,000 stacks). */
@@ -106,7 +107,7 @@ Test(many_tasks, sequential_tasks_that_suspend_reuse_stacks, .timeout = 10)
         cr_assert_eq(res, IV(i));
         corio_task_unref(t);
     }
-    cr_assert_lt(now_s() - t0, 5.0);
+    cr_assert_lt(now_s() - t0, 20.0);
     corio_loop_close(loop);
 }
 
@@ -132,9 +133,9 @@ static void *fire_and_forget_many(void *arg)
     return IV(finished);
 }
 
-Test(many_tasks, fire_and_forget_tasks_all_run, .timeout = 10)
+Test(many_tasks, fire_and_forget_tasks_all_run, .timeout = 30)
 {
-    int n = under_valgrind() ? 1000 : 50000;
+    int n = under_valgrind() ? 1000 : slow_build() ? 10000 : 50000;
     void *res = NULL;
     cr_assert_eq(corio_run(fire_and_forget_many, IV(n), &res), 0);
     cr_assert_eq(res, IV(n));
@@ -157,12 +158,12 @@ static void *create_and_return_at_once(void *arg)
     return IV(rc);
 }
 
-Test(many_tasks, create_and_gather_tasks_that_return_at_once, .timeout = 10)
+Test(many_tasks, create_and_gather_tasks_that_return_at_once, .timeout = 30)
 {
-    int n = under_valgrind() ? 2000 : 200000;
+    int n = under_valgrind() ? 2000 : slow_build() ? 40000 : 200000;
     void *res = IV(1);
     double t0 = now_s();
     cr_assert_eq(corio_run(create_and_return_at_once, IV(n), &res), 0);
     cr_assert_eq(VI(res), 0);
-    cr_assert_lt(now_s() - t0, 8.0);
+    cr_assert_lt(now_s() - t0, 25.0);
 }

@@ -25,6 +25,18 @@ static inline int under_valgrind(void)
     return (p && strstr(p, "valgrind")) || getenv("CORIO_TEST_SMALL") != NULL;
 }
 
+/* Is this an instrumented or emulated run (AddressSanitizer, Valgrind, qemu-user)? Page faults
+ * and fresh memory cost several times more there, so scale tests shrink their counts: the plain
+ * build proves the scale, these builds the memory safety of the same code paths. */
+static inline int slow_build(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 1;
+#else
+    return under_valgrind() || getenv("CORIO_QEMU") != NULL;
+#endif
+}
+
 /* Skips the current Criterion test under Valgrind, saying why. */
 #define SKIP_UNDER_VALGRIND(why)                                                                   \
     do {                                                                                           \
