@@ -118,17 +118,18 @@ static void run_wave(long n) {
 
 static void *main_task(void *arg) {
     long total = (long)(intptr_t)arg;
-    long waves_per_round = total / 4 / wave_size;
+    enum { ROUNDS = 5 };
+    long waves_per_round = total / ROUNDS / wave_size;
     if (waves_per_round < 1)
         waves_per_round = 1;
-    long rss[4];
-    for (int r = 0; r < 4; r++) {
+    long rss[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
         for (long w = 0; w < waves_per_round; w++)
             run_wave(wave_size);
         rss[r] = rss_kib();
         printf("round %d: %ld tasks, RSS %ld KiB\n", r + 1, waves_per_round * wave_size, rss[r]);
     }
-    check_rss_flat(rss, 4);
+    check_rss_flat(rss, ROUNDS);
     return NULL;
 }
 

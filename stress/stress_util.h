@@ -88,8 +88,13 @@ static inline uint64_t rng(void) {
 }
 static inline uint64_t rng_below(uint64_t n) { return n ? rng() % n : 0; }
 
-/* RSS must not grow from round to round once the first round has warmed the pools: allow the
- * larger of 10% and 8 MiB over the first round's figure. */
+/* RSS must not grow from round to round once the library's caches are warm. It keeps what it
+ * freed for reuse: object pools in 2 MiB chunks, sized by the peak number of objects alive at
+ * once, and up to two stack slabs of 1,024 stacks (the spare, and the one holding the loop's
+ * spare stack) with the pages their stacks touched, 4 to 8 MiB each. Which slabs stay, and the
+ * peak, differ between random rounds. So the first two rounds warm up, and every later one may
+ * exceed the larger of them by at most 10% or 16 MiB. A leak grows with every round and shows
+ * past that (at 50,000 tasks a round, about 110 bytes a task over three rounds). */
 static inline void check_rss_flat(const long *rss, int rounds) {
 #ifdef CORIO_SANITIZE
     /* AddressSanitizer keeps freed memory in quarantine (256 MiB by default), so RSS grows by
@@ -98,11 +103,14 @@ static inline void check_rss_flat(const long *rss, int rounds) {
     printf("RSS not checked under a sanitizer (quarantine); leaks are checked at exit\n");
     return;
 #endif
-    for (int r = 1; r < rounds; r++) {
-        long slack = rss[0] / 10 > 8192 ? rss[0] / 10 : 8192;
-        CHECK(rss[r] <= rss[0] + slack, "RSS grew: round 1 %ld KiB, round %d %ld KiB", rss[0],
-              r + 1, rss[r]);
-    }
+    int warm = rounds >= 3 ? 2 : 1;
+    long base = rss[0];
+    for (int r = 1; r < warm; r++)
+        base = rss[r] > base ? rss[r] : base;
+    long slack = base / 10 > 16384 ? base / 10 : 16384;
+    for (int r = warm; r < rounds; r++)
+        CHECK(rss[r] <= base + slack, "RSS grew: %ld KiB after the warm-up round(s), %ld after "
+              "round %d", base, rss[r], r + 1);
 }
 
 static inline int stress_result(const char *name) {
