@@ -53,12 +53,18 @@ static inline void cancel_and_drop(corio_task *t)
 }
 
 /* Runs fn as the main task of a new loop, expects it to return 0 and closes the loop. */
-static inline void run_in_loop(corio_coro_fn fn, void *arg)
+static inline void run_on(corio_loop *loop, corio_coro_fn fn, void *arg)
 {
-    corio_loop *loop = new_loop();
     void *res = IV(-1);
     cr_assert_eq(run_main(loop, fn, arg, &res), 0);
     cr_assert_eq(corio_loop_close(loop), 0);
 }
+
+/* Runs fn(arg) as the main task of a new loop on virtual time: timeouts fire in a fixed order
+ * however slow the machine (Valgrind, a loaded CI runner), and take no real time. */
+static inline void run_in_loop(corio_coro_fn fn, void *arg) { run_on(new_vt_loop(), fn, arg); }
+
+/* The same on real time, for the tests about real timers (a dead timer must not hold the loop). */
+static inline void run_in_real_loop(corio_coro_fn fn, void *arg) { run_on(new_loop(), fn, arg); }
 
 #endif
