@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 FLOOR = "epoll"
-IMPLS = ["epoll", "corio-epoll", "corio-uring", "libuv", "go", "uvloop", "asyncio"]
-IMPL_LABEL = {"epoll": "epoll floor (C)", "corio-epoll": "corio, epoll",
+IMPLS = ["epoll", "uring", "corio-epoll", "corio-uring", "libuv", "go", "uvloop", "asyncio"]
+IMPL_LABEL = {"epoll": "epoll floor (C)", "uring": "io_uring ceiling (C, multishot)",
+              "corio-epoll": "corio, epoll",
               "corio-uring": "corio, io_uring", "libuv": "libuv", "go": "Go (GOMAXPROCS=1)",
               "uvloop": "uvloop", "asyncio": "Python asyncio"}
 CORIO = ["corio-epoll", "corio-uring"]

@@ -11,7 +11,9 @@
 #   NET_REPEAT=3         runs of each implementation and row; the median of each figure is reported
 #   NET_SECS=3           seconds measured per run (echo: after NET_WARMUP=0.5 s of warm-up)
 #   NET_ROWS="1x64 100x64 1000x64 1x4096 100x4096 1000x4096"   echo rows: connections x bytes
-#   NET_IMPLS="epoll corio-epoll corio-uring libuv go uvloop asyncio"   (epoll is the floor)
+#   NET_IMPLS="epoll uring corio-epoll corio-uring libuv go uvloop asyncio"   (epoll is the floor;
+#                        uring, echo only, is a minimal multishot io_uring server: the ceiling of
+#                        the completion model, bench/net/uring_echo.c)
 #   NET_SERVER_CPU=0     the CPU the servers are pinned to; NET_LOAD_CPU=1 the load's
 #   BENCH_BUILD_DIR=build   the CMake build directory (as bench/run.sh: Release, else build-bench/)
 #
@@ -44,7 +46,7 @@ REPEAT="${NET_REPEAT:-3}"
 SECS="${NET_SECS:-3}"
 WARMUP="${NET_WARMUP:-0.5}"
 ROWS="${NET_ROWS:-1x64 100x64 1000x64 1x4096 100x4096 1000x4096}"
-IMPLS="${NET_IMPLS:-epoll corio-epoll corio-uring libuv go uvloop asyncio}"
+IMPLS="${NET_IMPLS:-epoll uring corio-epoll corio-uring libuv go uvloop asyncio}"
 SRV_CPU="${NET_SERVER_CPU:-0}"
 LOAD_CPU="${NET_LOAD_CPU:-1}"
 BUILD_DIR="${BENCH_BUILD_DIR:-build}"
@@ -84,7 +86,7 @@ built=() # the C programs that built
 # cmake --build gets to reconfigure by itself. Then one target at a time, so that one that does
 # not build (libuv's without libuv, corio's if the library is broken) leaves the others in.
 cmake -S . -B "$BUILD_DIR" >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log" >&2; exit 1; }
-for prog in load epoll_echo epoll_http uv_echo uv_http corio_echo corio_http; do
+for prog in load epoll_echo epoll_http uring_echo uv_echo uv_http corio_echo corio_http; do
     if cmake --build "$BUILD_DIR" -j"$(nproc)" --target "bench_net_$prog" >"$TMP/build.log" 2>&1; then
         built+=("$prog")
     else
@@ -120,6 +122,7 @@ server_cmd() { # test impl -> the server's command line, or nothing if unavailab
         *) echo "$NET/$prog" ;;
         esac
         ;;
+    uring) [[ " ${built[*]} " == *" uring_$1 "* ]] && echo "$NET/uring_$1" ;;
     libuv) [[ " ${built[*]} " == *" uv_$1 "* ]] && echo "$NET/uv_$1" ;;
     go)
         [ $GO_OK -eq 1 ] || return 0
