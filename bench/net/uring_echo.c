@@ -6,6 +6,11 @@
  * queue sent by IORING_OP_SEND, in order. The ring is SINGLE_ISSUER | DEFER_TASKRUN where the
  * kernel has it (6.1+), else COOP_TASKRUN, else plain.
  *
+ * With URING_ECHO_RING_SEND=1 in the environment, each echo goes out by IORING_OP_SEND straight
+ * from the provided buffer instead of send(2), so no message costs a system call of its own: the
+ * ring is entered once per batch of completions (about 12 round trips per io_uring_enter at
+ * 100 connections x 64 B, by strace -c).
+ *
  * It answers one question for corio's io_uring backend: how far above the epoll floor can a
  * completion-based server get on this kernel at all?
  *
@@ -15,7 +20,9 @@
 
 #include <liburing.h>
 
-enum { NBUFS = 1024, ACCEPT = 0, RECV = 1, SEND = 2 };
+/* The low two bits of user_data; the fd above them, and for BSEND the buffer and length higher. */
+enum { NBUFS = 1024, ACCEPT = 0, RECV = 1, SEND = 2, BSEND = 3 };
+static int ring_send; /* URING_ECHO_RING_SEND: echo by IORING_OP_SEND, not send(2) */
 
 struct conn {
     char *out; /* bytes send(2) could not take yet, sent through the ring in order */
@@ -120,7 +127,17 @@ static void on_recv(int fd, struct io_uring_cqe *cqe)
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
         const char *p = bufs + (size_t)bid * NET_BUF_SIZE;
         size_t len = (size_t)cqe->res, done = 0;
-        if (c->outlen == 0) {
+        if (ring_send && c->outlen == 0 && !c->sending) {
+            struct io_uring_sqe *sqe = sqe_get(); /* the buffer goes back when the send ends */
+            io_uring_prep_send(sqe, fd, p, len, MSG_NOSIGNAL);
+            io_uring_sqe_set_data64(sqe, (uint64_t)bid << 36 | (uint64_t)len << 20 |
+                                             (uint64_t)fd << 2 | BSEND);
+            c->sending = 1;
+            if (!(cqe->flags & IORING_CQE_F_MORE))
+                arm(fd, RECV);
+            return;
+        }
+        if (c->outlen == 0 && !c->sending) {
             ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
             done = n > 0 ? (size_t)n : 0;
             if (n < 0 && errno != EAGAIN) {
@@ -155,6 +172,31 @@ static void on_send(int fd, struct io_uring_cqe *cqe)
         flush(fd, c);
 }
 
+/* An echo sent through the ring straight from its provided buffer has ended: the buffer goes back
+ * to the ring, and what the socket did not take goes ahead of anything queued since. */
+static void on_buf_send(int fd, uint64_t ud, struct io_uring_cqe *cqe)
+{
+    struct conn *c = conn_of(fd);
+    const char *p = bufs + (size_t)(ud >> 36) * NET_BUF_SIZE;
+    size_t len = (size_t)((ud >> 20) & 0xffff);
+    if (cqe->res < 0 || (size_t)cqe->res == len) {
+        give_back((unsigned)(ud >> 36));
+        on_send(fd, &(struct io_uring_cqe){.res = cqe->res < 0 ? cqe->res : 0});
+        return;
+    }
+    size_t rest = len - (size_t)cqe->res, old = c->outlen;
+    if (old + rest > c->outcap) {
+        c->outcap = (old + rest) * 2;
+        if (!(c->out = realloc(c->out, c->outcap)))
+            NET_DIE("out of memory");
+    }
+    memmove(c->out + rest, c->out, old);
+    memcpy(c->out, p + cqe->res, rest);
+    c->outlen = old + rest;
+    give_back((unsigned)(ud >> 36));
+    flush(fd, c);
+}
+
 static void setup(void)
 {
     struct io_uring_params p = {.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN};
@@ -179,6 +221,7 @@ static void setup(void)
 int main(int argc, char **argv)
 {
     int lfd = net_listen(argc, argv);
+    ring_send = getenv("URING_ECHO_RING_SEND") != NULL;
     setup();
     arm(lfd, ACCEPT);
     for (;;) {
@@ -189,7 +232,7 @@ int main(int argc, char **argv)
         unsigned head, seen = 0;
         io_uring_for_each_cqe(&ring, head, cqe) {
             uint64_t ud = io_uring_cqe_get_data64(cqe);
-            int fd = (int)(ud >> 2);
+            int fd = (int)((ud >> 2) & 0x3ffff);
             seen++;
             if ((ud & 3) == ACCEPT) {
                 if (cqe->res >= 0) {
@@ -200,6 +243,8 @@ int main(int argc, char **argv)
                     arm(lfd, ACCEPT);
             } else if ((ud & 3) == RECV) {
                 on_recv(fd, cqe);
+            } else if ((ud & 3) == BSEND) {
+                on_buf_send(fd, ud, cqe);
             } else {
                 on_send(fd, cqe);
             }
