@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 FLOOR = "epoll"
-IMPLS = ["epoll", "uring", "uring-ring", "corio-epoll", "corio-uring", "libuv", "go", "uvloop", "asyncio"]
+IMPLS = ["epoll", "uring", "uring-ring", "uring-oneshot", "corio-epoll", "corio-uring", "libuv", "go", "uvloop", "asyncio"]
 IMPL_LABEL = {"epoll": "epoll floor (C)", "uring": "io_uring ceiling (C, multishot)",
               "uring-ring": "io_uring ceiling, sends by the ring",
+              "uring-oneshot": "io_uring, one-shot recv per message",
               "corio-epoll": "corio, epoll",
               "corio-uring": "corio, io_uring", "libuv": "libuv", "go": "Go (GOMAXPROCS=1)",
               "uvloop": "uvloop", "asyncio": "Python asyncio"}

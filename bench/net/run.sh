@@ -13,8 +13,9 @@
 #   NET_ROWS="1x64 100x64 1000x64 1x4096 100x4096 1000x4096"   echo rows: connections x bytes
 #   NET_IMPLS="epoll uring corio-epoll corio-uring libuv go uvloop asyncio"   (epoll is the floor;
 #                        uring, echo only, is a minimal multishot io_uring server: the ceiling of
-#                        the completion model, bench/net/uring_echo.c; uring-ring, not run unless
-#                        named, is the same with every echo sent through the ring)
+#                        the completion model, bench/net/uring_echo.c; uring-ring and
+#                        uring-oneshot, not run unless named, are the same with every echo sent
+#                        through the ring, and with a one-shot recv per message as corio does)
 #   NET_SERVER_CPU=0     the CPU the servers are pinned to; NET_LOAD_CPU=1 the load's
 #   BENCH_BUILD_DIR=build   the CMake build directory (as bench/run.sh: Release, else build-bench/)
 #
@@ -125,6 +126,7 @@ server_cmd() { # test impl -> the server's command line, or nothing if unavailab
         ;;
     uring) [[ " ${built[*]} " == *" uring_$1 "* ]] && echo "$NET/uring_$1" ;;
     uring-ring) [[ " ${built[*]} " == *" uring_$1 "* ]] && echo "env URING_ECHO_RING_SEND=1 $NET/uring_$1" ;;
+    uring-oneshot) [[ " ${built[*]} " == *" uring_$1 "* ]] && echo "env URING_ECHO_ONESHOT=1 $NET/uring_$1" ;;
     libuv) [[ " ${built[*]} " == *" uv_$1 "* ]] && echo "$NET/uv_$1" ;;
     go)
         [ $GO_OK -eq 1 ] || return 0

@@ -11,6 +11,11 @@
  * ring is entered once per batch of completions (about 12 round trips per io_uring_enter at
  * 100 connections x 64 B, by strace -c).
  *
+ * With URING_ECHO_ONESHOT=1 instead, each connection has its own buffer and each recv is a
+ * one-shot IORING_OP_RECV that arms its poll first (IORING_RECVSEND_POLL_FIRST), echoed by send(2):
+ * the way corio's io_uring backend receives, so the difference to the multishot mode is what
+ * arming a poll for every message costs the kernel.
+ *
  * It answers one question for corio's io_uring backend: how far above the epoll floor can a
  * completion-based server get on this kernel at all?
  *
@@ -23,12 +28,14 @@
 /* The low two bits of user_data; the fd above them, and for BSEND the buffer and length higher. */
 enum { NBUFS = 1024, ACCEPT = 0, RECV = 1, SEND = 2, BSEND = 3 };
 static int ring_send; /* URING_ECHO_RING_SEND: echo by IORING_OP_SEND, not send(2) */
+static int oneshot;   /* URING_ECHO_ONESHOT: a one-shot recv per message into the conn's in[] */
 
 struct conn {
     char *out; /* bytes send(2) could not take yet, sent through the ring in order */
     size_t outlen, outcap;
     int sending; /* an IORING_OP_SEND of out[] is in flight */
     int closing; /* the peer is gone: close once that send completes */
+    char *in;    /* URING_ECHO_ONESHOT only */
 };
 
 static struct io_uring ring;
@@ -49,11 +56,19 @@ static struct io_uring_sqe *sqe_get(void)
     return sqe;
 }
 
+static struct conn *conn_of(int fd);
+
 static void arm(int fd, int what)
 {
     struct io_uring_sqe *sqe = sqe_get();
     if (what == ACCEPT) {
         io_uring_prep_multishot_accept(sqe, fd, NULL, NULL, SOCK_CLOEXEC);
+    } else if (oneshot) {
+        struct conn *c = conn_of(fd);
+        if (!c->in && !(c->in = malloc(NET_BUF_SIZE)))
+            NET_DIE("out of memory");
+        io_uring_prep_recv(sqe, fd, c->in, NET_BUF_SIZE, 0);
+        sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
     } else {
         io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
         sqe->flags |= IOSQE_BUFFER_SELECT;
@@ -94,6 +109,7 @@ static void conn_close(int fd)
         return;
     }
     free(c->out);
+    free(c->in);
     free(c);
     conns[fd] = NULL;
     close(fd);
@@ -125,9 +141,9 @@ static void on_recv(int fd, struct io_uring_cqe *cqe)
     struct conn *c = conn_of(fd);
     if (cqe->res > 0) {
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-        const char *p = bufs + (size_t)bid * NET_BUF_SIZE;
+        const char *p = oneshot ? c->in : bufs + (size_t)bid * NET_BUF_SIZE;
         size_t len = (size_t)cqe->res, done = 0;
-        if (ring_send && c->outlen == 0 && !c->sending) {
+        if (ring_send && !oneshot && c->outlen == 0 && !c->sending) {
             struct io_uring_sqe *sqe = sqe_get(); /* the buffer goes back when the send ends */
             io_uring_prep_send(sqe, fd, p, len, MSG_NOSIGNAL);
             io_uring_sqe_set_data64(sqe, (uint64_t)bid << 36 | (uint64_t)len << 20 |
@@ -141,13 +157,15 @@ static void on_recv(int fd, struct io_uring_cqe *cqe)
             ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
             done = n > 0 ? (size_t)n : 0;
             if (n < 0 && errno != EAGAIN) {
-                give_back(bid);
+                if (!oneshot)
+                    give_back(bid);
                 return; /* the recv's end (EOF or an error) closes it */
             }
         }
         if (done < len)
             queue(fd, c, p + done, len - done);
-        give_back(bid);
+        if (!oneshot)
+            give_back(bid);
         if (!(cqe->flags & IORING_CQE_F_MORE))
             arm(fd, RECV); /* the kernel ended the multishot (e.g. it ran out of buffers) */
     } else if (cqe->res == -ENOBUFS) {
@@ -222,6 +240,7 @@ int main(int argc, char **argv)
 {
     int lfd = net_listen(argc, argv);
     ring_send = getenv("URING_ECHO_RING_SEND") != NULL;
+    oneshot = getenv("URING_ECHO_ONESHOT") != NULL;
     setup();
     arm(lfd, ACCEPT);
     for (;;) {
