@@ -103,16 +103,21 @@ int corio_loop_new(corio_loop **out, const corio_loop_opts *opts);
  * -ECANCELED, so that it can release what it holds, and must return. Pending callbacks and
  * timers are dropped. Futures still referenced by the caller stay valid objects (their callbacks
  * never run). If the loop is this thread's current loop, the thread has none afterwards.
- * Returns 0, CORIO_ERUNNING if the loop is running (nothing is done), -EINVAL for NULL. */
+ * Returns 0, CORIO_ERUNNING if the loop is running (nothing is done), -EINVAL for NULL, -EEXIST
+ * if the loop's io_uring ring still holds I/O for another live thread (see run_forever; nothing
+ * is done: close it on that thread). */
 int corio_loop_close(corio_loop *loop);
 
 /* Runs the loop until corio_loop_stop(). Returns 0, CORIO_ERUNNING if this thread already runs a
- * loop, CORIO_ECLOSED if closed. */
+ * loop, CORIO_ECLOSED if closed, -EEXIST if another thread that is still alive ran it last and
+ * the kernel still holds I/O it submitted (an io_uring ring on Linux 6.1+ is bound to one thread;
+ * with nothing in flight, or once that thread has exited, the loop moves to the caller, and ops
+ * the exited thread left end with -ECANCELED). */
 int corio_loop_run_forever(corio_loop *loop);
 
 /* Runs the loop until `fut` is done and returns its outcome as corio_future_result() would.
- * Returns CORIO_ESTOPPED if the loop was stopped first, CORIO_ERUNNING / CORIO_ECLOSED as
- * run_forever, -EINVAL if fut belongs to another loop. The caller keeps its reference to fut. */
+ * Returns CORIO_ESTOPPED if the loop was stopped first, CORIO_ERUNNING / CORIO_ECLOSED / -EEXIST
+ * as run_forever, -EINVAL if fut belongs to another loop. The caller keeps its reference to fut. */
 int corio_loop_run_until_complete(corio_loop *loop, corio_future *fut, void **result);
 
 /* Asks the loop to stop after the callbacks that are ready now have run. Loop thread only. */

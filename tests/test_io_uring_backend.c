@@ -15,11 +15,13 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stddef.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 static int sp[2]; /* a stream socketpair: sp[0] is read by the tasks, sp[1] is the peer */
 
@@ -637,6 +639,125 @@ Test(io_uring_backend, loop_made_here_runs_on_other_threads, .timeout = 20)
     }
     pair_close();
     corio_loop_close(loop); /* on the thread that made it, not the one that ran it */
+    FD_CHECK_END();
+}
+
+/* ---- a loop whose I/O in the kernel belongs to one thread ---- */
+
+/* A single-issuer ring (Linux 6.1+, unless CORIO_URING_SETUP asks for another) may be entered
+ * only by the thread that first ran the loop. */
+static int single_issuer_ring(void)
+{
+    struct utsname u;
+    int major = 0, minor = 0;
+    if (getenv("CORIO_URING_SETUP") || uname(&u) < 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+        return 0;
+    return major > 6 || (major == 6 && minor >= 1);
+}
+
+static sem_t held, let_go;
+
+static void *recv_four(void *arg)
+{
+    (void)arg;
+    char buf[4];
+    return (void *)(intptr_t)corio_sock_recv(sp[0], buf, sizeof buf, 0);
+}
+
+/* Runs the loop until its task waits in recv, then holds on (the recv in the kernel) until told
+ * to close the loop, here, on the thread that ran it. */
+static void *run_then_hold(void *arg)
+{
+    corio_loop *loop = arg;
+    corio_task *t = corio_loop_create_task(loop, recv_four, NULL, NULL);
+    intptr_t rc = t ? corio_call_soon(loop, stop_cb, loop, NULL) : -ENOMEM;
+    if (rc == 0)
+        rc = corio_loop_run_forever(loop);
+    sem_post(&held);
+    sem_wait(&let_go);
+    if (rc == 0)
+        rc = corio_loop_close(loop);
+    if (t)
+        corio_task_unref(t);
+    return (void *)rc;
+}
+
+/* Another thread can neither run nor close that loop while the kernel holds the recv (its task's
+ * frame must not go): a clear -EEXIST, and the loop is left as it was. */
+Test(io_uring_backend, io_in_flight_keeps_the_loop_on_its_thread, .timeout = 20)
+{
+    FD_CHECK_BEGIN();
+    corio_loop *loop = new_loop();
+    REQUIRE_URING(loop);
+    if (!single_issuer_ring()) {
+        corio_loop_close(loop);
+        cr_skip_test("the ring is not single-issuer here (kernel before 6.1 or CORIO_URING_SETUP)");
+    }
+    pair_open();
+    cr_assert_eq(sem_init(&held, 0, 0), 0);
+    cr_assert_eq(sem_init(&let_go, 0, 0), 0);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_then_hold, loop), 0);
+    sem_wait(&held);
+    cr_assert_eq(corio_call_soon(loop, stop_cb, loop, NULL), 0);
+    cr_expect_eq(corio_loop_run_forever(loop), -EEXIST);
+    cr_expect_eq(corio_loop_close(loop), -EEXIST);
+    cr_expect_eq(corio_loop_is_closed(loop), 0);
+    sem_post(&let_go);
+    void *rc;
+    pthread_join(th, &rc);
+    cr_expect_eq((intptr_t)rc, 0, "close on the loop's own thread: %d", (int)(intptr_t)rc);
+    pair_close();
+    FD_CHECK_END();
+}
+
+/* A thread that exits takes its I/O with it: the kernel cancels what it submitted. The next
+ * thread to run the loop gets the ring (remade for it once those cancellations are read), and
+ * the waiting task sees its recv cancelled; the data sent meanwhile is still in the socket. */
+static void *run_then_exit(void *arg)
+{
+    corio_loop *loop = arg;
+    intptr_t rc = corio_call_soon(loop, stop_cb, loop, NULL);
+    return (void *)(rc == 0 ? (intptr_t)corio_loop_run_forever(loop) : rc);
+}
+
+static void *recv_after_cancel(void *arg)
+{
+    (void)arg;
+    char buf[4];
+    ssize_t first = corio_sock_recv(sp[0], buf, sizeof buf, 0);
+    ev((int)first);
+    return (void *)(intptr_t)corio_sock_recv(sp[0], buf, sizeof buf, 0);
+}
+
+Test(io_uring_backend, loop_moves_on_when_its_thread_exits_with_io_in_flight, .timeout = 20)
+{
+    FD_CHECK_BEGIN();
+    corio_loop *loop = new_loop();
+    REQUIRE_URING(loop);
+    if (!single_issuer_ring()) { /* a shared ring does not know which thread submitted what */
+        corio_loop_close(loop);
+        cr_skip_test("the ring is not single-issuer here (kernel before 6.1 or CORIO_URING_SETUP)");
+    }
+    pair_open();
+    corio_task *t = corio_loop_create_task(loop, recv_after_cancel, NULL, NULL);
+    pthread_t th;
+    void *rc;
+    cr_assert_eq(pthread_create(&th, NULL, run_then_exit, loop), 0);
+    pthread_join(th, &rc);
+    cr_assert_eq((intptr_t)rc, 0);
+    cr_assert_eq(write(sp[1], "pong", 4), 4);
+    void *n = NULL;
+    int r, tries = 0;
+    /* join returns a moment before the kernel forgets the thread: until then it is not gone */
+    while ((r = run_task(loop, t, &n)) == -EEXIST && tries++ < 500)
+        usleep(10 * 1000);
+    cr_assert_eq(r, 0, "run_task: %d", r);
+    EV_EXPECT(-ECANCELED);
+    cr_expect_eq((intptr_t)n, 4);
+    corio_task_unref(t);
+    pair_close();
+    corio_loop_close(loop);
     FD_CHECK_END();
 }
 

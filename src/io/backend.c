@@ -106,6 +106,10 @@ int corio__poller_wake(corio__poller *p) {
     return rc;
 }
 
+int corio__poller_attach(corio__poller *p) {
+    return p->be && p->be->attach ? p->be->attach(p) : 0;
+}
+
 const char *corio__poller_name(const corio__poller *p) { return p->be ? p->be->name : "none"; }
 
 const char *corio_loop_backend(const corio_loop *loop) {

@@ -116,6 +116,8 @@ typedef struct corio__backend {
      * direction; returns the watcher it replaced (or NULL), or sets *err. */
     corio__io_watch *(*watch)(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,
                               int *err);
+    /* Optional: makes the calling thread the one that may poll (see corio__poller_attach). */
+    int (*attach)(corio__poller *p);
 } corio__backend;
 
 extern const corio__backend corio__backend_epoll;

@@ -2,8 +2,9 @@
  *
  * SQEs are only queued while tasks run; the loop submits them all and waits for completions in
  * one io_uring_enter per iteration, however many connections are busy. The ring is made
- * COOP_TASKRUN where the kernel has it (see ring_setup), else plain. A kernel that refuses io_uring (seccomp, the io_uring_disabled sysctl, an old kernel) makes init
- * fail, and backend.c falls back to epoll.
+ * SINGLE_ISSUER | DEFER_TASKRUN where the kernel has it, else COOP_TASKRUN, else plain (see
+ * ring_setup). A kernel that refuses io_uring (seccomp, the io_uring_disabled sysctl, an old
+ * kernel) makes init fail, and backend.c falls back to epoll.
  *
  * This file holds the ring: setup, waiting, waking, and the dispatch of each CQE to what it
  * completes; uring_ops.c turns requests into SQEs.
@@ -35,12 +36,13 @@
     (IORING_FEAT_NODROP | IORING_FEAT_RW_CUR_POS | IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG)
 
 static int ring_setup(corio__uring *s) {
-    /* Newest first; EINVAL means "flag unknown to this kernel": try fewer. COOP_TASKRUN: the
-     * kernel finishes completions when the loop's thread next enters it, without interrupting it.
-     * SINGLE_ISSUER | DEFER_TASKRUN (6.1) measured no better for echo here (bench in the
-     * README) and ties the ring to one thread for good, so it is only used when asked for with
-     * CORIO_URING_SETUP=defer; it starts disabled, so that the thread that first runs the loop
-     * (not the one that made it) becomes the issuer. */
+    /* Newest first; EINVAL means "flag unknown to this kernel": try fewer. DEFER_TASKRUN (6.1):
+     * the kernel finishes completions only when the loop asks for them, in one batch; at a
+     * thousand connections that cost 14-19% less CPU per echo than COOP_TASKRUN (README, "The
+     * io_uring backend"). It needs SINGLE_ISSUER, which ties the ring to one thread: the ring
+     * starts disabled so that the thread that first runs the loop becomes the issuer, and
+     * ring_enable remakes it for another thread when nothing is in the kernel.
+     * CORIO_URING_SETUP=coop asks for COOP_TASKRUN, for comparing. */
     static const unsigned tries[] = {
         IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
             IORING_SETUP_R_DISABLED,
@@ -49,7 +51,7 @@ static int ring_setup(corio__uring *s) {
         0,
     };
     const char *want = getenv("CORIO_URING_SETUP");
-    size_t first = want && strcmp(want, "defer") == 0 ? 0 : 1;
+    size_t first = want && strcmp(want, "coop") == 0 ? 1 : 0;
     int rc = -EINVAL;
     for (size_t i = first; i < sizeof tries / sizeof tries[0]; i++) {
         struct io_uring_params prm;
@@ -103,9 +105,71 @@ static int ur_init(corio__poller *p, corio_loop *loop) {
 
 /* ---- entering the kernel ---- */
 
+/* Whether the kernel holds anything of ours besides the wake-up read: an op, or a watcher's
+ * poll. Walks every slot: only asked when the loop changes threads. */
+static int ring_busy(corio__uring *s) {
+    for (size_t fd = 0; fd < s->nslots; fd++) {
+        const corio__uslot *sl = &s->slots[fd];
+        if (sl->ops || (sl->rcb && sl->rcb->armed) || (sl->wcb && sl->wcb->armed))
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the issuer thread has exited. The kernel then never carries out its ops again (one that
+ * fires fails with -ECANCELED, in a kernel thread), so nothing will write into their buffers. */
+static int issuer_gone(const corio__uring *s) {
+    return syscall(SYS_tgkill, getpid(), s->issuer, 0) < 0 && errno == ESRCH;
+}
+
+/* The ring of a dead issuer is gone: its ops end as the kernel would have ended them, and the
+ * watchers' polls are armed again on the new ring. */
+static void abandon(corio__uring *s) {
+    for (size_t fd = 0; fd < s->nslots; fd++) {
+        corio__uslot *sl = &s->slots[fd];
+        while (sl->ops)
+            corio__uring_op_done(s, sl->ops, -ECANCELED, 0);
+        if (sl->rcb && sl->rcb->armed)
+            corio__uring_watch_done(s, sl->rcb, -ECANCELED, 0);
+        if (sl->wcb && sl->wcb->armed)
+            corio__uring_watch_done(s, sl->wcb, -ECANCELED, 0);
+    }
+}
+
+static int reap(corio__uring *s);
+
+/* A single-issuer ring and a thread that is not its issuer: a new ring for this thread, if the
+ * old one holds nothing, or if its issuer has exited. Completions already posted are read first
+ * (reading the CQ needs no system call, so any thread may). */
+static int ring_move(corio__uring *s) {
+    reap(s);
+    int gone = issuer_gone(s);
+    if (!gone && ring_busy(s))
+        return -EEXIST;
+    struct io_uring old = s->ring;
+    int rc = ring_setup(s); /* into s->ring; on failure the old ring stays */
+    if (rc < 0) {
+        s->ring = old;
+        return rc;
+    }
+    io_uring_queue_exit(&old); /* which cancels the wake-up read */
+    s->wake_armed = 0;
+    s->issuer = 0;
+    if (gone)
+        abandon(s);
+    return 0;
+}
+
 static int ring_enable(corio__uring *s) {
-    if (!s->disabled)
-        return s->issuer && s->issuer != gettid() ? -EEXIST : 0;
+    if (!s->disabled) {
+        if (!s->issuer || s->issuer == gettid())
+            return 0;
+        int rc = ring_move(s);
+        if (rc < 0)
+            return rc;
+        if (!s->disabled)
+            return 0; /* the new ring is not single-issuer (CORIO_URING_SETUP) */
+    }
     /* io_uring_enable_rings() is declared by liburing 2.3 but missing from its library. */
     if (syscall(__NR_io_uring_register, s->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
         return -errno;
@@ -228,6 +292,8 @@ static int ur_wait(corio__poller *p, int64_t timeout_ns) {
     return reap(s);
 }
 
+static int ur_attach(corio__poller *p) { return ring_enable(p->impl); }
+
 /* ---- loop close ---- */
 
 static void ur_fini(corio__poller *p) {
@@ -280,6 +346,7 @@ const corio__backend corio__backend_uring = {
     .release = corio__uring_release,
     .forget = corio__uring_forget,
     .watch = corio__uring_watch,
+    .attach = ur_attach,
 };
 
 #endif /* CORIO_HAVE_LIBURING */

@@ -93,6 +93,9 @@ int corio_loop_run_forever(corio_loop *loop) {
         return CORIO_ECLOSED;
     if (corio__running_loop)
         return CORIO_ERUNNING;
+    int rc = corio__poller_attach(&loop->poller);
+    if (rc < 0)
+        return rc;
     corio__running_loop = loop;
     loop->running = 1;
     corio__fiber_init_home(&loop->home);

@@ -46,6 +46,11 @@ static inline void corio__poller_wake_drained(corio__poller *p) {
     atomic_store_explicit(&p->wake_pending, 0, memory_order_release);
 }
 
+/* Before a thread runs or closes the loop: a backend bound to one thread (an io_uring ring that
+ * only its issuer may enter) takes this thread instead when it has nothing in the kernel. 0, or
+ * -EEXIST when the I/O it has in flight belongs to another thread, or another -errno. */
+int corio__poller_attach(corio__poller *p);
+
 const char *corio__poller_name(const corio__poller *p);
 
 #endif

@@ -66,6 +66,9 @@ int corio_loop_close(corio_loop *loop) {
         return CORIO_ERUNNING;
     if (loop->closed || loop->closing)
         return 0;
+    int rc = corio__poller_attach(&loop->poller);
+    if (rc < 0)
+        return rc; /* the kernel still holds I/O into its tasks' frames: they cannot go */
     loop->closing = 1;
     if (loop->dump_signo)
         corio_loop_dump_on_signal(loop, 0, -1);
