@@ -2,7 +2,9 @@
  * the kernel refuses io_uring, cancelling an operation the kernel holds without losing what it
  * did, deadlines, corio_close while an operation is in flight, compact tasks (whose frames move,
  * so the kernel must not write into them), loop close with operations in flight, waking the loop
- * from another thread, and a loop made on one thread and run on another.
+ * from another thread, a loop made on one thread and run on another, and a loop whose I/O the
+ * kernel holds for one thread (a single-issuer ring): refused elsewhere while that thread lives,
+ * moved on once it has exited.
  *
  * ctest runs this file once per backend. Most tests check behaviour both backends share; the few
  * that only mean something on io_uring skip elsewhere, saying so. */
@@ -650,7 +652,8 @@ static int single_issuer_ring(void)
 {
     struct utsname u;
     int major = 0, minor = 0;
-    if (getenv("CORIO_URING_SETUP") || uname(&u) < 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+    if (getenv("CORIO_URING_SETUP") || uname(&u) < 0 ||
+        sscanf(u.release, "%d.%d", &major, &minor) != 2)
         return 0;
     return major > 6 || (major == 6 && minor >= 1);
 }
