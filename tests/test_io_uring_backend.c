@@ -714,9 +714,10 @@ Test(io_uring_backend, io_in_flight_keeps_the_loop_on_its_thread, .timeout = 20)
     FD_CHECK_END();
 }
 
-/* A thread that exits takes its I/O with it: the kernel cancels what it submitted. The next
- * thread to run the loop gets the ring (remade for it once those cancellations are read), and
- * the waiting task sees its recv cancelled; the data sent meanwhile is still in the socket. */
+/* A thread that exits takes its I/O with it: the kernel will never carry out what it submitted
+ * (nor post a CQE for it until the op fires). The next thread to run the loop gets a new ring,
+ * the waiting task sees its recv end with -ECANCELED, and the data sent meanwhile is still in the
+ * socket for its next recv. */
 static void *run_then_exit(void *arg)
 {
     corio_loop *loop = arg;

@@ -41,7 +41,8 @@ static int ring_setup(corio__uring *s) {
      * thousand connections that cost 14-19% less CPU per echo than COOP_TASKRUN (README, "The
      * io_uring backend"). It needs SINGLE_ISSUER, which ties the ring to one thread: the ring
      * starts disabled so that the thread that first runs the loop becomes the issuer, and
-     * ring_enable remakes it for another thread when nothing is in the kernel.
+     * ring_enable remakes it for another thread when nothing is in the kernel or the issuer has
+     * exited.
      * CORIO_URING_SETUP=coop asks for COOP_TASKRUN, for comparing. */
     static const unsigned tries[] = {
         IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |

@@ -47,8 +47,9 @@ static inline void corio__poller_wake_drained(corio__poller *p) {
 }
 
 /* Before a thread runs or closes the loop: a backend bound to one thread (an io_uring ring that
- * only its issuer may enter) takes this thread instead when it has nothing in the kernel. 0, or
- * -EEXIST when the I/O it has in flight belongs to another thread, or another -errno. */
+ * only its issuer may enter) takes this thread instead when it has nothing in the kernel or its
+ * thread has exited. 0, or -EEXIST when the I/O it has in flight belongs to another live thread,
+ * or another -errno. */
 int corio__poller_attach(corio__poller *p);
 
 const char *corio__poller_name(const corio__poller *p);
