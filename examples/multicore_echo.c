@@ -28,6 +28,7 @@
 
 typedef struct server {
     int index, port;
+    int lfd;           /* the listening socket, made before the server counts as started */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv; /* signalled when `started` is set */
@@ -82,9 +83,7 @@ static size_t reap(corio_task **conns, size_t n) {
 
 static void *serve(void *arg) {
     server *s = arg;
-    int lfd = listen_reuseport(s->port);
-    if (lfd < 0)
-        return corio_raise(lfd);
+    int lfd = s->lfd;
     corio_task **conns = malloc(MAX_CONNS * sizeof *conns);
     if (!conns) {
         corio_close(lfd);
@@ -134,9 +133,15 @@ static void set_started(server *s, corio_loop *loop) {
 
 static void *server_main(void *arg) {
     server *s = arg;
+    /* Listening before main is told this server started: main then says the port is ready. */
+    s->lfd = listen_reuseport(s->port);
+    if (s->lfd < 0)
+        return corio_raise(s->lfd);
     s->task = corio_create_task(serve, s, &(corio_task_opts){.name = "server"});
-    if (!s->task)
+    if (!s->task) {
+        corio_close(s->lfd);
         return corio_raise(-ENOMEM);
+    }
     set_started(s, corio_get_running_loop());
     void *v;
     int rc = corio_await(corio_task_future(s->task), &v);
