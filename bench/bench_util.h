@@ -83,9 +83,10 @@ static inline void bench_spawn_gather(long n, corio_coro_fn fn, const corio_task
     if (!tasks || !values)
         BENCH_DIE("out of memory");
     for (long i = 0; i < n; i++) {
-        corio_task *t = corio_create_task(fn, (void *)(uintptr_t)i, opts);
-        if (!t)
-            BENCH_DIE("corio_create_task failed at task %ld", i);
+        corio_task *t;
+        int rc = corio_create_task(&t, NULL, fn, (void *)(uintptr_t)i, opts);
+        if (rc < 0)
+            BENCH_DIE("corio_create_task at task %ld: %s", i, corio_strerror(rc));
         tasks[i] = corio_task_future(t);
     }
     int rc = corio_gather(tasks, (size_t)n, 0, values, NULL);

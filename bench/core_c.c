@@ -37,17 +37,18 @@ static void *player(void *arg)
             corio_future_set_result(other, (void *)(v + 1));
             return NULL;
         }
-        corio_future *mine = corio_future_new(NULL);
-        if (!mine)
-            BENCH_DIE("corio_future_new failed");
+        corio_future *mine;
+        int rc = corio_future_new(&mine, NULL);
+        if (rc < 0)
+            BENCH_DIE("corio_future_new: %s", corio_strerror(rc));
         p->slot = mine;
         if (other) {
-            int rc = corio_future_set_result(other, (void *)(v + 1));
+            rc = corio_future_set_result(other, (void *)(v + 1));
             if (rc < 0)
                 BENCH_DIE("corio_future_set_result: %s", corio_strerror(rc));
         }
         void *got = NULL;
-        int rc = corio_await(mine, &got);
+        rc = corio_await(mine, &got);
         corio_future_unref(mine);
         if (rc < 0)
             BENCH_DIE("corio_await: %s", corio_strerror(rc));
@@ -65,12 +66,14 @@ static void *bench_main(void *arg)
     struct pingpong *p = arg;
     /* The first task created runs first: it finds the slot empty and waits; the second one makes
      * the first hand-off. */
-    corio_task *a = corio_create_task(player, p, NULL);
-    corio_task *b = corio_create_task(player, p, NULL);
-    if (!a || !b)
-        BENCH_DIE("corio_create_task failed");
+    corio_task *a, *b;
+    int rc = corio_create_task(&a, NULL, player, p, NULL);
+    if (rc == 0)
+        rc = corio_create_task(&b, NULL, player, p, NULL);
+    if (rc < 0)
+        BENCH_DIE("corio_create_task: %s", corio_strerror(rc));
     corio_future *both[2] = {corio_task_future(a), corio_task_future(b)};
-    int rc = corio_gather(both, 2, 0, NULL, NULL);
+    rc = corio_gather(both, 2, 0, NULL, NULL);
     if (rc < 0)
         BENCH_DIE("corio_gather: %s", corio_strerror(rc));
     corio_task_unref(a);

@@ -1,5 +1,5 @@
 /* Executor benchmark: N trivial blocking calls offloaded to worker threads and awaited, in
- * batches: a task submits BATCH calls with corio_run_in_executor, gathers their futures, and
+ * batches: a task submits BATCH calls with corio_loop_run_in_executor, gathers their futures, and
  * repeats until N calls are done. Each call returns its index; the sum is checked.
  *
  * Same work as bench/executor_uv.c (uv_queue_work) and bench/py/executor.py (asyncio's
@@ -38,11 +38,10 @@ static void *bench_main(void *arg)
     for (long done = 0; done < r->n;) {
         long k = r->n - done < r->batch ? r->n - done : r->batch;
         for (long i = 0; i < k; i++) {
-            int err;
-            futs[i] = corio_run_in_executor(NULL, r->ex, trivial, (void *)(uintptr_t)(done + i),
-                                            &err);
-            if (!futs[i])
-                BENCH_DIE("corio_run_in_executor: %s", corio_strerror(err));
+            int err = corio_loop_run_in_executor(&futs[i], NULL, r->ex, trivial,
+                                                 (void *)(uintptr_t)(done + i), NULL);
+            if (err < 0)
+                BENCH_DIE("corio_loop_run_in_executor: %s", corio_strerror(err));
         }
         int rc = corio_gather(futs, (size_t)k, 0, values, NULL);
         if (rc < 0)
@@ -75,7 +74,9 @@ int main(int argc, char **argv)
     rc = corio_run(bench_main, &r, NULL);
     if (rc < 0)
         BENCH_DIE("corio_run: %s", corio_strerror(rc));
-    corio_executor_free(r.ex);
+    rc = corio_executor_free(r.ex);
+    if (rc < 0)
+        BENCH_DIE("corio_executor_free: %s", corio_strerror(rc));
     printf("RESULT bench=executor impl=corio n=%ld batch=%ld threads=%ld calls_per_s=%.0f "
            "ns_per_call=%.1f cpu_ns_per_call=%.1f wall_s=%.4f\n",
            r.n, r.batch, threads, (double)r.n / r.wall, r.wall * 1e9 / (double)r.n,

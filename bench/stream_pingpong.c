@@ -44,8 +44,8 @@ static double streams(void) {
     corio_server *s;
     corio_reader *r;
     corio_writer *w;
-    if (corio_start_server("127.0.0.1", 0, stream_echo, NULL, NULL, &s) < 0 ||
-        corio_open_connection("127.0.0.1", corio_server_get_port(s), NULL, &r, &w) < 0)
+    if (corio_start_server(&s, "127.0.0.1", 0, stream_echo, NULL, NULL) < 0 ||
+        corio_open_connection(&r, &w, "127.0.0.1", corio_server_get_port(s), NULL) < 0)
         return -1;
     double t0 = now();
     for (long i = 0; i < rounds; i++) {
@@ -54,10 +54,10 @@ static double streams(void) {
             return -1;
     }
     double dt = now() - t0;
-    corio_stream_release(r, w);
+    corio_stream_free(r, w);
     corio_server_close(s);
     corio_server_wait_closed(s);
-    corio_server_release(s);
+    corio_server_free(s);
     return dt;
 }
 
@@ -82,9 +82,11 @@ static double raw_calls(void) {
     if (bind(l, (struct sockaddr *)&sa, len) < 0 || listen(l, 8) < 0 ||
         getsockname(l, (struct sockaddr *)&sa, &len) < 0)
         return -1;
-    corio_task *t = corio_create_task(raw_echo, (void *)(intptr_t)l, NULL);
+    corio_task *t;
+    if (corio_create_task(&t, NULL, raw_echo, (void *)(intptr_t)l, NULL) < 0)
+        return -1;
     int fd = corio_socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    if (corio_sock_connect(fd, (struct sockaddr *)&sa, len, -1) < 0)
+    if (corio_sock_connect(fd, (struct sockaddr *)&sa, len, CORIO_FOREVER) < 0)
         return -1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     double t0 = now();
@@ -111,7 +113,7 @@ static void *main_task(void *arg) {
     if (dt < 0)
         return corio_raise(-EIO);
     printf("%s (%s): %.2f us per round trip\n", raw ? "raw socket calls" : "streams",
-           corio_loop_backend(corio_get_running_loop()), dt / (double)rounds * 1e6);
+           corio_loop_get_backend(corio_get_running_loop()), dt / (double)rounds * 1e6);
     return NULL;
 }
 

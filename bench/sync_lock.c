@@ -45,15 +45,17 @@ static void check_count(long n)
 static void *bench_main(void *arg)
 {
     long n = *(long *)arg;
-    if (corio_lock_new(&lock, NULL) < 0)
-        BENCH_DIE("corio_lock_new failed");
+    int rc = corio_lock_new(&lock, NULL);
+    if (rc < 0)
+        BENCH_DIE("corio_lock_new: %s", corio_strerror(rc));
     rounds = n / TASKS;
     static corio_future *tasks[TASKS];
     double t0 = bench_now(), c0 = bench_cpu_now();
     for (int i = 0; i < TASKS; i++) {
-        corio_task *t = corio_create_task(worker, NULL, NULL);
-        if (!t)
-            BENCH_DIE("corio_create_task failed");
+        corio_task *t;
+        rc = corio_create_task(&t, NULL, worker, NULL, NULL);
+        if (rc < 0)
+            BENCH_DIE("corio_create_task: %s", corio_strerror(rc));
         tasks[i] = corio_task_future(t);
     }
     bench_sync_finish("lock", n, tasks, TASKS, t0, c0, check_count);

@@ -58,18 +58,20 @@ static void *bench_main(void *arg)
 {
     long n = *(long *)arg;
     corio_queue_opts opts = {.kind = CORIO_QUEUE_FIFO, .maxsize = MAXSIZE};
-    if (corio_queue_new(&queue, NULL, &opts) < 0)
-        BENCH_DIE("corio_queue_new failed");
+    int rc = corio_queue_new(&queue, NULL, &opts);
+    if (rc < 0)
+        BENCH_DIE("corio_queue_new: %s", corio_strerror(rc));
     per_task = n / PRODUCERS;
     double t0 = bench_now(), c0 = bench_cpu_now();
     corio_future *tasks[PRODUCERS + CONSUMERS];
-    for (uintptr_t i = 0; i < PRODUCERS; i++)
-        tasks[i] = corio_task_future(corio_create_task(producer, (void *)i, NULL));
-    for (uintptr_t i = 0; i < CONSUMERS; i++)
-        tasks[PRODUCERS + i] = corio_task_future(corio_create_task(consumer, (void *)i, NULL));
-    for (int i = 0; i < PRODUCERS + CONSUMERS; i++)
-        if (!tasks[i])
-            BENCH_DIE("corio_create_task failed");
+    for (uintptr_t i = 0; i < PRODUCERS + CONSUMERS; i++) {
+        corio_task *t;
+        rc = i < PRODUCERS ? corio_create_task(&t, NULL, producer, (void *)i, NULL)
+                           : corio_create_task(&t, NULL, consumer, (void *)(i - PRODUCERS), NULL);
+        if (rc < 0)
+            BENCH_DIE("corio_create_task: %s", corio_strerror(rc));
+        tasks[i] = corio_task_future(t);
+    }
     bench_sync_finish("queue", n, tasks, PRODUCERS + CONSUMERS, t0, c0, check_sum);
     corio_queue_free(queue);
     return NULL;

@@ -40,9 +40,11 @@ static void *main_task(void *arg)
 {
     corio_loop *loop = arg;
     double t0 = corio_loop_time(loop);
-    corio_task *a = corio_create_task(sleeper, (void *)1, &(corio_task_opts){.name = "sleeper"});
-    corio_task *b = corio_create_task(waiter, NULL, &(corio_task_opts){.name = "waiter"});
-    corio_task_unref(corio_create_task(trigger, NULL, &(corio_task_opts){.name = "trigger"}));
+    corio_task *a;
+    corio_create_task(&a, NULL, sleeper, (void *)1, &(corio_task_opts){.name = "sleeper"});
+    corio_task *b;
+    corio_create_task(&b, NULL, waiter, NULL, &(corio_task_opts){.name = "waiter"});
+    corio_create_task(NULL, NULL, trigger, NULL, &(corio_task_opts){.name = "trigger"});
     corio_future *fs[2] = {corio_task_future(a), corio_task_future(b)};
     void *v[2] = {NULL, NULL};
     int rc = corio_gather(fs, 2, 0, v, NULL);
@@ -57,16 +59,17 @@ static void *main_task(void *arg)
 int main(void)
 {
     corio_loop *loop;
-    corio_loop_opts opts = {.debug = -1, .virtual_time = 1}; /* debug: from CORIO_DEBUG */
+    corio_loop_opts opts = {.virtual_time = 1}; /* debug 0: from CORIO_DEBUG */
     if (corio_loop_new(&loop, &opts) < 0)
         return 1;
-    ready = corio_future_new(loop);
+    corio_future_new(&ready, loop);
     corio_loop_dump_on_signal(loop, SIGUSR1, 1); /* to stdout */
     corio_task_opts named = {.name = "main"};
-    corio_task *m = corio_loop_create_task(loop, main_task, loop, &named);
+    corio_task *m;
+    corio_create_task(&m, loop, main_task, loop, &named);
     int rc = corio_loop_run_until_complete(loop, corio_task_future(m), NULL);
     corio_task_unref(m);
     corio_future_unref(ready);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     return rc < 0;
 }

@@ -10,7 +10,7 @@ static void *tcp_echo_client(void *arg) {
     corio_reader *r;
     corio_writer *w;
     corio_stream_opts opts = {.connect_timeout = 5.0};
-    int rc = corio_open_connection(argv[0], atoi(argv[1]), &opts, &r, &w);
+    int rc = corio_open_connection(&r, &w, argv[0], atoi(argv[1]), &opts);
     if (rc < 0) {
         fprintf(stderr, "connect: %s\n", corio_strerror(rc));
         return corio_raise(rc);
@@ -24,7 +24,7 @@ static void *tcp_echo_client(void *arg) {
         printf("Received: %.*s", (int)n, line);
     corio_writer_close(w);
     corio_writer_wait_closed(w);
-    corio_stream_release(r, w);
+    corio_stream_free(r, w);
     return n < 0 ? corio_raise((int)n) : NULL;
 }
 

@@ -20,14 +20,14 @@ static void handle_echo(corio_reader *r, corio_writer *w, void *arg) {
 static void *selftest(void *arg) {
     corio_reader *r;
     corio_writer *w;
-    int rc = corio_open_connection("127.0.0.1", corio_server_get_port(arg), NULL, &r, &w);
+    int rc = corio_open_connection(&r, &w, "127.0.0.1", corio_server_get_port(arg), NULL);
     if (rc < 0)
         return corio_raise(rc);
     const char *line;
     corio_writer_write(w, "hello\n", 6);
     ssize_t n = corio_reader_readline(r, &line);
     printf("echoed: %.*s", (int)(n > 0 ? n : 0), line);
-    corio_stream_release(r, w);
+    corio_stream_free(r, w);
     corio_server_close(arg);
     return NULL;
 }
@@ -35,20 +35,20 @@ static void *selftest(void *arg) {
 static void *main_task(void *arg) {
     const char *port = arg;
     corio_server *server;
-    int rc = corio_start_server("127.0.0.1", strcmp(port, "--selftest") ? atoi(port) : 0,
-                                handle_echo, NULL, NULL, &server);
+    int rc = corio_start_server(&server, "127.0.0.1", strcmp(port, "--selftest") ? atoi(port) : 0,
+                                handle_echo, NULL, NULL);
     if (rc < 0) {
         fprintf(stderr, "start_server: %s\n", corio_strerror(rc));
         return corio_raise(rc);
     }
     if (strcmp(port, "--selftest") == 0)
-        corio_task_unref(corio_create_task(selftest, server, NULL));
+        corio_create_task(NULL, NULL, selftest, server, NULL);
     else
         printf("Serving on 127.0.0.1:%d\n", corio_server_get_port(server));
     fflush(stdout);
     corio_server_serve_forever(server);   /* until closed */
     corio_server_wait_closed(server);     /* and every connection is done */
-    corio_server_release(server);
+    corio_server_free(server);
     return NULL;
 }
 

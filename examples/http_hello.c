@@ -50,7 +50,7 @@ static void handle_http(corio_reader *r, corio_writer *w, void *arg) {
 static void *selftest(void *arg) {
     corio_reader *r;
     corio_writer *w;
-    int rc = corio_open_connection("127.0.0.1", corio_server_get_port(arg), NULL, &r, &w);
+    int rc = corio_open_connection(&r, &w, "127.0.0.1", corio_server_get_port(arg), NULL);
     if (rc < 0)
         return corio_raise(rc);
     const char *get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -68,7 +68,7 @@ static void *selftest(void *arg) {
     for (char *p = buf; (p = strstr(p, "Hello, world!")); p++)
         responses++;
     printf("%d responses, then the server closed: %s\n", responses, n == 0 ? "yes" : "no");
-    corio_stream_release(r, w);
+    corio_stream_free(r, w);
     corio_server_close(arg);
     return NULL;
 }
@@ -77,20 +77,20 @@ static void *main_task(void *arg) {
     int self = strcmp(arg, "--selftest") == 0;
     corio_stream_opts opts = {.limit = 8000};    /* request headers up to 8000 bytes */
     corio_server *server;
-    int rc = corio_start_server("127.0.0.1", self ? 0 : atoi(arg), handle_http, NULL, &opts,
-                                &server);
+    int rc = corio_start_server(&server, "127.0.0.1", self ? 0 : atoi(arg), handle_http, NULL,
+                                &opts);
     if (rc < 0) {
         fprintf(stderr, "start_server: %s\n", corio_strerror(rc));
         return corio_raise(rc);
     }
     if (self)
-        corio_task_unref(corio_create_task(selftest, server, NULL));
+        corio_create_task(NULL, NULL, selftest, server, NULL);
     else
         printf("Serving on http://127.0.0.1:%d/\n", corio_server_get_port(server));
     fflush(stdout);
     corio_server_serve_forever(server);
     corio_server_wait_closed(server);
-    corio_server_release(server);
+    corio_server_free(server);
     return NULL;
 }
 

@@ -7,9 +7,9 @@
  *
  * The shape that scales on a multi-core machine: loops share nothing, so nothing is locked on the
  * hot path. The main thread only waits for a signal (blocked in every thread, taken with
- * sigwait) and then asks each loop, with corio_call_soon_threadsafe (the one call that may cross
- * threads), to cancel its server task; each server closes its socket, cancels its connections,
- * waits for them, and returns, so corio_run closes its loop.
+ * sigwait) and then asks each loop, with corio_loop_call_soon_threadsafe (the one call that may
+ * cross threads), to cancel its server task; each server closes its socket, cancels its
+ * connections, waits for them, and returns, so corio_run closes its loop.
  */
 #include <corio.h>
 
@@ -102,8 +102,9 @@ static void *serve(void *arg) {
             nconns = reap(conns, nconns);
         /* Own stacks, not compact ones: echo_conn's 16 KiB buffer would be copied at every
          * switch. */
-        corio_task *t =
-            nconns < MAX_CONNS ? corio_create_task(echo_conn, (void *)(intptr_t)cfd, NULL) : NULL;
+        corio_task *t = NULL;
+        if (nconns < MAX_CONNS)
+            corio_create_task(&t, NULL, echo_conn, (void *)(intptr_t)cfd, NULL);
         if (!t) {
             corio_close(cfd);
             continue;
@@ -137,14 +138,14 @@ static void *server_main(void *arg) {
     s->lfd = listen_reuseport(s->port);
     if (s->lfd < 0)
         return corio_raise(s->lfd);
-    s->task = corio_create_task(serve, s, &(corio_task_opts){.name = "server"});
-    if (!s->task) {
+    int rc = corio_create_task(&s->task, NULL, serve, s, &(corio_task_opts){.name = "server"});
+    if (rc < 0) {
         corio_close(s->lfd);
-        return corio_raise(-ENOMEM);
+        return corio_raise(rc);
     }
     set_started(s, corio_get_running_loop());
     void *v;
-    int rc = corio_await(corio_task_future(s->task), &v);
+    rc = corio_await(corio_task_future(s->task), &v);
     /* No posts from main after this: the loop closes once this returns. */
     pthread_mutex_lock(&s->mu);
     s->loop = NULL;
@@ -218,7 +219,7 @@ int main(int argc, char **argv) {
     for (long i = 0; i < nthreads; i++) {
         pthread_mutex_lock(&servers[i].mu);
         if (servers[i].loop)
-            corio_call_soon_threadsafe(servers[i].loop, stop_server, &servers[i]);
+            corio_loop_call_soon_threadsafe(servers[i].loop, stop_server, &servers[i]);
         pthread_mutex_unlock(&servers[i].mu);
     }
     int bad = 0;

@@ -1,6 +1,7 @@
 /* The seed's example: two tasks sleep 1 s and 2 s concurrently and are gathered, so the whole
- * program takes 2 s, not 3. Written the pre-3.7 way the seed walks through:
- * get_event_loop, run_until_complete, close. */
+ * program takes 2 s, not 3. Written the pre-3.7 way the seed walks through: a loop of the
+ * thread's own, run_until_complete, close. (get_event_loop no longer makes that loop, as in
+ * asyncio 3.14: new_event_loop and set_event_loop do.) */
 #include <corio.h>
 
 #include <stdint.h>
@@ -17,9 +18,12 @@ static void *main_coro(void *arg) {
     intptr_t *results = arg;
     intptr_t secs[] = {1, 2};
     corio_future *tasks[2];
-    for (int i = 0; i < 2; i++)
-        tasks[i] = corio_task_future(corio_create_task(sleeper, (void *)secs[i], NULL));
-    void *values[2];
+    for (int i = 0; i < 2; i++) {
+        corio_task *t;
+        corio_create_task(&t, NULL, sleeper, (void *)secs[i], NULL); /* NULL: on the running loop */
+        tasks[i] = corio_task_future(t);
+    }
+    void *values[2] = {NULL, NULL};
     int rc = corio_gather(tasks, 2, 0, values, NULL);
     for (int i = 0; i < 2; i++) {
         results[i] = (intptr_t)values[i];
@@ -33,11 +37,18 @@ int main(void) {
     clock_gettime(CLOCK_MONOTONIC, &start);
 
     intptr_t results[2] = {0, 0};
-    corio_loop *loop = corio_get_event_loop();
-    corio_task *main_task = corio_loop_create_task(loop, main_coro, results, NULL);
-    int rc = corio_loop_run_until_complete(loop, corio_task_future(main_task), NULL);
-    corio_task_unref(main_task);
-    corio_loop_close(loop);
+    corio_loop *loop;
+    int rc = corio_loop_new(&loop, NULL);
+    if (rc == 0)
+        rc = corio_set_event_loop(loop);
+    if (rc == 0) {
+        corio_task *main_task;
+        rc = corio_create_task(&main_task, corio_get_event_loop(), main_coro, results, NULL);
+        if (rc == 0)
+            rc = corio_loop_run_until_complete(loop, corio_task_future(main_task), NULL);
+        corio_task_unref(main_task);
+    }
+    corio_loop_free(loop);
 
     clock_gettime(CLOCK_MONOTONIC, &end);
     if (rc < 0) {

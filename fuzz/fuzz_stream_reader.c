@@ -12,7 +12,7 @@
  * A feeder task writes the chunks into one end of a socketpair, one at a time: it waits until
  * the reader has taken each from the socket before writing the next, so a chunk boundary can
  * fall anywhere, inside a separator too. The reader task wraps the other end with
- * corio_stream_from_fd and runs the operations; the model knows the whole stream and checks
+ * corio_stream_new and runs the operations; the model knows the whole stream and checks
  * each result. Where asyncio's own result depends on how much had arrived (the `consumed` of a
  * limit overrun, what a short read returns), the model checks the bounds and the bytes, and
  * follows the reader's position, observed as bytes received minus bytes still buffered. */
@@ -252,7 +252,7 @@ static void *reader(void *arg) {
     corio_stream_opts opts = {.limit = in->limit};
     corio_reader *r;
     corio_writer *w;
-    CHECK(corio_stream_from_fd(rn->rfd, &opts, &r, &w) == 0);
+    CHECK(corio_stream_new(&r, &w, NULL, rn->rfd, &opts) == 0);
     CHECK(corio_reader_get_limit(r) == in->limit);
     size_t pos = 0;
     for (size_t i = 0; i < in->nops; i++) {
@@ -272,13 +272,14 @@ static void *reader(void *arg) {
         CHECK(!corio_reader_at_eof(r) || pos == in->len);
     }
     rn->reader_done = 1;
-    corio_stream_release(r, w);
+    CHECK(corio_stream_free(r, w) == 0);
     return NULL;
 }
 
 static void *main_task(void *arg) {
-    corio_task *t[2] = {corio_create_task(reader, arg, NULL), corio_create_task(feeder, arg, NULL)};
-    CHECK(t[0] && t[1]);
+    corio_task *t[2];
+    CHECK(corio_create_task(&t[0], NULL, reader, arg, NULL) == 0);
+    CHECK(corio_create_task(&t[1], NULL, feeder, arg, NULL) == 0);
     for (int i = 0; i < 2; i++) {
         CHECK(corio_await(corio_task_future(t[i]), NULL) == 0);
         corio_task_unref(t[i]);

@@ -105,9 +105,9 @@ static void *server_main(void *arg) {
         srv.accepted++;
         if (++srv.active > srv.max_active)
             srv.max_active = srv.active;
-        corio_task *t = corio_create_task(serve_conn, (void *)(intptr_t)c, NULL);
-        CHECK(t != NULL, "create_task");
-        corio_task_unref(t);
+        /* Fire and forget: the loop keeps the task until it is done. */
+        int rc = corio_create_task(NULL, NULL, serve_conn, (void *)(intptr_t)c, NULL);
+        CHECK(rc == 0, "create_task: %s", corio_strerror(rc));
     }
     while (srv.done < total)
         corio_sleep(0.005);
@@ -200,9 +200,13 @@ static void *client_conn(void *arg) {
 static void *client_round(void *arg) {
     long base = (long)(intptr_t)arg;
     corio_task **ts = calloc((size_t)nconn, sizeof *ts);
-    for (long i = 0; i < nconn; i++)
-        ts[i] = corio_create_task(client_conn, (void *)(uintptr_t)(base + i), NULL);
     for (long i = 0; i < nconn; i++) {
+        int rc = corio_create_task(&ts[i], NULL, client_conn, (void *)(uintptr_t)(base + i), NULL);
+        CHECK(rc == 0, "create_task %ld: %s", i, corio_strerror(rc));
+    }
+    for (long i = 0; i < nconn; i++) {
+        if (!ts[i])
+            continue;
         corio_await(corio_task_future(ts[i]), NULL);
         corio_task_unref(ts[i]);
     }

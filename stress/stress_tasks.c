@@ -82,13 +82,15 @@ static void run_wave(long n) {
         if (j->act == ACT_AWAIT && i == 0)
             j->act = ACT_RETURN;
         corio_task_opts o = {.flags = (i & 1) ? CORIO_TASK_COMPACT : 0};
-        j->t = corio_create_task(worker, j, &o);
-        CHECK(j->t != NULL, "create_task %ld failed", i);
+        int rc = corio_create_task(&j->t, NULL, worker, j, &o);
+        CHECK(rc == 0, "create_task %ld: %s", i, corio_strerror(rc));
         /* Some are cancelled before they ever run. */
         if (rng_below(12) == 0 && corio_task_cancel(j->t, "early") == 1)
             j->cancel_took = 1;
     }
-    corio_task *c = corio_create_task(canceller, (void *)(intptr_t)n, NULL);
+    corio_task *c;
+    int rc = corio_create_task(&c, NULL, canceller, (void *)(intptr_t)n, NULL);
+    CHECK(rc == 0, "create_task (canceller): %s", corio_strerror(rc));
     /* Await every task in a random order (a shuffled index permutation). */
     long *order = malloc((size_t)n * sizeof *order);
     for (long i = 0; i < n; i++)

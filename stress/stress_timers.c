@@ -44,7 +44,7 @@ static void round_once(corio_loop *loop, long n) {
         memset(r, 0, sizeof *r);
         double delay = (double)rng_below(20000) / 1e6; /* 0-20 ms */
         r->when = t0 + delay;
-        int rc = corio_call_later(loop, delay, on_fire, r, &r->h);
+        int rc = corio_loop_call_later(&r->h, loop, delay, on_fire, r);
         CHECK(rc == 0, "call_later: %s", corio_strerror(rc));
     }
     /* Cancel a random half before the loop runs, in random order. */
@@ -58,10 +58,10 @@ static void round_once(corio_loop *loop, long n) {
         }
     }
     /* Run past the latest deadline; on a slow machine, keep going until every timer is done. */
-    corio_call_later(loop, 0.030, stop_loop, loop, NULL);
+    corio_loop_call_later(NULL, loop, 0.030, stop_loop, loop);
     corio_loop_run_forever(loop);
     while (nfired + ncancel + nlate_cancels < n) {
-        corio_call_later(loop, 0.010, stop_loop, loop, NULL);
+        corio_loop_call_later(NULL, loop, 0.010, stop_loop, loop);
         corio_loop_run_forever(loop);
     }
     long expect = n - ncancel - nlate_cancels;
@@ -70,7 +70,7 @@ static void round_once(corio_loop *loop, long n) {
     for (long i = 0; i < n; i++) {
         CHECK(recs[i].fired != recs[i].cancelled, "timer %ld: fired %d cancelled %d", i,
               recs[i].fired, recs[i].cancelled);
-        corio_handle_release(recs[i].h);
+        corio_handle_unref(recs[i].h);
     }
     printf("  %ld timers: %ld cancelled before the run, %ld from callbacks, %ld fired\n", n, ncancel,
            nlate_cancels, nfired);
@@ -92,7 +92,8 @@ int main(void) {
         printf("round %d: RSS %ld KiB\n", r + 1, rss[r]);
     }
     check_rss_flat(rss, rounds);
-    corio_loop_close(loop);
+    int rc = corio_loop_free(loop);
+    CHECK(rc == 0, "loop_free: %s", corio_strerror(rc));
     free(recs);
     printf("stress_timers: %ld timers in %d rounds in %.1f s\n", n * rounds, rounds, now_s() - t);
     return stress_result("stress_timers");

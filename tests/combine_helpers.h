@@ -34,11 +34,31 @@ static inline void *sleep_long(void *arg)
     return corio_raise(rc);
 }
 
+/* A task running fn(arg) on the running loop, with a check that it was made. */
 static inline corio_task *spawn(corio_coro_fn fn, int arg)
 {
-    corio_task *t = corio_create_task(fn, IV(arg), NULL);
-    cr_expect_not_null(t);
+    corio_task *t;
+    int rc = corio_create_task(&t, NULL, fn, IV(arg), NULL);
+    cr_expect_eq(rc, 0, "corio_create_task: %s", corio_err_name(rc));
     return t;
+}
+
+/* The same with a pointer argument and options. */
+static inline corio_task *spawn_opts(corio_coro_fn fn, void *arg, const corio_task_opts *opts)
+{
+    corio_task *t;
+    int rc = corio_create_task(&t, NULL, fn, arg, opts);
+    cr_expect_eq(rc, 0, "corio_create_task: %s", corio_err_name(rc));
+    return t;
+}
+
+/* A pending future on `loop` (NULL: the running loop), with a check that it was made. */
+static inline corio_future *new_future_on(corio_loop *loop)
+{
+    corio_future *f;
+    int rc = corio_future_new(&f, loop);
+    cr_expect_eq(rc, 0, "corio_future_new: %s", corio_err_name(rc));
+    return f;
 }
 
 static inline corio_future *tf(corio_task *t) { return corio_task_future(t); }
@@ -52,12 +72,12 @@ static inline void cancel_and_drop(corio_task *t)
     corio_task_unref(t);
 }
 
-/* Runs fn as the main task of a new loop, expects it to return 0 and closes the loop. */
+/* Runs fn as the main task of `loop`, expects it to return 0 and frees the loop. */
 static inline void run_on(corio_loop *loop, corio_coro_fn fn, void *arg)
 {
     void *res = IV(-1);
     cr_assert_eq(run_main(loop, fn, arg, &res), 0);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 /* Runs fn(arg) as the main task of a new loop on virtual time: timeouts fire in a fixed order

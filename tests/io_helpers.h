@@ -31,6 +31,18 @@ static inline int fd_count(void)
     return n - 1; /* the directory's own fd */
 }
 
+/* In a task (which must not longjmp: cr_expect only): a new task running fn(arg) on the running
+ * loop, with opts (may be NULL). A failure to create it is reported with its reason. */
+static inline corio_task *spawn_opts(corio_coro_fn fn, void *arg, const corio_task_opts *opts)
+{
+    corio_task *t;
+    int rc = corio_create_task(&t, NULL, fn, arg, opts);
+    cr_expect_eq(rc, 0, "corio_create_task: %s", corio_strerror(rc));
+    return t;
+}
+
+static inline corio_task *spawn(corio_coro_fn fn, void *arg) { return spawn_opts(fn, arg, NULL); }
+
 #define FD_CHECK_BEGIN() int fd_check_start_ = fd_count()
 #define FD_CHECK_END()                                                                             \
     cr_assert_eq(fd_count(), fd_check_start_, "fds open: %d at the start, %d at the end",          \

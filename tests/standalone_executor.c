@@ -7,6 +7,7 @@
  *  - executor shutdown with jobs queued and running, with and without cancel_futures and wait;
  *  - loop close with jobs queued and running on the default executor and on a user executor;
  *  - loops on several threads sharing one executor;
+ *  - a worker that frees its own executor, or shuts it down with wait, gets -EDEADLK;
  *  - no thread and no fd outlives the library's objects (/proc/self/task, /proc/self/fd).
  */
 #include <corio.h>
@@ -80,9 +81,9 @@ static void *results_main(void *arg) {
     CHECK(corio_executor_new(&ex, 3) == 0);
     corio_future *f[N];
     for (intptr_t i = 0; i < N; i++) {
-        int err = 1;
-        f[i] = corio_run_in_executor(NULL, i % 2 ? ex : NULL, double_or_fail, IV(i), &err);
-        CHECK(f[i] && err == 0);
+        int err = corio_loop_run_in_executor(&f[i], NULL, i % 2 ? ex : NULL, double_or_fail, IV(i),
+                                             NULL);
+        CHECK(err == 0 && f[i]);
         corio_future_add_done_callback(f[i], on_loop_thread, NULL);
     }
     void *v[N];
@@ -99,7 +100,7 @@ static void *results_main(void *arg) {
     void *r = NULL;
     CHECK(corio_to_thread(double_or_fail, IV(5), &r) == 0 && r == IV(10));
     CHECK(corio_to_thread(double_or_fail, IV(6), &r) == -EIO && r == NULL);
-    corio_executor_free(ex);
+    CHECK(corio_executor_free(ex) == 0);
     return NULL;
 }
 
@@ -132,12 +133,11 @@ static void *cancel_main(void *arg) {
     gate_set(0);
     atomic_store(&at_gate, 0);
     atomic_store(&jobs_ran, 0);
-    int err;
     /* One worker: `running` holds it, the others queue behind. */
-    corio_future *running = corio_run_in_executor_dtor(NULL, ex, gated_job, IV(77), count_dtor,
-                                                       &err);
-    corio_future *queued = corio_run_in_executor(NULL, ex, counting_job, IV(1), &err);
-    corio_future *kept = corio_run_in_executor(NULL, ex, counting_job, IV(2), &err);
+    corio_future *running, *queued, *kept;
+    CHECK(corio_loop_run_in_executor(&running, NULL, ex, gated_job, IV(77), count_dtor) == 0);
+    CHECK(corio_loop_run_in_executor(&queued, NULL, ex, counting_job, IV(1), NULL) == 0);
+    CHECK(corio_loop_run_in_executor(&kept, NULL, ex, counting_job, IV(2), NULL) == 0);
     CHECK(running && queued && kept);
     AWAIT_COND(atomic_load(&at_gate) == 1);
 
@@ -147,7 +147,8 @@ static void *cancel_main(void *arg) {
     CHECK(corio_future_cancelled(running));
 
     /* A task awaiting to_thread, cancelled while its job is queued. */
-    corio_task *t = corio_create_task(awaits_to_thread, NULL, NULL);
+    corio_task *t;
+    CHECK(corio_create_task(&t, NULL, awaits_to_thread, NULL, NULL) == 0);
     corio_sleep(0); /* t submits */
     corio_sleep(0);
     corio_task_cancel(t, NULL);
@@ -172,7 +173,7 @@ static void test_cancel(void) {
     atomic_store(&dtor_calls, 0);
     void *ex = NULL;
     CHECK(corio_run(cancel_main, NULL, &ex) == 0);
-    corio_executor_free(ex);
+    CHECK(corio_executor_free(ex) == 0);
     CHECK(atomic_load(&dtor_calls) == 1);
 }
 
@@ -197,10 +198,10 @@ static void *shutdown_main(void *arg) {
         gate_set(0);
         atomic_store(&at_gate, 0);
         atomic_store(&jobs_ran, 0);
-        int err;
-        corio_future *running = corio_run_in_executor(NULL, ex, gated_job, IV(5), &err);
-        corio_future *q1 = corio_run_in_executor(NULL, ex, counting_job, IV(6), &err);
-        corio_future *q2 = corio_run_in_executor(NULL, ex, counting_job, IV(7), &err);
+        corio_future *running, *q1, *q2;
+        CHECK(corio_loop_run_in_executor(&running, NULL, ex, gated_job, IV(5), NULL) == 0);
+        CHECK(corio_loop_run_in_executor(&q1, NULL, ex, counting_job, IV(6), NULL) == 0);
+        CHECK(corio_loop_run_in_executor(&q2, NULL, ex, counting_job, IV(7), NULL) == 0);
         AWAIT_COND(atomic_load(&at_gate) == 1);
         /* From another thread, waiting: it returns once the gate opens and the queue is done
          * (or cancelled). */
@@ -208,8 +209,9 @@ static void *shutdown_main(void *arg) {
         pthread_t th;
         pthread_create(&th, NULL, shutdown_thread, &a);
         corio_sleep(0.01);
-        corio_future *late = corio_run_in_executor(NULL, ex, counting_job, IV(8), &err);
-        CHECK(late == NULL && err == CORIO_ECLOSED);
+        corio_future *late;
+        int err = corio_loop_run_in_executor(&late, NULL, ex, counting_job, IV(8), NULL);
+        CHECK(err == CORIO_ECLOSED && late == NULL);
         gate_set(1);
         pthread_join(th, NULL);
         void *r;
@@ -227,18 +229,18 @@ static void *shutdown_main(void *arg) {
         corio_future_unref(running);
         corio_future_unref(q1);
         corio_future_unref(q2);
-        corio_executor_free(ex);
+        CHECK(corio_executor_free(ex) == 0);
     }
     /* Shut down without waiting, freed later: free joins. */
     corio_executor *ex;
     CHECK(corio_executor_new(&ex, 2) == 0);
-    int err;
-    corio_future *f = corio_run_in_executor(NULL, ex, counting_job, IV(3), &err);
+    corio_future *f;
+    CHECK(corio_loop_run_in_executor(&f, NULL, ex, counting_job, IV(3), NULL) == 0);
     CHECK(corio_executor_shutdown(ex, 0, 0) == 0);
     void *r;
     CHECK(corio_await(f, &r) == 0 && r == IV(3));
     corio_future_unref(f);
-    corio_executor_free(ex);
+    CHECK(corio_executor_free(ex) == 0);
     return NULL;
 }
 
@@ -268,18 +270,17 @@ static void test_close_in_flight(int user_executor) {
     atomic_store(&at_gate, 0);
     atomic_store(&jobs_ran, 0);
     atomic_store(&dtor_calls, 0);
-    int err;
-    corio_future *running =
-        corio_run_in_executor_dtor(loop, ex, gated_job, IV(77), count_dtor, &err);
+    corio_future *running;
+    CHECK(corio_loop_run_in_executor(&running, loop, ex, gated_job, IV(77), count_dtor) == 0);
     corio_future *queued[50];
     for (int i = 0; i < 50; i++) {
         if (i == 25) { /* the first ones go to the executor; the others stay pending */
-            corio_call_soon(loop, stop_cb, loop, NULL);
-            corio_loop_run_forever(loop);
+            CHECK(corio_loop_call_soon(NULL, loop, stop_cb, loop) == 0);
+            CHECK(corio_loop_run_forever(loop) == 0);
             while (atomic_load(&at_gate) < 1) /* `running` runs */
                 sched_yield();
         }
-        queued[i] = corio_run_in_executor(loop, ex, counting_job, IV(i), &err);
+        CHECK(corio_loop_run_in_executor(&queued[i], loop, ex, counting_job, IV(i), NULL) == 0);
     }
     pthread_t th;
     pthread_create(&th, NULL, opener, NULL);
@@ -287,13 +288,17 @@ static void test_close_in_flight(int user_executor) {
     pthread_join(th, NULL);
     if (user_executor) {
         CHECK(atomic_load(&jobs_ran) == 0);
-        corio_executor_free(ex);
+        CHECK(corio_executor_free(ex) == 0);
     }
     CHECK(atomic_load(&dtor_calls) == 1);
-    CHECK(!corio_future_done(running)); /* never completed: the loop was gone */
+    CHECK(!corio_future_done(running)); /* never completed: the loop closed first */
+    corio_future *late = IV(1);
+    CHECK(corio_loop_run_in_executor(&late, loop, NULL, counting_job, NULL, NULL) == CORIO_ECLOSED);
+    CHECK(late == NULL);
     corio_future_unref(running);
     for (int i = 0; i < 50; i++)
         corio_future_unref(queued[i]);
+    CHECK(corio_loop_free(loop) == 0);
 }
 
 static void stop_cb(void *arg) { corio_loop_stop(arg); }
@@ -307,9 +312,9 @@ static void *shared_main(void *arg) {
     enum { N = 300 };
     intptr_t base = VI(arg) * 1000;
     corio_future *f[N];
-    int err;
     for (intptr_t i = 0; i < N; i++)
-        f[i] = corio_run_in_executor(NULL, shared_ex, counting_job, IV(base + i), &err);
+        CHECK(corio_loop_run_in_executor(&f[i], NULL, shared_ex, counting_job, IV(base + i), NULL)
+              == 0);
     void *v[N];
     int rc = corio_gather(f, N, 0, v, NULL);
     for (intptr_t i = 0; i < N; i++) {
@@ -332,7 +337,35 @@ static void test_shared_executor(void) {
         pthread_create(&th[i], NULL, shared_thread, IV(i));
     for (int i = 0; i < LOOPS; i++)
         pthread_join(th[i], NULL);
-    corio_executor_free(shared_ex);
+    CHECK(corio_executor_free(shared_ex) == 0);
+}
+
+/* ---- a worker may not wait for its own executor ---- */
+
+static atomic_int own_free_rc = 1, own_wait_rc = 1, own_nowait_rc = 1;
+
+static void *waits_for_own_executor(void *arg, int *err) {
+    (void)err;
+    atomic_store(&own_free_rc, corio_executor_free(arg));            /* would join itself */
+    atomic_store(&own_wait_rc, corio_executor_shutdown(arg, 1, 0));  /* the same */
+    atomic_store(&own_nowait_rc, corio_executor_shutdown(arg, 0, 0)); /* allowed */
+    return arg;
+}
+
+static void *own_worker_main(void *arg) {
+    (void)arg;
+    corio_executor *ex;
+    CHECK(corio_executor_new(&ex, 1) == 0);
+    corio_future *f;
+    CHECK(corio_loop_run_in_executor(&f, NULL, ex, waits_for_own_executor, ex, NULL) == 0);
+    void *r = NULL;
+    CHECK(corio_await(f, &r) == 0 && r == ex);
+    corio_future_unref(f);
+    CHECK(atomic_load(&own_free_rc) == -EDEADLK);
+    CHECK(atomic_load(&own_wait_rc) == -EDEADLK);
+    CHECK(atomic_load(&own_nowait_rc) == 0);
+    CHECK(corio_executor_free(ex) == 0); /* from the loop's thread: joins the worker */
+    return NULL;
 }
 
 /* ---- a job that posts back with call_soon_threadsafe ---- */
@@ -342,7 +375,7 @@ static void posted_cb(void *arg) { atomic_store(&posted_back, (int)VI(arg)); }
 
 static void *posting_job(void *arg, int *err) {
     (void)err;
-    CHECK(corio_call_soon_threadsafe(arg, posted_cb, IV(42)) == 0);
+    CHECK(corio_loop_call_soon_threadsafe(arg, posted_cb, IV(42)) == 0);
     return NULL;
 }
 
@@ -358,12 +391,12 @@ static void test_bad_input(void) {
     CHECK(corio_executor_new(NULL, 1) == -EINVAL);
     CHECK(corio_executor_new(&ex, 100000) == -EINVAL && ex == NULL);
     CHECK(corio_executor_shutdown(NULL, 1, 1) == -EINVAL);
-    corio_executor_free(NULL);
-    int err = 0;
-    CHECK(corio_run_in_executor(NULL, NULL, counting_job, NULL, &err) == NULL);
-    CHECK(err == -EINVAL); /* no loop on this thread */
+    CHECK(corio_executor_free(NULL) == 0);
+    corio_future *f = IV(1);
+    CHECK(corio_loop_run_in_executor(&f, NULL, NULL, counting_job, NULL, NULL) == CORIO_ENOLOOP);
+    CHECK(f == NULL); /* no loop on this thread */
     CHECK(corio_to_thread(counting_job, NULL, NULL) == CORIO_ENOTASK);
-    CHECK(corio_loop_set_default_executor(NULL, NULL) == -EINVAL);
+    CHECK(corio_loop_set_default_executor(NULL, NULL) == CORIO_ENOLOOP);
     CHECK(corio_executor_default_size() >= 5 && corio_executor_default_size() <= 32);
 }
 
@@ -382,6 +415,7 @@ int main(void) {
     test_close_in_flight(0);
     test_close_in_flight(1);
     test_shared_executor();
+    CHECK(corio_run(own_worker_main, NULL, NULL) == 0);
     CHECK(corio_run(post_main, NULL, NULL) == 0);
     /* Under qemu-user /proc/self/task also lists the emulator's own threads, which come and go.
      * Elsewhere a joined thread can stay listed a moment after pthread_join returns (it wakes

@@ -25,9 +25,19 @@ static void *thread_main(void *arg)
 {
     (void)arg;
     corio_future *f[TASKS];
+    int create_rc = 0;
     for (intptr_t i = 0; i < TASKS; i++) {
         corio_task_opts o = {.flags = i % 2 ? CORIO_TASK_COMPACT : 0};
-        f[i] = corio_task_future(corio_create_task(worker, (void *)i, &o));
+        corio_task *t;
+        int rc = corio_create_task(&t, NULL, worker, (void *)i, &o);
+        if (rc < 0 && create_rc == 0)
+            create_rc = rc;
+        f[i] = corio_task_future(t);
+    }
+    if (create_rc < 0) {
+        for (int i = 0; i < TASKS; i++)
+            corio_future_unref(f[i]);
+        return corio_raise(create_rc);
     }
     void *v[TASKS];
     int rc = corio_gather(f, TASKS, 0, v, NULL);

@@ -34,8 +34,13 @@ static void *main_task(void *arg)
 {
     (void)arg;
     corio_task *t[LOOKUPS];
-    for (int i = 0; i < LOOKUPS; i++)
-        t[i] = corio_create_task(lookup, NULL, NULL);
+    for (int i = 0; i < LOOKUPS; i++) {
+        int rc = corio_create_task(&t[i], NULL, lookup, NULL, NULL);
+        if (rc != 0) {
+            fprintf(stderr, "corio_create_task: %s\n", corio_err_name(rc));
+            return corio_raise(rc);
+        }
+    }
     corio_sleep(0); /* every lookup is waiting for its worker now (some may be done) */
     int cancelled[LOOKUPS] = {0};
     for (int i = 0; i < LOOKUPS; i += 2)

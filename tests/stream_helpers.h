@@ -39,14 +39,14 @@ static inline void pair_open(const corio_stream_opts *o)
 {
     int fds[2];
     tcp_pair(fds);
-    int rc = corio_stream_from_fd(fds[0], o, &R, &W);
-    cr_expect_eq(rc, 0, "stream_from_fd: %s", corio_strerror(rc));
+    int rc = corio_stream_new(&R, &W, NULL, fds[0], o);
+    cr_expect_eq(rc, 0, "corio_stream_new: %s", corio_strerror(rc));
     peer = fds[1];
 }
 
 static inline void pair_close(void)
 {
-    corio_stream_release(R, W);
+    cr_expect_eq(corio_stream_free(R, W), 0);
     R = NULL;
     W = NULL;
     if (peer >= 0)
@@ -85,14 +85,7 @@ static inline size_t peer_recv_all(char *buf, size_t cap)
     return got;
 }
 
-static inline corio_task *spawn(corio_coro_fn fn, void *arg)
-{
-    corio_task *t = corio_create_task(fn, arg, NULL);
-    cr_expect_not_null(t);
-    return t;
-}
-
-/* Awaits t and drops it; returns its outcome, its result in *res. */
+/* Awaits t (from spawn, io_helpers.h) and drops it; returns its outcome, its result in *res. */
 static inline int join(corio_task *t, void **res)
 {
     int rc = corio_await(corio_task_future(t), res);

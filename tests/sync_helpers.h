@@ -14,8 +14,9 @@ static inline void yield_n(int n)
 /* A task running fn(arg), with a check that it was made. */
 static inline corio_task *spawn(corio_coro_fn fn, intptr_t arg)
 {
-    corio_task *t = corio_create_task(fn, IV(arg), NULL);
-    cr_expect_not_null(t);
+    corio_task *t;
+    int rc = corio_create_task(&t, NULL, fn, IV(arg), NULL);
+    cr_expect_eq(rc, 0, "corio_create_task: %s", corio_err_name(rc));
     return t;
 }
 
@@ -37,7 +38,7 @@ static inline void run_sync_test(corio_coro_fn main_fn)
     void *res = IV(-1);
     cr_assert_eq(run_main(loop, main_fn, NULL, &res), 0);
     cr_assert_eq(res, NULL, "main task failed at check %d", VI(res));
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 /* In a main task: fails the test and returns the line number as the task's result. */

@@ -10,7 +10,7 @@
 static corio_as_completed *iter(corio_future *const *fs, size_t n, double timeout)
 {
     corio_as_completed *it = NULL;
-    cr_expect_eq(corio_as_completed_new(fs, n, timeout, &it), 0);
+    cr_expect_eq(corio_as_completed_new(&it, fs, n, timeout), 0);
     return it;
 }
 
@@ -32,7 +32,7 @@ static void *order_main(void *arg)
     cr_expect_eq(corio_as_completed_next(it, &f), 0, "the end");
     cr_expect_null(f);
     cr_expect_eq(corio_as_completed_next(it, &f), 0, "and it stays at the end");
-    corio_as_completed_free(it);
+    cr_expect_eq(corio_as_completed_free(it), 0);
     for (int i = 0; i < 3; i++)
         corio_task_unref(t[i]);
     return NULL;
@@ -49,11 +49,11 @@ static void *done_first_main(void *arg)
 {
     (void)arg;
     corio_task *t = spawn(nap_ms, 10);
-    corio_future *a = corio_future_new(NULL), *b = corio_future_new(NULL);
+    corio_future *a = new_future_on(NULL), *b = new_future_on(NULL);
     corio_future_set_result(b, IV(2));
     corio_future_set_error(a, -EIO);
     corio_future *fs[3] = {tf(t), a, b};
-    corio_as_completed *it = iter(fs, 3, CORIO_FOREVER);
+    corio_as_completed *it = iter(fs, 3, -2.5); /* any negative timeout: none */
     corio_future *f;
     cr_expect_eq(corio_as_completed_next(it, &f), 1);
     cr_expect_eq(f, a);
@@ -63,7 +63,7 @@ static void *done_first_main(void *arg)
     cr_expect_eq(corio_as_completed_next(it, &f), 1);
     cr_expect_eq(f, tf(t));
     cr_expect_eq(corio_as_completed_next(it, &f), 0);
-    corio_as_completed_free(it);
+    cr_expect_eq(corio_as_completed_free(it), 0);
     corio_future_unref(a);
     corio_future_unref(b);
     corio_task_unref(t);
@@ -92,8 +92,8 @@ static void *timeout_main(void *arg)
     cr_expect_gt(loop_now() - t0, 0.05, "at the deadline, not before");
     cr_expect_eq(corio_as_completed_next(it, &f), -ETIMEDOUT, "one per pending future");
     cr_expect_eq(corio_as_completed_next(it, &f), 0);
-    cr_expect_eq(corio_future_get_state(fs[0]), CORIO_PENDING, "nothing is cancelled");
-    corio_as_completed_free(it);
+    cr_expect_eq(corio_future_get_state(fs[0]), CORIO_FUTURE_PENDING, "nothing is cancelled");
+    cr_expect_eq(corio_as_completed_free(it), 0);
     for (int i = 0; i < 3; i++)
         cancel_and_drop(t[i]);
     return NULL;
@@ -118,7 +118,7 @@ static void *late_reader_main(void *arg)
     cr_expect_eq(f, fs[0]);
     cr_expect_eq(corio_as_completed_next(it, &f), -ETIMEDOUT);
     cr_expect_eq(corio_as_completed_next(it, &f), 0);
-    corio_as_completed_free(it);
+    cr_expect_eq(corio_as_completed_free(it), 0);
     cancel_and_drop(t[0]);
     cancel_and_drop(t[1]);
     return NULL;
@@ -138,7 +138,7 @@ static void *unused_timeout_main(void *arg)
     corio_future *f;
     cr_expect_eq(corio_as_completed_next(it, &f), 1);
     cr_expect_eq(corio_as_completed_next(it, &f), 0);
-    corio_as_completed_free(it);
+    cr_expect_eq(corio_as_completed_free(it), 0);
     corio_task_unref(t);
     return NULL;
 }
@@ -175,15 +175,16 @@ static void *cancel_reader_main(void *arg)
     corio_task *t = spawn(nap_ms, 200);
     corio_future *fs[1] = {tf(t)};
     struct reader r = {.it = iter(fs, 1, CORIO_FOREVER)};
-    corio_task *reader = corio_create_task(reads_twice, &r, NULL);
+    corio_task *reader = spawn_opts(reads_twice, &r, NULL);
     corio_sleep(0.005);
     corio_task_cancel(reader, NULL);
     cr_expect_eq(corio_await(tf(reader), NULL), 0);
     cr_expect_eq(r.rc[0], -ECANCELED);
     cr_expect_eq(r.rc[1], 1, "the iteration went on after the cancellation");
     cr_expect_eq(r.got, fs[0]);
-    cr_expect_eq(corio_future_get_state(fs[0]), CORIO_FINISHED, "the future was not cancelled");
-    corio_as_completed_free(r.it);
+    cr_expect_eq(corio_future_get_state(fs[0]), CORIO_FUTURE_FINISHED,
+                 "the future was not cancelled");
+    cr_expect_eq(corio_as_completed_free(r.it), 0);
     corio_task_unref(reader);
     corio_task_unref(t);
     return NULL;
@@ -208,7 +209,7 @@ static void *cancel_before_next_main(void *arg)
     cr_expect_eq(corio_task_uncancel(corio_current_task()), 0);
     cr_expect_eq(corio_as_completed_next(it, &f), 1);
     cr_expect_eq(f, fs[0]);
-    corio_as_completed_free(it);
+    cr_expect_eq(corio_as_completed_free(it), 0);
     corio_task_unref(t);
     return NULL;
 }
@@ -229,19 +230,20 @@ static void *first_reader(void *arg)
 static void *two_readers_main(void *arg)
 {
     (void)arg;
-    corio_future *p = corio_future_new(NULL);
+    corio_future *p = new_future_on(NULL);
     corio_as_completed *it = iter(&p, 1, CORIO_FOREVER);
-    corio_task *reader = corio_create_task(first_reader, it, NULL);
+    corio_task *reader = spawn_opts(first_reader, it, NULL);
     corio_sleep(0); /* the reader waits in next() now */
     corio_future *f = IV(1);
     cr_expect_eq(corio_as_completed_next(it, &f), -EINVAL);
     cr_expect_null(f);
+    cr_expect_eq(corio_as_completed_free(it), -EBUSY, "refused while the reader waits");
     corio_future_set_result(p, NULL);
     void *v = IV(1);
     cr_expect_eq(corio_await(tf(reader), &v), 0);
-    cr_expect_eq(v, IV(0), "the waiting reader got the future");
+    cr_expect_eq(v, IV(0), "the waiting reader got the future: the iterator was not freed");
     corio_task_unref(reader);
-    corio_as_completed_free(it);
+    cr_expect_eq(corio_as_completed_free(it), 0);
     corio_future_unref(p);
     return NULL;
 }
@@ -249,6 +251,46 @@ static void *two_readers_main(void *arg)
 Test(as_completed, one_reader_at_a_time, .timeout = 10)
 {
     run_in_loop(two_readers_main, NULL);
+}
+
+static int busy_reader_rc = 1;
+
+static void *busy_reader(void *arg)
+{
+    corio_future *f;
+    busy_reader_rc = corio_as_completed_next(arg, &f);
+    return corio_raise(busy_reader_rc);
+}
+
+/* Freeing while a task waits in next() is refused (nothing freed); once that task has left
+ * (cancelled here), the iterator goes, and the futures keep running. */
+static void *busy_free_main(void *arg)
+{
+    (void)arg;
+    corio_task *t = spawn(nap_ms, 50);
+    corio_future *fs[1] = {tf(t)};
+    corio_as_completed *it = iter(fs, 1, CORIO_FOREVER);
+    corio_task *reader = spawn_opts(busy_reader, it, NULL);
+    corio_sleep(0);
+    cr_expect_eq(corio_as_completed_free(it), -EBUSY);
+    cr_expect_eq(corio_as_completed_free(it), -EBUSY, "still refused: nothing changed");
+    cr_expect_eq(corio_task_cancel(reader, NULL), 1);
+    cr_expect_eq(corio_await(tf(reader), NULL), -ECANCELED);
+    cr_expect_eq(busy_reader_rc, -ECANCELED, "next() returned -ECANCELED to the reader");
+    corio_task_unref(reader);
+    cr_expect_eq(corio_as_completed_free(it), 0, "nobody waits now");
+    cr_expect_eq(corio_future_get_state(fs[0]), CORIO_FUTURE_PENDING, "nothing is cancelled");
+    void *v = NULL;
+    cr_expect_eq(corio_await(fs[0], &v), 0);
+    cr_expect_eq(v, IV(50));
+    corio_task_unref(t);
+    return NULL;
+}
+
+Test(as_completed, free_while_a_task_waits_is_refused, .timeout = 10)
+{
+    run_in_loop(busy_free_main, NULL);
+    EV_EXPECT(50);
 }
 
 /* ---- duplicates, empty, early free, bad arguments ---- */
@@ -263,7 +305,7 @@ static void *duplicates_main(void *arg)
     cr_expect_eq(corio_as_completed_next(it, &f), 1);
     cr_expect_eq(corio_as_completed_next(it, &f), 1, "listed twice, returned twice");
     cr_expect_eq(corio_as_completed_next(it, &f), 0);
-    corio_as_completed_free(it);
+    cr_expect_eq(corio_as_completed_free(it), 0);
     corio_task_unref(t);
     return NULL;
 }
@@ -279,7 +321,7 @@ static void *empty_main(void *arg)
     corio_as_completed *it = iter(NULL, 0, 1.0);
     corio_future *f;
     cr_expect_eq(corio_as_completed_next(it, &f), 0);
-    corio_as_completed_free(it);
+    cr_expect_eq(corio_as_completed_free(it), 0);
     return NULL;
 }
 
@@ -296,7 +338,7 @@ static void *early_free_main(void *arg)
     corio_as_completed *it = iter(fs, 2, 0.5);
     corio_future *f;
     cr_expect_eq(corio_as_completed_next(it, &f), 1);
-    corio_as_completed_free(it); /* t[1] still runs, and is no longer watched */
+    cr_expect_eq(corio_as_completed_free(it), 0); /* t[1] still runs, no longer watched */
     cr_expect_eq(corio_await(fs[1], NULL), 0);
     corio_task_unref(t[0]);
     corio_task_unref(t[1]);
@@ -312,26 +354,36 @@ Test(as_completed, free_before_the_end, .timeout = 10)
 Test(as_completed, invalid_arguments, .timeout = 10)
 {
     corio_loop *loop = new_loop(), *other = new_loop();
-    corio_future *f = corio_future_new(loop), *g = corio_future_new(other);
+    corio_future *f, *g;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
+    cr_assert_eq(corio_future_new(&g, other), 0);
     corio_future *fs[2] = {f, NULL}, *mixed[2] = {f, g};
     corio_as_completed *it = IV(1);
-    cr_assert_eq(corio_as_completed_new(fs, 1, 1.0, NULL), -EINVAL);
-    cr_assert_eq(corio_as_completed_new(fs, 2, 1.0, &it), -EINVAL);
+    cr_assert_eq(corio_as_completed_new(NULL, fs, 1, 1.0), -EINVAL);
+    cr_assert_eq(corio_as_completed_new(&it, fs, 2, 1.0), -EINVAL);
     cr_assert_null(it);
-    cr_assert_eq(corio_as_completed_new(NULL, 1, 1.0, &it), -EINVAL);
-    cr_assert_eq(corio_as_completed_new(fs, 1, NAN, &it), -EINVAL);
-    cr_assert_eq(corio_as_completed_new(mixed, 2, 1.0, &it), -EINVAL);
-    cr_assert_eq(corio_as_completed_new(fs, 1, 1.0, &it), 0, "creatable outside a task");
+    cr_assert_eq(corio_as_completed_new(&it, NULL, 1, 1.0), -EINVAL);
+    cr_assert_eq(corio_as_completed_new(&it, fs, 1, NAN), -EINVAL);
+    cr_assert_eq(corio_as_completed_new(&it, mixed, 2, 1.0), -EINVAL);
+    cr_assert_eq(corio_as_completed_new(&it, fs, 1, 1.0), 0, "creatable outside a task");
     corio_future *out = IV(1);
     cr_assert_eq(corio_as_completed_next(it, &out), CORIO_ENOTASK);
     cr_assert_null(out);
     cr_assert_eq(corio_as_completed_next(NULL, &out), -EINVAL);
-    corio_as_completed_free(it);
-    corio_as_completed_free(NULL);
+    cr_assert_eq(corio_as_completed_free(it), 0);
+    cr_assert_eq(corio_as_completed_free(NULL), 0);
+    /* n == 0 names no loop: the running or current one, else CORIO_ENOLOOP */
+    it = IV(1);
+    cr_assert_eq(corio_as_completed_new(&it, NULL, 0, 1.0), CORIO_ENOLOOP);
+    cr_assert_null(it);
+    cr_assert_eq(corio_set_event_loop(loop), 0);
+    cr_assert_eq(corio_as_completed_new(&it, NULL, 0, 1.0), 0, "n == 0: the current loop");
+    cr_assert_eq(corio_as_completed_free(it), 0);
+    cr_assert_eq(corio_set_event_loop(NULL), 0);
     corio_future_unref(f);
     corio_future_unref(g);
-    corio_loop_close(loop);
-    corio_loop_close(other);
+    cr_assert_eq(corio_loop_free(loop), 0);
+    cr_assert_eq(corio_loop_free(other), 0);
 }
 
 /* ---- compact readers ---- */
@@ -345,7 +397,7 @@ static void *compact_reader(void *arg)
     int seen = 0;
     while (corio_as_completed_next(it, &f) == 1)
         seen++;
-    corio_as_completed_free(it);
+    cr_expect_eq(corio_as_completed_free(it), 0);
     cr_expect_eq(seen, 3);
     return NULL;
 }
@@ -354,9 +406,10 @@ static void *compact_main(void *arg)
 {
     (void)arg;
     corio_task *t[3] = {spawn(nap_ms, 30), spawn(nap_ms, 10), spawn(nap_ms, 20)};
+    const corio_task_opts compact = {.flags = CORIO_TASK_COMPACT};
     corio_task *r[3];
     for (int i = 0; i < 3; i++)
-        r[i] = corio_create_task(compact_reader, t, &(corio_task_opts){.flags = CORIO_TASK_COMPACT});
+        r[i] = spawn_opts(compact_reader, t, &compact);
     for (int i = 0; i < 3; i++) {
         cr_expect_eq(corio_await(tf(r[i]), NULL), 0);
         corio_task_unref(r[i]);

@@ -24,8 +24,7 @@ Test(compact_task_semantics, result_and_wake_order, .timeout = 10)
     int ms[] = {30, 10, 20};
     corio_task *t[3];
     for (int i = 0; i < 3; i++) {
-        t[i] = corio_loop_create_task(loop, sleep_log_return, IV(ms[i]), &compact);
-        cr_assert_not_null(t[i]);
+        cr_assert_eq(corio_create_task(&t[i], loop, sleep_log_return, IV(ms[i]), &compact), 0);
     }
     for (int i = 0; i < 3; i++) {
         void *res = NULL;
@@ -35,7 +34,7 @@ Test(compact_task_semantics, result_and_wake_order, .timeout = 10)
     EV_EXPECT(10, 20, 30);
     for (int i = 0; i < 3; i++)
         corio_task_unref(t[i]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *yielder(void *arg)
@@ -51,9 +50,12 @@ static void *yielder(void *arg)
 Test(compact_task_semantics, interleave_with_normal_tasks, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_task *a = corio_loop_create_task(loop, yielder, IV(1), &compact);
-    corio_task *b = corio_loop_create_task(loop, yielder, IV(2), NULL);
-    corio_task *c = corio_loop_create_task(loop, yielder, IV(3), &compact);
+    corio_task *a;
+    cr_assert_eq(corio_create_task(&a, loop, yielder, IV(1), &compact), 0);
+    corio_task *b;
+    cr_assert_eq(corio_create_task(&b, loop, yielder, IV(2), NULL), 0);
+    corio_task *c;
+    cr_assert_eq(corio_create_task(&c, loop, yielder, IV(3), &compact), 0);
     run_task(loop, a, NULL);
     run_task(loop, b, NULL);
     run_task(loop, c, NULL);
@@ -61,7 +63,7 @@ Test(compact_task_semantics, interleave_with_normal_tasks, .timeout = 10)
     corio_task_unref(a);
     corio_task_unref(b);
     corio_task_unref(c);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* Frames with data that must survive many suspensions, in several compact tasks at once. */
@@ -103,7 +105,7 @@ Test(compact_task_semantics, stack_contents_survive_suspensions, .timeout = 10)
     enum { N = 8 };
     corio_task *t[N];
     for (int i = 0; i < N; i++)
-        t[i] = corio_loop_create_task(loop, frames_task, IV(i * 7), &compact);
+        cr_assert_eq(corio_create_task(&t[i], loop, frames_task, IV(i * 7), &compact), 0);
     for (int i = 0; i < N; i++) {
         void *res = NULL;
         cr_assert_eq(run_task(loop, t[i], &res), 0);
@@ -111,7 +113,7 @@ Test(compact_task_semantics, stack_contents_survive_suspensions, .timeout = 10)
     }
     for (int i = 0; i < N; i++)
         corio_task_unref(t[i]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* Pointers from one frame of a compact task into another of its frames stay valid across a
@@ -145,7 +147,7 @@ Test(compact_task_semantics, pointers_within_own_frames_stay_valid, .timeout = 1
     enum { N = 16 };
     corio_task *t[N];
     for (int i = 0; i < N; i++)
-        t[i] = corio_loop_create_task(loop, pointer_task, IV(i * 1000), &compact);
+        cr_assert_eq(corio_create_task(&t[i], loop, pointer_task, IV(i * 1000), &compact), 0);
     for (int i = 0; i < N; i++) {
         void *res = NULL;
         cr_assert_eq(run_task(loop, t[i], &res), 0);
@@ -153,7 +155,7 @@ Test(compact_task_semantics, pointers_within_own_frames_stay_valid, .timeout = 1
     }
     for (int i = 0; i < N; i++)
         corio_task_unref(t[i]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *deep_frames_task(void *arg)
@@ -168,7 +170,7 @@ Test(compact_task_semantics, deep_frames_copied_whole, .timeout = 10)
     enum { N = 4 };
     corio_task *t[N];
     for (int i = 0; i < N; i++)
-        t[i] = corio_loop_create_task(loop, deep_frames_task, IV(i * 13), &compact);
+        cr_assert_eq(corio_create_task(&t[i], loop, deep_frames_task, IV(i * 13), &compact), 0);
     for (int i = 0; i < N; i++) {
         void *res = NULL;
         cr_assert_eq(run_task(loop, t[i], &res), 0);
@@ -176,7 +178,7 @@ Test(compact_task_semantics, deep_frames_copied_whole, .timeout = 10)
     }
     for (int i = 0; i < N; i++)
         corio_task_unref(t[i]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static int sleep_rc = 1;
@@ -191,14 +193,15 @@ static void *long_sleep(void *arg)
 Test(compact_task_semantics, cancel, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_task *t = corio_loop_create_task(loop, long_sleep, NULL, &compact);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, long_sleep, NULL, &compact), 0);
     run_once(loop);
     cr_assert_eq(corio_task_cancel(t, "c"), 1);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
     cr_assert_eq(sleep_rc, -ECANCELED);
     cr_assert_eq(cleanup, 1);
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(compact_task_semantics, destroyed_by_close, .timeout = 10)
@@ -207,7 +210,8 @@ Test(compact_task_semantics, destroyed_by_close, .timeout = 10)
     corio_loop_set_error_handler(loop, capture_handler, NULL);
     corio_task_opts o = compact;
     o.name = "compact-sleeper";
-    corio_task *t = corio_loop_create_task(loop, long_sleep, NULL, &o);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, long_sleep, NULL, &o), 0);
     corio_task_unref(t);
     run_once(loop);
     cr_assert_eq(corio_loop_close(loop), 0);
@@ -215,6 +219,7 @@ Test(compact_task_semantics, destroyed_by_close, .timeout = 10)
     cr_assert(cap_names(0, "compact-sleeper"));
     cr_assert_eq(sleep_rc, -ECANCELED);
     cr_assert_eq(cleanup, 1);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 static void *raise_after_yield(void *arg)
@@ -230,14 +235,17 @@ static void *gather_compact(void *arg)
     corio_future **fs = calloc((size_t)n, sizeof *fs);
     void **values = calloc((size_t)n, sizeof *values);
     int *errors = calloc((size_t)n, sizeof *errors);
-    for (int i = 0; i < n; i++) {
-        t[i] = i % 100 == 99 ? corio_create_task(raise_after_yield, IV(-EIO), &compact)
-                             : corio_create_task(sleep_log_return, IV(1), &compact);
+    int rc = 0, created = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        rc = i % 100 == 99 ? corio_create_task(&t[i], NULL, raise_after_yield, IV(-EIO), &compact)
+                           : corio_create_task(&t[i], NULL, sleep_log_return, IV(1), &compact);
         fs[i] = corio_task_future(t[i]);
+        created += rc == 0;
     }
-    int rc = corio_gather(fs, (size_t)n, CORIO_GATHER_RETURN_ERRORS, values, errors);
+    if (rc == 0)
+        rc = corio_gather(fs, (size_t)n, CORIO_GATHER_RETURN_ERRORS, values, errors);
     int wrong = rc != 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < created; i++) {
         if (i % 100 == 99)
             wrong += errors[i] != -EIO || values[i] != NULL;
         else
@@ -280,7 +288,8 @@ static void *parent_compact(void *arg)
     int n = VI(arg);
     long sum = 0;
     for (int i = 0; i < n; i++) {
-        corio_task *c = corio_create_task(child_compact, IV(i), &compact);
+        corio_task *c;
+        cr_expect_eq(corio_create_task(&c, NULL, child_compact, IV(i), &compact), 0);
         void *v = NULL;
         if (corio_await(corio_task_future(c), &v) != 0)
             sum = -1000000;
@@ -293,12 +302,13 @@ static void *parent_compact(void *arg)
 Test(compact_task_semantics, awaits_compact_children, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_task *p = corio_loop_create_task(loop, parent_compact, IV(100), &compact);
+    corio_task *p;
+    cr_assert_eq(corio_create_task(&p, loop, parent_compact, IV(100), &compact), 0);
     void *res = NULL;
     cr_assert_eq(run_task(loop, p, &res), 0);
     cr_assert_eq((intptr_t)res, 99 * 100 / 2);
     corio_task_unref(p);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 #else

@@ -56,11 +56,13 @@ static void *meanwhile(void *arg)
     return NULL;
 }
 
-/* Runs the task `t` (which recurses `depth` levels) to completion, checks the sum it computed
- * on its stack, and drops the reference. */
-static void expect_deep_result(corio_loop *loop, corio_task *t, int depth)
+/* Runs a task fn(depth), which recurses `depth` levels, to completion, checks the sum it
+ * computed on its stack, and drops it. */
+static void expect_deep_result(corio_loop *loop, corio_coro_fn fn, int depth,
+                               const corio_task_opts *opts)
 {
-    cr_assert_not_null(t);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, fn, IV(depth), opts), 0);
     void *res = NULL;
     cr_assert_eq(run_task(loop, t, &res), 0);
     cr_assert_eq((unsigned long)(uintptr_t)res, expected_sum(depth));
@@ -71,32 +73,34 @@ Test(deep_recursion, hundred_kib_on_one_mib_task_stack, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     corio_task_opts opts = {.name = "deep", .stack_size = 1u << 20};
-    expect_deep_result(loop, corio_loop_create_task(loop, deep, IV(100), &opts), 100);
-    corio_loop_close(loop);
+    expect_deep_result(loop, deep, 100, &opts);
+    corio_loop_free(loop);
 }
 
 Test(deep_recursion, suspend_at_the_bottom, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     corio_task_opts opts = {.name = "deep", .stack_size = 1u << 20};
-    corio_task *t = corio_loop_create_task(loop, deep_and_await, IV(100), &opts);
-    corio_task *m = corio_loop_create_task(loop, meanwhile, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, deep_and_await, IV(100), &opts), 0);
+    corio_task *m;
+    cr_assert_eq(corio_create_task(&m, loop, meanwhile, NULL, NULL), 0);
     void *res = NULL;
     cr_assert_eq(run_task(loop, t, &res), 0);
     cr_assert_eq((unsigned long)(uintptr_t)res, expected_sum(100));
     EV_EXPECT(1, 2, 3);
     corio_task_unref(t);
     corio_task_unref(m);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(deep_recursion, loop_default_stack_size, .timeout = 10)
 {
     corio_loop *loop = NULL;
-    corio_loop_opts lo = {.stack_size = 1u << 20, .debug = 0};
+    corio_loop_opts lo = {.stack_size = 1u << 20, .debug = -1};
     cr_assert_eq(corio_loop_new(&loop, &lo), 0);
-    expect_deep_result(loop, corio_loop_create_task(loop, deep, IV(100), NULL), 100);
-    corio_loop_close(loop);
+    expect_deep_result(loop, deep, 100, NULL);
+    corio_loop_free(loop);
 }
 
 Test(deep_recursion, several_deep_tasks_interleaved, .timeout = 10)
@@ -106,7 +110,7 @@ Test(deep_recursion, several_deep_tasks_interleaved, .timeout = 10)
     corio_task_opts opts = {.name = NULL, .stack_size = 1u << 20};
     corio_task *t[4];
     for (int i = 0; i < 4; i++)
-        t[i] = corio_loop_create_task(loop, deep_and_await, IV(90 + i), &opts);
+        cr_assert_eq(corio_create_task(&t[i], loop, deep_and_await, IV(90 + i), &opts), 0);
     for (int i = 0; i < 4; i++) {
         void *res = NULL;
         cr_assert_eq(run_task(loop, t[i], &res), 0);
@@ -114,15 +118,15 @@ Test(deep_recursion, several_deep_tasks_interleaved, .timeout = 10)
     }
     for (int i = 0; i < 4; i++)
         corio_task_unref(t[i]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(deep_recursion, moderate_depth_on_default_stack, .timeout = 10)
 {
     /* ~16 KiB of frames fit the 64 KiB default. */
     corio_loop *loop = new_loop();
-    expect_deep_result(loop, corio_loop_create_task(loop, deep_and_await, IV(16), NULL), 16);
-    corio_loop_close(loop);
+    expect_deep_result(loop, deep_and_await, 16, NULL);
+    corio_loop_free(loop);
 }
 
 Test(deep_recursion, deep_tasks_reuse_stacks, .timeout = 10)
@@ -131,10 +135,9 @@ Test(deep_recursion, deep_tasks_reuse_stacks, .timeout = 10)
     corio_loop *loop = new_loop();
     corio_task_opts opts = {.name = NULL, .stack_size = 1u << 20};
     int n = under_valgrind() ? 20 : 500;
-    for (int i = 0; i < n; i++) {
-        expect_deep_result(loop, corio_loop_create_task(loop, deep, IV(100), &opts), 100);
-    }
-    corio_loop_close(loop);
+    for (int i = 0; i < n; i++)
+        expect_deep_result(loop, deep, 100, &opts);
+    corio_loop_free(loop);
 }
 
 Test(deep_recursion, stack_size_from_environment, .timeout = 10)
@@ -142,9 +145,9 @@ Test(deep_recursion, stack_size_from_environment, .timeout = 10)
     /* stack_size 0 in the loop's options: CORIO_STACK_SIZE from the environment. */
     setenv("CORIO_STACK_SIZE", "1048576", 1);
     corio_loop *loop = NULL;
-    corio_loop_opts lo = {.stack_size = 0, .debug = 0};
+    corio_loop_opts lo = {.stack_size = 0, .debug = -1};
     cr_assert_eq(corio_loop_new(&loop, &lo), 0);
-    expect_deep_result(loop, corio_loop_create_task(loop, deep, IV(100), NULL), 100);
-    corio_loop_close(loop);
+    expect_deep_result(loop, deep, 100, NULL);
+    corio_loop_free(loop);
     unsetenv("CORIO_STACK_SIZE");
 }

@@ -1,6 +1,6 @@
-/* corio_dump_tasks: every pending task with its state and what it awaits, as the await tree of
- * `python -m asyncio pstree` (CPython test_asyncio/test_tools.py builds the same tree); the dump
- * to an fd and on a signal. */
+/* corio_loop_dump_tasks: every pending task with its state and what it awaits, as the await tree
+ * of `python -m asyncio pstree` (CPython test_asyncio/test_tools.py builds the same tree); the
+ * dump to an fd and on a signal. */
 #include "core_helpers.h"
 
 #include <pthread.h>
@@ -15,7 +15,7 @@ static char *dump(corio_loop *loop, int *n)
     buf = NULL;
     FILE *f = open_memstream(&buf, &len);
     cr_assert_not_null(f);
-    *n = corio_dump_tasks(loop, f);
+    *n = corio_loop_dump_tasks(loop, f);
     fclose(f);
     return buf;
 }
@@ -40,9 +40,12 @@ static int column_of(const char *text, const char *task)
     return (int)(p - start);
 }
 
+/* A task named `name` (cr_expect: also called from tasks). */
 static corio_task *spawn(corio_loop *loop, corio_coro_fn fn, void *arg, const char *name)
 {
-    return corio_loop_create_task(loop, fn, arg, &(corio_task_opts){.name = name});
+    corio_task *t;
+    cr_expect_eq(corio_create_task(&t, loop, fn, arg, &(corio_task_opts){.name = name}), 0);
+    return t;
 }
 
 /* Cancels t, lets it end and drops it. */
@@ -78,8 +81,8 @@ static void *waiter(void *arg)
 static void *gatherer(void *arg)
 {
     (void)arg;
-    corio_task *a = corio_create_task(sleeper, NULL, &(corio_task_opts){.name = "worker-1"});
-    corio_task *b = corio_create_task(waiter, NULL, &(corio_task_opts){.name = "worker-2"});
+    corio_task *a = spawn(NULL, sleeper, NULL, "worker-1");
+    corio_task *b = spawn(NULL, waiter, NULL, "worker-2");
     corio_future *fs[2] = {corio_task_future(a), corio_task_future(b)};
     int rc = corio_gather(fs, 2, 0, NULL, NULL);
     corio_task_unref(a);
@@ -96,7 +99,7 @@ static void *idle(void *arg)
 Test(dump_tasks, tree_of_a_gather_with_states_and_waits, .timeout = 10)
 {
     corio_loop *loop = quiet_loop();
-    never = corio_future_new(loop);
+    cr_assert_eq(corio_future_new(&never, loop), 0);
     corio_task *m = spawn(loop, gatherer, NULL, "main");
     run_once(loop); /* main gathers */
     run_once(loop); /* the workers start and wait */
@@ -121,7 +124,7 @@ Test(dump_tasks, tree_of_a_gather_with_states_and_waits, .timeout = 10)
     corio_task_unref(m);
     run_task(loop, lone, NULL);
     corio_task_unref(lone);
-    corio_loop_close(loop); /* before `never` goes: the tasks still await it */
+    corio_loop_free(loop); /* before `never` goes: the tasks still await it */
     corio_future_unref(never);
 }
 
@@ -135,7 +138,7 @@ static void *awaits_task(void *arg)
 Test(dump_tasks, chain_of_awaited_tasks_nests, .timeout = 10)
 {
     corio_loop *loop = quiet_loop();
-    never = corio_future_new(loop);
+    cr_assert_eq(corio_future_new(&never, loop), 0);
     corio_task *c = spawn(loop, waiter, NULL, "c");
     corio_task *b = spawn(loop, awaits_task, c, "b");
     corio_task *a = spawn(loop, awaits_task, b, "a");
@@ -152,7 +155,7 @@ Test(dump_tasks, chain_of_awaited_tasks_nests, .timeout = 10)
     corio_task_unref(a);
     corio_task_unref(b);
     corio_task_unref(c);
-    corio_loop_close(loop); /* before `never` goes: the tasks still await it */
+    corio_loop_free(loop); /* before `never` goes: the tasks still await it */
     corio_future_unref(never);
 }
 
@@ -180,7 +183,7 @@ Test(dump_tasks, await_cycle_is_shown_once, .timeout = 10)
     cr_assert(strstr(out, "(listed above)") != NULL, "%s", out);
     corio_task_unref(x);
     corio_task_unref(y);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(dump_tasks, cancelling_is_shown_and_done_tasks_leave, .timeout = 10)
@@ -197,7 +200,7 @@ Test(dump_tasks, cancelling_is_shown_and_done_tasks_leave, .timeout = 10)
     cr_assert_eq(n, 0);
     cr_assert_str_eq(out, "");
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static char self_dump[512];
@@ -207,7 +210,7 @@ static void *dumps_itself(void *arg)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    corio_dump_tasks(NULL, f); /* NULL: the running loop */
+    corio_loop_dump_tasks(NULL, f); /* NULL: the running loop */
     fclose(f);
     snprintf(self_dump, sizeof self_dump, "%s", buf);
     free(buf);
@@ -219,7 +222,7 @@ Test(dump_tasks, from_inside_a_task, .timeout = 10)
     corio_loop *loop = new_vt_loop();
     run_main(loop, dumps_itself, NULL, NULL);
     cr_assert(strstr(self_dump, "[running]") != NULL, "%s", self_dump);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(dump_tasks, to_an_fd, .timeout = 10)
@@ -229,30 +232,31 @@ Test(dump_tasks, to_an_fd, .timeout = 10)
     run_once(loop);
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    cr_assert_eq(corio_dump_tasks_fd(loop, p[1]), 1);
+    cr_assert_eq(corio_loop_dump_tasks_fd(loop, p[1]), 1);
     close(p[1]);
     char buf[256] = "";
     cr_assert_gt(read(p[0], buf, sizeof buf - 1), 0);
     close(p[0]);
     cr_assert(strstr(buf, "(T) fd [waiting] awaits sleep") != NULL, "%s", buf);
     finish(loop, t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(dump_tasks, bad_arguments, .timeout = 10)
 {
-    cr_assert_eq(corio_dump_tasks(NULL, stdout), -EINVAL, "no running loop");
+    /* a NULL loop is the running or current loop: there is none */
+    cr_assert_eq(corio_loop_dump_tasks(NULL, stdout), CORIO_ENOLOOP);
+    cr_assert_eq(corio_loop_dump_tasks_fd(NULL, 1), CORIO_ENOLOOP);
+    cr_assert_eq(corio_loop_dump_on_signal(NULL, SIGUSR1, -1), CORIO_ENOLOOP);
     corio_loop *loop = new_loop();
-    cr_assert_eq(corio_dump_tasks(loop, NULL), -EINVAL);
-    cr_assert_eq(corio_dump_tasks_fd(loop, -1), -EINVAL);
-    cr_assert_eq(corio_dump_tasks_fd(NULL, 1), -EINVAL);
-    cr_assert_eq(corio_loop_dump_on_signal(NULL, SIGUSR1, -1), -EINVAL);
+    cr_assert_eq(corio_loop_dump_tasks(loop, NULL), -EINVAL);
+    cr_assert_eq(corio_loop_dump_tasks_fd(loop, -1), -EBADF, "a negative fd");
     cr_assert_eq(corio_loop_dump_on_signal(loop, SIGKILL, -1), -EINVAL);
     cr_assert_eq(corio_loop_dump_on_signal(loop, SIGSEGV, -1), -EINVAL);
     cr_assert_eq(corio_loop_dump_on_signal(loop, -3, -1), -EINVAL);
     cr_assert_eq(corio_loop_dump_on_signal(loop, 100000, -1), -EINVAL);
     cr_assert_eq(corio_loop_dump_on_signal(loop, 0, -1), 0, "0: off (already)");
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- on a signal ---- */
@@ -278,13 +282,13 @@ Test(dump_tasks, signal_dumps_at_the_next_iteration, .timeout = 10)
     cr_assert_eq(pipe(pipe_fds), 0);
     cr_assert_eq(corio_loop_dump_on_signal(loop, SIGUSR1, pipe_fds[1]), 0);
     corio_task *t = spawn(loop, sleeper, NULL, "sig");
-    corio_call_soon(loop, raise_usr1, NULL, NULL);
+    corio_loop_call_soon(NULL, loop, raise_usr1, NULL);
     run_once(loop); /* the handler only counts */
     run_once(loop); /* the dump */
     const char *out = read_all(pipe_fds[0]);
     cr_assert(strstr(out, "(T) sig [waiting] awaits sleep") != NULL, "%s", out);
     finish(loop, t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
 }
@@ -313,7 +317,7 @@ Test(dump_tasks, signal_wakes_a_loop_waiting_for_a_timer, .timeout = 20)
     cr_assert_eq(corio_loop_dump_on_signal(loop, SIGUSR1, pipe_fds[1]), 0);
     corio_task *t = spawn(loop, sleeper, NULL, "zz");
     run_once(loop);
-    corio_call_later(loop, 3.0, stop_cb, loop, NULL);
+    corio_loop_call_later(NULL, loop, 3.0, stop_cb, loop);
     loop_thread = pthread_self();
     pthread_t th;
     pthread_create(&th, NULL, signal_then_read, NULL);
@@ -322,7 +326,7 @@ Test(dump_tasks, signal_wakes_a_loop_waiting_for_a_timer, .timeout = 20)
     cr_assert_gt(dumped_after, 0.0);
     cr_assert_lt(dumped_after, 2.5, "dumped %f s after the signal", dumped_after);
     finish(loop, t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
 }
@@ -342,15 +346,16 @@ Test(dump_tasks, previous_handler_comes_back_at_close, .timeout = 10)
     corio_loop *a = new_loop(), *b = new_loop();
     cr_assert_eq(corio_loop_dump_on_signal(a, SIGUSR2, -1), 0);
     cr_assert_eq(corio_loop_dump_on_signal(b, SIGUSR2, -1), 0);
-    corio_loop_close(a);
+    cr_assert_eq(corio_loop_close(a), 0);
     sigaction(SIGUSR2, NULL, &now);
     cr_assert_neq(now.sa_handler, my_handler, "b still listens");
+    cr_assert_eq(corio_loop_free(a), 0);
     cr_assert_eq(corio_loop_dump_on_signal(b, 0, -1), 0);
     sigaction(SIGUSR2, NULL, &now);
     cr_assert_eq(now.sa_handler, my_handler);
     raise(SIGUSR2);
     cr_assert_eq(mine, 1);
-    corio_loop_close(b);
+    corio_loop_free(b);
 }
 
 static void *gathers_gathers(void *arg)
@@ -360,7 +365,8 @@ static void *gathers_gathers(void *arg)
     for (int i = 0; i < 3; i++)
         t[i] = spawn(corio_get_running_loop(), sleeper, NULL, i == 0 ? "n0" : i == 1 ? "n1" : "n2");
     corio_future *inner_fs[2] = {corio_task_future(t[0]), corio_task_future(t[1])};
-    corio_future *inner = corio_gather_future(inner_fs, 2, 0);
+    corio_future *inner;
+    cr_expect_eq(corio_gather_new(&inner, inner_fs, 2, 0), 0);
     corio_future *outer_fs[2] = {inner, corio_task_future(t[2])};
     corio_gather(outer_fs, 2, 0, NULL, NULL);
     corio_future_unref(inner);
@@ -385,5 +391,5 @@ Test(dump_tasks, nested_gathers_show_their_tasks, .timeout = 10)
     }
     cr_assert(strstr(out, "└── (T) n2") != NULL, "in argument order: %s", out);
     finish(loop, m);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }

@@ -39,6 +39,17 @@ static void free_box(void *p)
         cr_expect(cond, #cond);                                                                    \
     } while (0)
 
+/* Submits fn(arg) to ex (NULL: the default executor) from `loop` (NULL: the running loop), with
+ * a check that it was taken; dtor releases a result dropped by a cancellation. */
+static corio_future *submit(corio_loop *loop, corio_executor *ex, corio_job_fn fn, void *arg,
+                            corio_result_dtor_fn dtor)
+{
+    corio_future *f;
+    int rc = corio_loop_run_in_executor(&f, loop, ex, fn, arg, dtor);
+    cr_expect_eq(rc, 0, "corio_loop_run_in_executor: %s", corio_err_name(rc));
+    return f;
+}
+
 static corio_executor *one_thread(void)
 {
     corio_executor *ex = NULL;
@@ -51,20 +62,20 @@ static void run_on_one_thread(corio_coro_fn fn)
 {
     corio_executor *ex = one_thread();
     cr_assert_eq(corio_run(fn, ex, NULL), 0);
-    corio_executor_free(ex);
+    cr_assert_eq(corio_executor_free(ex), 0);
 }
 
 static void *states_main(void *arg)
 {
     corio_executor *ex = arg;
     /* pending: cancelled in the iteration that submitted it, before the pool saw it */
-    corio_future *p = corio_run_in_executor(NULL, ex, counted, IV(1), NULL);
+    corio_future *p = submit(NULL, ex, counted, IV(1), NULL);
     cr_expect_eq(corio_future_cancel(p, "early"), 1);
     cr_expect(corio_future_cancelled(p));
     cr_expect_str_eq(corio_future_cancel_message(p), "early");
 
-    corio_future *r = corio_run_in_executor_dtor(NULL, ex, boxed, IV(7), free_box, NULL);
-    corio_future *q = corio_run_in_executor(NULL, ex, counted, IV(2), NULL);
+    corio_future *r = submit(NULL, ex, boxed, IV(7), free_box);
+    corio_future *q = submit(NULL, ex, counted, IV(2), NULL);
     AWAIT_COND(atomic_load(&at_gate) == 1);
     /* queued behind the running job */
     cr_expect_eq(corio_future_cancel(q, NULL), 1);
@@ -78,7 +89,7 @@ static void *states_main(void *arg)
     cr_expect_null(v);
 
     /* done */
-    corio_future *d = corio_run_in_executor(NULL, ex, counted, IV(3), NULL);
+    corio_future *d = submit(NULL, ex, counted, IV(3), NULL);
     cr_expect_eq(corio_await(d, &v), 0);
     cr_expect_eq(corio_future_cancel(d, NULL), 0);
     cr_expect_eq(corio_future_result(d, &v), 0);
@@ -117,9 +128,10 @@ static void *task_cancel_main(void *arg)
 {
     corio_executor *ex = arg;
     cr_expect_eq(corio_loop_set_default_executor(corio_get_running_loop(), ex), 0);
-    corio_task *running = corio_create_task(awaits_gated, NULL, NULL);
+    corio_task *running, *queued;
+    cr_expect_eq(corio_create_task(&running, NULL, awaits_gated, NULL, NULL), 0);
     AWAIT_COND(atomic_load(&at_gate) == 1);
-    corio_task *queued = corio_create_task(awaits_counted, NULL, NULL);
+    cr_expect_eq(corio_create_task(&queued, NULL, awaits_counted, NULL, NULL), 0);
     corio_sleep(0.01);
     cr_expect_eq(corio_task_cancel(queued, NULL), 1);
     cr_expect_eq(corio_task_cancel(running, NULL), 1);
@@ -143,8 +155,8 @@ Test(executor_cancel, task_awaiting_to_thread, .timeout = 30)
 static void *wait_for_main(void *arg)
 {
     (void)arg;
-    corio_future *f = corio_run_in_executor(NULL, NULL, boxed, IV(1), NULL);
-    corio_future *g = corio_run_in_executor_dtor(NULL, NULL, boxed, IV(2), free_box, NULL);
+    corio_future *f = submit(NULL, NULL, boxed, IV(1), NULL);
+    corio_future *g = submit(NULL, NULL, boxed, IV(2), free_box);
     AWAIT_COND(atomic_load(&at_gate) == 2); /* both run: g times out while it runs */
     void *v;
     cr_expect_eq(corio_wait_for(g, 0.05, &v), -ETIMEDOUT);
@@ -179,26 +191,27 @@ Test(executor_cancel, loop_close_with_jobs_pending_queued_and_running, .timeout 
 {
     corio_loop *loop = new_loop();
     corio_executor *ex = one_thread();
-    corio_future *r = corio_run_in_executor_dtor(loop, ex, boxed, IV(1), free_box, NULL);
+    corio_future *r = submit(loop, ex, boxed, IV(1), free_box);
     run_once(loop); /* hands r to the pool */
     while (atomic_load(&at_gate) < 1)
         sched_yield();
-    corio_future *q = corio_run_in_executor(loop, NULL, counted, IV(2), NULL);
-    corio_future *e = corio_run_in_executor(loop, ex, counted, IV(3), NULL);
+    corio_future *q = submit(loop, NULL, counted, IV(2), NULL);
+    corio_future *e = submit(loop, ex, counted, IV(3), NULL);
     run_once(loop); /* q to the default executor (it may run), e queued behind r */
-    corio_future *p = corio_run_in_executor(loop, ex, counted, IV(4), NULL); /* pending */
+    corio_future *p = submit(loop, ex, counted, IV(4), NULL); /* pending */
     pthread_t th;
     pthread_create(&th, NULL, open_later, NULL);
     cr_assert_eq(corio_loop_close(loop), 0); /* waits for r, drops its result */
     pthread_join(th, NULL);
     cr_assert_eq(atomic_load(&dtors), 1);
     cr_assert_leq(atomic_load(&ran), 1); /* q perhaps; never e or p */
-    corio_executor_free(ex);
+    cr_assert_eq(corio_executor_free(ex), 0);
     cr_assert(!corio_future_done(p));
     corio_future_unref(r);
     corio_future_unref(q);
     corio_future_unref(e);
     corio_future_unref(p);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 /* A running job of the default executor that waits on its loop while the loop closes: close must
@@ -216,7 +229,7 @@ static void *waits_on_its_loop(void *arg, int *err)
     struct timespec ts = {0, 50 * 1000 * 1000}; /* let the loop start closing */
     nanosleep(&ts, NULL);
     corio_concurrent *h;
-    int rc = corio_run_coroutine_threadsafe(arg, on_loop, NULL, &h);
+    int rc = corio_run_coroutine_threadsafe(&h, arg, on_loop, NULL);
     if (rc == 0) {
         rc = corio_concurrent_wait(h, 20.0, NULL);
         corio_concurrent_free(h);
@@ -228,9 +241,7 @@ static void *waits_on_its_loop(void *arg, int *err)
 static void *leave_a_waiting_job(void *arg)
 {
     (void)arg;
-    corio_future *f = corio_run_in_executor(NULL, NULL, waits_on_its_loop,
-                                            corio_get_running_loop(), NULL);
-    cr_assert_not_null(f);
+    corio_future *f = submit(NULL, NULL, waits_on_its_loop, corio_get_running_loop(), NULL);
     while (!atomic_load(&waiter_started))
         corio_sleep(0.001);
     corio_future_unref(f);

@@ -21,7 +21,7 @@ static void set_posted(void *arg) { posted = VI(arg); }
 /* On a worker: posts a callback to the loop and reports whether the post was taken. */
 static void *poster(void *arg, int *err)
 {
-    int rc = corio_call_soon_threadsafe(arg, set_posted, IV(1));
+    int rc = corio_loop_call_soon_threadsafe(arg, set_posted, IV(1));
     if (rc < 0)
         *err = rc;
     return NULL;
@@ -34,7 +34,7 @@ static void *coro_on_loop(void *arg) { return arg; }
 static void *remote_coro(void *arg, int *err)
 {
     corio_concurrent *h;
-    int rc = corio_run_coroutine_threadsafe(arg, coro_on_loop, IV(5), &h);
+    int rc = corio_run_coroutine_threadsafe(&h, arg, coro_on_loop, IV(5));
     void *res = NULL;
     if (rc == 0) {
         rc = corio_concurrent_wait(h, 10.0, &res);
@@ -47,12 +47,12 @@ static void *remote_coro(void *arg, int *err)
 
 static int in_executor(void)
 {
-    int err = 0;
-    corio_future *f = corio_run_in_executor(NULL, NULL, square, IV(7), &err);
-    if (!f)
-        return err;
+    corio_future *f;
+    int rc = corio_loop_run_in_executor(&f, NULL, NULL, square, IV(7), NULL);
+    if (rc < 0)
+        return rc;
     void *res = NULL;
-    int rc = corio_await(f, &res);
+    rc = corio_await(f, &res);
     corio_future_unref(f);
     return rc == 0 && VI(res) != 49 ? -EPROTO : rc;
 }

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 static pthread_t loop_tid;
@@ -34,6 +35,16 @@ static int threads_now(void)
     return n;
 }
 
+/* Submits fn(arg) to ex (NULL: the default executor) from the loop `loop` (NULL: the running
+ * one), with a check that it was taken. */
+static corio_future *submit(corio_loop *loop, corio_executor *ex, corio_job_fn fn, void *arg)
+{
+    corio_future *f;
+    int rc = corio_loop_run_in_executor(&f, loop, ex, fn, arg, NULL);
+    cr_expect_eq(rc, 0, "corio_loop_run_in_executor: %s", corio_err_name(rc));
+    return f;
+}
+
 static void done_cb(corio_future *f, void *arg)
 {
     (void)f;
@@ -44,12 +55,10 @@ static void done_cb(corio_future *f, void *arg)
 static void *results_main(void *arg)
 {
     (void)arg;
-    int err = 1;
-    corio_future *a = corio_run_in_executor(NULL, NULL, job_double, IV(21), &err);
-    cr_expect_eq(err, 0);
-    corio_future *b = corio_run_in_executor(NULL, NULL, job_fail, IV(-EPIPE), NULL);
-    corio_future *c = corio_run_in_executor(NULL, NULL, job_fail, IV(-ECANCELED), NULL);
-    corio_future *d = corio_run_in_executor(NULL, NULL, job_fail, IV(5), NULL); /* not < 0 */
+    corio_future *a = submit(NULL, NULL, job_double, IV(21));
+    corio_future *b = submit(NULL, NULL, job_fail, IV(-EPIPE));
+    corio_future *c = submit(NULL, NULL, job_fail, IV(-ECANCELED));
+    corio_future *d = submit(NULL, NULL, job_fail, IV(5)); /* not < 0 */
     cr_expect(a && b && c && d);
     corio_future_add_done_callback(a, done_cb, IV(1));
     cr_expect(!corio_future_done(a)); /* never inline */
@@ -108,7 +117,7 @@ static void *many_main(void *arg)
     static corio_future *f[N];
     static void *v[N];
     for (intptr_t i = 0; i < N; i++)
-        f[i] = corio_run_in_executor(NULL, ex, job_double, IV(i), NULL);
+        f[i] = submit(NULL, ex, job_double, IV(i));
     cr_expect_eq(corio_gather(f, N, 0, v, NULL), 0);
     for (intptr_t i = 0; i < N; i++) {
         cr_expect_eq(v[i], IV(2 * i));
@@ -125,7 +134,7 @@ static void run_with_executor(unsigned threads, corio_coro_fn fn)
     corio_executor *ex = NULL;
     cr_assert_eq(corio_executor_new(&ex, threads), 0);
     cr_assert_eq(corio_run(fn, ex, NULL), 0);
-    corio_executor_free(ex);
+    cr_assert_eq(corio_executor_free(ex), 0);
 }
 
 Test(executor_run, user_executor_many_jobs_in_order_of_arguments, .timeout = 30)
@@ -170,21 +179,21 @@ Test(executor_run, set_default_executor_is_used_and_not_freed_by_the_loop, .time
     cr_assert_eq(corio_run(set_default_main, ex, NULL), 0);
     /* still usable after the loop is gone: the loop did not own it */
     cr_assert_eq(corio_run(many_main, ex, NULL), 0);
-    corio_executor_free(ex);
+    cr_assert_eq(corio_executor_free(ex), 0);
 }
 
 static void *after_shutdown_main(void *arg)
 {
     corio_executor *ex = arg;
-    corio_future *f = corio_run_in_executor(NULL, ex, job_double, IV(1), NULL);
+    corio_future *f = submit(NULL, ex, job_double, IV(1));
     cr_expect_eq(corio_executor_shutdown(ex, 1, 0), 0); /* submitted before: still runs */
     void *v;
     cr_expect_eq(corio_await(f, &v), 0);
     cr_expect_eq(v, IV(2));
     corio_future_unref(f);
-    int err = 0;
-    cr_expect_null(corio_run_in_executor(NULL, ex, job_double, IV(1), &err));
-    cr_expect_eq(err, CORIO_ECLOSED);
+    f = IV(1);
+    cr_expect_eq(corio_loop_run_in_executor(&f, NULL, ex, job_double, IV(1), NULL), CORIO_ECLOSED);
+    cr_expect_null(f);
     return NULL;
 }
 
@@ -200,16 +209,36 @@ Test(executor_run, bad_input, .timeout = 10)
     cr_assert_eq(corio_executor_new(&ex, 5000), -EINVAL);
     cr_assert_null(ex);
     cr_assert_eq(corio_executor_shutdown(NULL, 0, 0), -EINVAL);
-    corio_executor_free(NULL);
-    cr_assert_eq(corio_loop_set_default_executor(NULL, NULL), -EINVAL);
+    cr_assert_eq(corio_executor_free(NULL), 0);
+    cr_assert_eq(corio_loop_set_default_executor(NULL, NULL), CORIO_ENOLOOP);
 
+    loop_tid = pthread_self();
     corio_loop *loop = new_loop();
-    int err = 0;
-    cr_assert_null(corio_run_in_executor(loop, NULL, NULL, NULL, &err));
-    cr_assert_eq(err, -EINVAL);
-    cr_assert_null(corio_run_in_executor(NULL, NULL, job_double, NULL, &err));
-    cr_assert_eq(err, -EINVAL); /* no loop given, none current */
-    corio_loop_close(loop);
+    corio_future *f = IV(1);
+    cr_assert_eq(corio_loop_run_in_executor(&f, loop, NULL, NULL, NULL, NULL), -EINVAL);
+    cr_assert_null(f);
+    cr_assert_eq(corio_loop_run_in_executor(NULL, loop, NULL, job_double, NULL, NULL), -EINVAL);
+    f = IV(1);
+    cr_assert_eq(corio_loop_run_in_executor(&f, NULL, NULL, job_double, NULL, NULL),
+                 CORIO_ENOLOOP, "no loop given, none running or current");
+    cr_assert_null(f);
+
+    /* NULL: the thread's current loop */
+    cr_assert_eq(corio_set_event_loop(loop), 0);
+    cr_assert_eq(corio_loop_run_in_executor(&f, NULL, NULL, job_double, IV(4), NULL), 0);
+    cr_assert_eq(corio_future_get_loop(f), loop);
+    void *v = NULL;
+    cr_assert_eq(corio_loop_run_until_complete(loop, f, &v), 0);
+    cr_assert_eq(v, IV(8));
+    corio_future_unref(f);
+
+    /* a closed loop refuses */
+    cr_assert_eq(corio_loop_close(loop), 0);
+    f = IV(1);
+    cr_assert_eq(corio_loop_run_in_executor(&f, loop, NULL, job_double, NULL, NULL), CORIO_ECLOSED);
+    cr_assert_null(f);
+    cr_assert_eq(corio_loop_set_default_executor(loop, NULL), CORIO_ECLOSED);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 Test(executor_run, default_size_follows_the_environment, .timeout = 10)
@@ -227,7 +256,7 @@ static void *replace_default_main(void *arg)
     corio_executor *ex = arg;
     /* submitted to the loop's own default executor, which is replaced (and freed) in the same
      * iteration, before the pool ever saw the job: it still runs */
-    corio_future *f = corio_run_in_executor(NULL, NULL, job_double, IV(5), NULL);
+    corio_future *f = submit(NULL, NULL, job_double, IV(5));
     cr_expect_eq(corio_loop_set_default_executor(corio_get_running_loop(), ex), 0);
     void *v;
     cr_expect_eq(corio_await(f, &v), 0);
@@ -241,4 +270,60 @@ static void *replace_default_main(void *arg)
 Test(executor_run, replacing_the_default_executor_keeps_its_jobs, .timeout = 20)
 {
     run_with_executor(1, replace_default_main);
+}
+
+/* ---- a worker may not wait for its own executor ---- */
+
+static atomic_int own_free_rc = 1, own_wait_rc = 1, own_wait_cancel_rc = 1, own_nowait_rc = 1;
+
+/* On a worker of ex: freeing ex or shutting it down with wait would join this very thread. */
+static void *waits_for_own_executor(void *arg, int *err)
+{
+    (void)err;
+    atomic_store(&own_free_rc, corio_executor_free(arg));
+    atomic_store(&own_wait_rc, corio_executor_shutdown(arg, 1, 0));
+    atomic_store(&own_wait_cancel_rc, corio_executor_shutdown(arg, 1, 1));
+    return IV(1);
+}
+
+/* On a worker of ex: a shutdown that does not wait is allowed there. */
+static void *shuts_own_executor_down(void *arg, int *err)
+{
+    (void)err;
+    atomic_store(&own_nowait_rc, corio_executor_shutdown(arg, 0, 0));
+    return IV(2);
+}
+
+static void *own_worker_main(void *arg)
+{
+    corio_executor *ex = arg;
+    void *v = NULL;
+    corio_future *f = submit(NULL, ex, waits_for_own_executor, ex);
+    cr_expect_eq(corio_await(f, &v), 0);
+    cr_expect_eq(v, IV(1));
+    corio_future_unref(f);
+    cr_expect_eq(atomic_load(&own_free_rc), -EDEADLK, "corio_executor_free from its worker");
+    cr_expect_eq(atomic_load(&own_wait_rc), -EDEADLK, "shutdown(wait) from its worker");
+    cr_expect_eq(atomic_load(&own_wait_cancel_rc), -EDEADLK);
+
+    /* nothing was done: the executor still takes jobs */
+    f = submit(NULL, ex, job_double, IV(21));
+    cr_expect_eq(corio_await(f, &v), 0);
+    cr_expect_eq(v, IV(42));
+    corio_future_unref(f);
+
+    f = submit(NULL, ex, shuts_own_executor_down, ex);
+    cr_expect_eq(corio_await(f, &v), 0);
+    cr_expect_eq(v, IV(2));
+    corio_future_unref(f);
+    cr_expect_eq(atomic_load(&own_nowait_rc), 0, "shutdown without wait from its worker");
+    f = IV(1);
+    cr_expect_eq(corio_loop_run_in_executor(&f, NULL, ex, job_double, IV(1), NULL), CORIO_ECLOSED);
+    cr_expect_null(f);
+    return NULL;
+}
+
+Test(executor_run, free_or_wait_from_own_worker_is_edeadlk, .timeout = 20)
+{
+    run_with_executor(2, own_worker_main); /* then freed from this thread: 0 */
 }

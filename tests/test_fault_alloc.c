@@ -26,10 +26,9 @@ static int gather_children(void)
         char name[24];
         snprintf(name, sizeof name, "child-%d", i);
         corio_task_opts o = {.name = name, .flags = (i & 1) ? CORIO_TASK_COMPACT : 0};
-        if (!(ts[n] = corio_create_task(child, IV(i), &o))) {
-            rc = -ENOMEM;
+        rc = corio_create_task(&ts[n], NULL, child, IV(i), &o);
+        if (rc < 0)
             break;
-        }
         fs[n] = corio_task_future(ts[n]);
         n++;
     }
@@ -46,10 +45,11 @@ static int gather_children(void)
 
 static int timeout_of_sleeper(void)
 {
-    corio_task *t = corio_create_task(sleeper, NULL, NULL);
-    if (!t)
-        return -ENOMEM;
-    int rc = corio_wait_for(corio_task_future(t), 0.001, NULL);
+    corio_task *t;
+    int rc = corio_create_task(&t, NULL, sleeper, NULL, NULL);
+    if (rc < 0)
+        return rc;
+    rc = corio_wait_for(corio_task_future(t), 0.001, NULL);
     corio_task_unref(t);
     return rc == -ETIMEDOUT ? 0 : rc;
 }
@@ -62,12 +62,12 @@ static int callbacks(void)
     static int calls;
     calls = 0;
     corio_loop *loop = corio_get_running_loop();
-    int rc = corio_call_soon(loop, count_cb, &calls, NULL);
+    int rc = corio_loop_call_soon(NULL, loop, count_cb, &calls);
     if (rc == 0)
-        rc = corio_call_later(loop, 0.0001, count_cb, &calls, NULL);
-    corio_future *f = rc == 0 ? corio_future_new(loop) : NULL;
-    if (rc == 0 && !f)
-        rc = -ENOMEM;
+        rc = corio_loop_call_later(NULL, loop, 0.0001, count_cb, &calls);
+    corio_future *f = NULL;
+    if (rc == 0)
+        rc = corio_future_new(&f, loop);
     for (int i = 0; rc == 0 && i < 3; i++)
         rc = corio_future_add_done_callback(f, done_cb, &calls);
     if (f) {
@@ -99,9 +99,8 @@ static int queue_pipeline(void)
     int rc = corio_queue_new(&q, NULL, &o);
     if (rc < 0)
         return rc;
-    corio_task *p = corio_create_task(producer, q, NULL);
-    if (!p)
-        rc = -ENOMEM;
+    corio_task *p;
+    rc = corio_create_task(&p, NULL, producer, q, NULL);
     for (int i = 0; rc == 0 && i < 40; i++) {
         void *item;
         rc = corio_queue_get(q, &item);

@@ -36,7 +36,7 @@ static void *group_main(void *arg)
     if (rc < 0)
         return corio_raise(rc);
     for (int i = 0; rc == 0 && i < 4; i++)
-        rc = corio_taskgroup_create_task(tg, scoped_child, IV(i), NULL, NULL);
+        rc = corio_taskgroup_create_task(NULL, tg, scoped_child, IV(i), NULL);
     corio_timeout *tm = NULL;
     if (rc == 0)
         rc = corio_timeout_enter(&tm, 5.0); /* the body's own scope, around its await */
@@ -45,7 +45,9 @@ static void *group_main(void *arg)
         rc = corio_timeout_exit(tm, rc);
     }
     rc = corio_taskgroup_exit(tg, rc);
-    corio_taskgroup_free(tg);
+    int freed = corio_taskgroup_free(tg); /* 0: the owner has left exit */
+    if (rc >= 0)
+        rc = freed;
     return rc < 0 ? corio_raise(rc) : NULL;
 }
 
@@ -67,8 +69,9 @@ static void *napper(void *arg)
 static int spawn_nappers(corio_task **ts, corio_future **fs, int n)
 {
     for (int i = 0; i < n; i++) {
-        if (!(ts[i] = corio_create_task(napper, IV(i + 1), NULL)))
-            return -ENOMEM;
+        int rc = corio_create_task(&ts[i], NULL, napper, IV(i + 1), NULL);
+        if (rc < 0)
+            return rc;
         fs[i] = corio_task_future(ts[i]);
     }
     return 0;
@@ -77,7 +80,7 @@ static int spawn_nappers(corio_task **ts, corio_future **fs, int n)
 static int iterate(corio_future **fs, int n)
 {
     corio_as_completed *it;
-    int rc = corio_as_completed_new(fs, (size_t)n, 5.0, &it);
+    int rc = corio_as_completed_new(&it, fs, (size_t)n, 5.0);
     if (rc < 0)
         return rc;
     int seen = 0;
@@ -87,17 +90,20 @@ static int iterate(corio_future **fs, int n)
         if ((rc = corio_future_result(f, NULL)) < 0)
             break;
     }
-    corio_as_completed_free(it);
+    int freed = corio_as_completed_free(it); /* 0: nobody waits in next() */
+    if (rc >= 0)
+        rc = freed;
     return rc < 0 ? rc : seen == n ? 0 : -EPROTO;
 }
 
 /* A shielded task outlives a wait_for that times out on the shield, then is awaited itself. */
 static int shielded(corio_future *inner)
 {
-    corio_future *s = corio_shield(inner);
-    if (!s)
-        return -ENOMEM;
-    int rc = corio_wait_for(s, 0.0001, NULL);
+    corio_future *s;
+    int rc = corio_shield(&s, inner);
+    if (rc < 0)
+        return rc;
+    rc = corio_wait_for(s, 0.0001, NULL);
     corio_future_unref(s);
     if (rc == 0 || rc == -ETIMEDOUT)
         rc = corio_await(inner, NULL);
@@ -118,9 +124,9 @@ static void *combine_main(void *arg)
     }
     if (rc == 0)
         rc = iterate(fs, N);
-    corio_task *slow = rc == 0 ? corio_create_task(napper, IV(3), NULL) : NULL;
-    if (rc == 0 && !slow)
-        rc = -ENOMEM;
+    corio_task *slow = NULL;
+    if (rc == 0)
+        rc = corio_create_task(&slow, NULL, napper, IV(3), NULL);
     if (slow)
         rc = shielded(corio_task_future(slow));
     reap_tasks(ts, N); /* a failed run leaves tasks running */
@@ -194,12 +200,10 @@ static int sync_objects(void)
 
 static void sync_free(void)
 {
-    if (queue)
-        cr_assert_eq(corio_queue_free(queue), 0);
-    if (finished)
-        cr_assert_eq(corio_event_free(finished), 0);
-    if (lock)
-        cr_assert_eq(corio_lock_free(lock), 0);
+    /* cr_expect: this runs in a task (cr_assert would jump off its stack) */
+    cr_expect_eq(corio_queue_free(queue), 0);
+    cr_expect_eq(corio_event_free(finished), 0);
+    cr_expect_eq(corio_lock_free(lock), 0);
     queue = NULL, finished = NULL, lock = NULL;
 }
 
@@ -212,9 +216,8 @@ static void *sync_main(void *arg)
     corio_future *fs[N];
     int n = 0, rc = sync_objects();
     for (; rc == 0 && n < N; n++) {
-        if (!(ts[n] = corio_create_task(fns[n], IV(n), NULL)))
-            rc = -ENOMEM;
-        else
+        rc = corio_create_task(&ts[n], NULL, fns[n], IV(n), NULL);
+        if (rc == 0)
             fs[n] = corio_task_future(ts[n]);
     }
     if (rc == 0)

@@ -30,7 +30,8 @@ static void log_cb(void *arg) { ev(VI(arg)); }
 Test(future_callbacks, not_called_inline_on_set_result, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     cr_assert_eq(corio_future_add_done_callback(f, record_cb, IV(1)), 0);
     cr_assert_eq(corio_future_set_result(f, IV(5)), 0);
     cr_assert_eq(seen_n, 0, "done callbacks must be scheduled, not called inline");
@@ -38,16 +39,18 @@ Test(future_callbacks, not_called_inline_on_set_result, .timeout = 10)
     cr_assert_eq(seen_n, 1);
     cr_assert_eq(seen_future[0], f);
     cr_assert_eq(seen_arg[0], IV(1));
-    cr_assert_eq(seen_state[0], CORIO_FINISHED);
+    cr_assert_eq(seen_state[0], CORIO_FUTURE_FINISHED);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, not_called_inline_on_cancel_or_error, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_future *a = corio_future_new(loop);
-    corio_future *b = corio_future_new(loop);
+    corio_future *a;
+    cr_assert_eq(corio_future_new(&a, loop), 0);
+    corio_future *b;
+    cr_assert_eq(corio_future_new(&b, loop), 0);
     corio_future_add_done_callback(a, record_cb, IV(1));
     corio_future_add_done_callback(b, record_cb, IV(2));
     cr_assert_eq(corio_future_cancel(a, NULL), 1);
@@ -55,58 +58,61 @@ Test(future_callbacks, not_called_inline_on_cancel_or_error, .timeout = 10)
     cr_assert_eq(seen_n, 0);
     run_once(loop);
     cr_assert_eq(seen_n, 2);
-    cr_assert_eq(seen_state[0], CORIO_CANCELLED);
-    cr_assert_eq(seen_state[1], CORIO_FINISHED);
+    cr_assert_eq(seen_state[0], CORIO_FUTURE_CANCELLED);
+    cr_assert_eq(seen_state[1], CORIO_FUTURE_FINISHED);
     EV_EXPECT(1, 2);
     cr_assert_eq(corio_future_error(b), -EIO);
     corio_future_unref(a);
     corio_future_unref(b);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, registration_order, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     for (int i = 1; i <= 5; i++)
         cr_assert_eq(corio_future_add_done_callback(f, record_cb, IV(i)), 0);
     corio_future_set_result(f, NULL);
     run_once(loop);
     EV_EXPECT(1, 2, 3, 4, 5);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, scheduled_when_done_among_other_callbacks, .timeout = 10)
 {
     /* The done callbacks enter the ready queue at the moment the future completes. */
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_add_done_callback(f, record_cb, IV(2));
     corio_future_add_done_callback(f, record_cb, IV(3));
-    corio_call_soon(loop, log_cb, IV(1), NULL);
+    corio_loop_call_soon(NULL, loop, log_cb, IV(1));
     corio_future_set_result(f, NULL);
-    corio_call_soon(loop, log_cb, IV(4), NULL);
+    corio_loop_call_soon(NULL, loop, log_cb, IV(4));
     run_once(loop);
     EV_EXPECT(1, 2, 3, 4);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, added_to_done_future_is_scheduled_at_once, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_set_result(f, IV(8));
-    corio_call_soon(loop, log_cb, IV(1), NULL);
+    corio_loop_call_soon(NULL, loop, log_cb, IV(1));
     cr_assert_eq(corio_future_add_done_callback(f, record_cb, IV(2)), 0);
     cr_assert_eq(seen_n, 0, "never called inline, even on a done future");
-    corio_call_soon(loop, log_cb, IV(3), NULL);
+    corio_loop_call_soon(NULL, loop, log_cb, IV(3));
     run_once(loop);
     EV_EXPECT(1, 2, 3);
     cr_assert_eq(seen_future[0], f);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static corio_future *chain_f;
@@ -120,7 +126,7 @@ static void adds_another_cb(corio_future *f, void *arg)
 Test(future_callbacks, added_from_a_callback_runs_later, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    chain_f = corio_future_new(loop);
+    cr_assert_eq(corio_future_new(&chain_f, loop), 0);
     corio_future_add_done_callback(chain_f, adds_another_cb, IV(1));
     corio_future_add_done_callback(chain_f, other_cb, IV(2));
     corio_future_set_result(chain_f, NULL);
@@ -128,13 +134,14 @@ Test(future_callbacks, added_from_a_callback_runs_later, .timeout = 10)
     run_once(loop);
     EV_EXPECT(1, 102, 9);
     corio_future_unref(chain_f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, remove_all_matching_registrations, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_add_done_callback(f, record_cb, IV(1));
     corio_future_add_done_callback(f, other_cb, IV(1));
     corio_future_add_done_callback(f, record_cb, IV(1));
@@ -150,13 +157,14 @@ Test(future_callbacks, remove_all_matching_registrations, .timeout = 10)
     run_once(loop);
     EV_EXPECT(101, 2, 103);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, remove_first_middle_last, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     for (int i = 1; i <= 5; i++)
         corio_future_add_done_callback(f, record_cb, IV(i));
     cr_assert_eq(corio_future_remove_done_callback(f, record_cb, IV(1)), 1);
@@ -167,36 +175,39 @@ Test(future_callbacks, remove_first_middle_last, .timeout = 10)
     run_once(loop);
     EV_EXPECT(2, 4, 6);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, remove_from_empty_future_returns_zero, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     cr_assert_eq(corio_future_remove_done_callback(f, record_cb, NULL), 0);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, remove_after_scheduled_returns_zero, .timeout = 10)
 {
     /* Once the future is done its callbacks are scheduled; they can no longer be removed. */
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_add_done_callback(f, record_cb, IV(1));
     corio_future_set_result(f, NULL);
     cr_assert_eq(corio_future_remove_done_callback(f, record_cb, IV(1)), 0);
     run_once(loop);
     EV_EXPECT(1);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, each_callback_runs_once, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_add_done_callback(f, record_cb, IV(1));
     corio_future_set_result(f, NULL);
     run_once(loop);
@@ -204,7 +215,7 @@ Test(future_callbacks, each_callback_runs_once, .timeout = 10)
     run_once(loop);
     EV_EXPECT(1);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, callback_keeps_future_alive, .timeout = 10)
@@ -212,14 +223,15 @@ Test(future_callbacks, callback_keeps_future_alive, .timeout = 10)
     /* As in asyncio, a scheduled done callback holds the future: the caller may drop its last
      * reference right after completing it. */
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_add_done_callback(f, record_cb, IV(1));
     corio_future_set_result(f, IV(3));
     corio_future_unref(f);
     run_once(loop);
     cr_assert_eq(seen_n, 1);
-    cr_assert_eq(seen_state[0], CORIO_FINISHED);
-    corio_loop_close(loop);
+    cr_assert_eq(seen_state[0], CORIO_FUTURE_FINISHED);
+    corio_loop_free(loop);
 }
 
 static void result_in_cb(corio_future *f, void *arg)
@@ -233,9 +245,12 @@ static void result_in_cb(corio_future *f, void *arg)
 Test(future_callbacks, callback_sees_outcome, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_future *a = corio_future_new(loop);
-    corio_future *b = corio_future_new(loop);
-    corio_future *c = corio_future_new(loop);
+    corio_future *a;
+    cr_assert_eq(corio_future_new(&a, loop), 0);
+    corio_future *b;
+    cr_assert_eq(corio_future_new(&b, loop), 0);
+    corio_future *c;
+    cr_assert_eq(corio_future_new(&c, loop), 0);
     corio_future_add_done_callback(a, result_in_cb, NULL);
     corio_future_add_done_callback(b, result_in_cb, NULL);
     corio_future_add_done_callback(c, result_in_cb, NULL);
@@ -247,19 +262,21 @@ Test(future_callbacks, callback_sees_outcome, .timeout = 10)
     corio_future_unref(a);
     corio_future_unref(b);
     corio_future_unref(c);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, callbacks_dropped_on_close, .timeout = 10)
 {
     /* Close drops scheduled callbacks; the future stays a valid object (no leak, no run). */
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
-    corio_future *g = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
+    corio_future *g;
+    cr_assert_eq(corio_future_new(&g, loop), 0);
     corio_future_add_done_callback(f, record_cb, IV(1));
     corio_future_add_done_callback(g, record_cb, IV(2));
     corio_future_set_result(f, NULL);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
     cr_assert_eq(seen_n, 0);
     cr_assert(corio_future_done(f));
     cr_assert_eq(corio_future_done(g), 0);
@@ -275,13 +292,14 @@ Test(future_callbacks, debug_reports_error_never_retrieved, .timeout = 10)
     corio_loop *loop = new_debug_loop();
     cr_assert(corio_loop_get_debug(loop));
     corio_loop_set_error_handler(loop, capture_handler, NULL);
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_set_error(f, -EIO);
     corio_future_unref(f);
     cr_assert_eq(cap.n, 1, "one report for the unretrieved error");
     cr_assert_eq(cap.err[0], -EIO);
     cr_assert(cap.message[0][0] != 0, "the report has a message");
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     cr_assert_eq(cap.n, 1);
 }
 
@@ -289,15 +307,17 @@ Test(future_callbacks, debug_no_report_once_retrieved, .timeout = 10)
 {
     corio_loop *loop = new_debug_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
-    corio_future *a = corio_future_new(loop);
-    corio_future *b = corio_future_new(loop);
+    corio_future *a;
+    cr_assert_eq(corio_future_new(&a, loop), 0);
+    corio_future *b;
+    cr_assert_eq(corio_future_new(&b, loop), 0);
     corio_future_set_error(a, -EIO);
     corio_future_set_error(b, -EIO);
     cr_assert_eq(corio_future_result(a, NULL), -EIO);
     cr_assert_eq(corio_future_error(b), -EIO);
     corio_future_unref(a);
     corio_future_unref(b);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     cr_assert_eq(cap.n, 0);
 }
 
@@ -305,15 +325,18 @@ Test(future_callbacks, debug_no_report_for_result_or_cancel, .timeout = 10)
 {
     corio_loop *loop = new_debug_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
-    corio_future *a = corio_future_new(loop);
-    corio_future *b = corio_future_new(loop);
-    corio_future *c = corio_future_new(loop);
+    corio_future *a;
+    cr_assert_eq(corio_future_new(&a, loop), 0);
+    corio_future *b;
+    cr_assert_eq(corio_future_new(&b, loop), 0);
+    corio_future *c;
+    cr_assert_eq(corio_future_new(&c, loop), 0);
     corio_future_set_result(a, IV(1));
     corio_future_cancel(b, "m");
     corio_future_unref(a);
     corio_future_unref(b);
     corio_future_unref(c); /* pending */
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     cr_assert_eq(cap.n, 0);
 }
 
@@ -322,10 +345,11 @@ Test(future_callbacks, no_report_without_debug, .timeout = 10)
     corio_loop *loop = new_loop();
     cr_assert_eq(corio_loop_get_debug(loop), 0);
     corio_loop_set_error_handler(loop, capture_handler, NULL);
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_set_error(f, -EIO);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     cr_assert_eq(cap.n, 0);
 }
 
@@ -335,14 +359,15 @@ Test(future_callbacks, set_debug_toggles, .timeout = 10)
     corio_loop_set_error_handler(loop, capture_handler, NULL);
     corio_loop_set_debug(loop, 1);
     cr_assert(corio_loop_get_debug(loop));
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_set_error(f, -ENOENT);
     corio_future_unref(f);
     cr_assert_eq(cap.n, 1);
     cr_assert_eq(cap.err[0], -ENOENT);
     corio_loop_set_debug(loop, 0);
     cr_assert_eq(corio_loop_get_debug(loop), 0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *raise_eio(void *arg)
@@ -353,7 +378,8 @@ static void *raise_eio(void *arg)
 
 static void *await_child(void *arg)
 {
-    corio_task *child = corio_create_task(raise_eio, NULL, NULL);
+    corio_task *child;
+    cr_expect_eq(corio_create_task(&child, NULL, raise_eio, NULL, NULL), 0);
     int rc = corio_await(corio_task_future(child), NULL);
     corio_task_unref(child);
     (void)arg;
@@ -368,7 +394,7 @@ Test(future_callbacks, debug_no_report_when_awaited, .timeout = 10)
     void *res = NULL;
     cr_assert_eq(run_main(loop, await_child, NULL, &res), 0);
     cr_assert_eq(VI(res), -EIO);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     cr_assert_eq(cap.n, 0);
 }
 
@@ -376,14 +402,16 @@ Test(future_callbacks, debug_reports_failed_task_never_retrieved, .timeout = 10)
 {
     corio_loop *loop = new_debug_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
-    corio_task *t = corio_loop_create_task(loop, raise_eio, NULL, NULL);
-    corio_task *t2 = corio_loop_create_task(loop, await_child, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, raise_eio, NULL, NULL), 0);
+    corio_task *t2;
+    cr_assert_eq(corio_create_task(&t2, loop, await_child, NULL, NULL), 0);
     corio_loop_run_until_complete(loop, corio_task_future(t2), NULL);
     corio_task_unref(t2);
     cr_assert(corio_future_done(corio_task_future(t)));
     cr_assert_eq(cap.n, 0);
     corio_task_unref(t); /* the error of t was never retrieved */
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     cr_assert_eq(cap.n, 1);
     cr_assert_eq(cap.err[0], -EIO);
 }
@@ -391,7 +419,8 @@ Test(future_callbacks, debug_reports_failed_task_never_retrieved, .timeout = 10)
 Test(future_callbacks, done_callbacks_on_a_task, .timeout = 10)
 {
     corio_loop *loop = new_loop();
-    corio_task *t = corio_loop_create_task(loop, raise_eio, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, raise_eio, NULL, NULL), 0);
     corio_future_add_done_callback(corio_task_future(t), result_in_cb, NULL);
     corio_future_add_done_callback(corio_task_future(t), record_cb, IV(1));
     cr_assert_eq(run_task(loop, t, NULL), -EIO);
@@ -399,7 +428,7 @@ Test(future_callbacks, done_callbacks_on_a_task, .timeout = 10)
     EV_EXPECT(-EIO, 1);
     cr_assert_eq((void *)seen_future[0], (void *)t);
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(future_callbacks, debug_from_environment, .timeout = 10)
@@ -409,10 +438,10 @@ Test(future_callbacks, debug_from_environment, .timeout = 10)
     corio_loop *loop = NULL;
     cr_assert_eq(corio_loop_new(&loop, NULL), 0);
     cr_assert(corio_loop_get_debug(loop), "CORIO_DEBUG=1 turns debug mode on");
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     setenv("CORIO_DEBUG", "0", 1);
     cr_assert_eq(corio_loop_new(&loop, NULL), 0);
     cr_assert_eq(corio_loop_get_debug(loop), 0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     unsetenv("CORIO_DEBUG");
 }

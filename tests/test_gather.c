@@ -16,8 +16,8 @@ static void *sleep_ms_return(void *arg)
 
 static corio_task *spawn(void *(*fn)(void *), int arg)
 {
-    corio_task *t = corio_create_task(fn, IV(arg), NULL);
-    cr_expect_not_null(t);
+    corio_task *t;
+    cr_expect_eq(corio_create_task(&t, NULL, fn, IV(arg), NULL), 0);
     return t;
 }
 
@@ -54,7 +54,7 @@ Test(gather, results_in_argument_order, .timeout = 10)
     cr_assert_eq(run_main(loop, gather_reverse, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
     EV_EXPECT(10, 20, 30); /* they really finished in reverse order */
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *gather_null_outputs(void *arg)
@@ -73,7 +73,7 @@ Test(gather, null_output_arrays, .timeout = 10)
     void *res = IV(1);
     cr_assert_eq(run_main(loop, gather_null_outputs, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(gather, gather_future_of_plain_futures, .timeout = 10)
@@ -81,12 +81,15 @@ Test(gather, gather_future_of_plain_futures, .timeout = 10)
     corio_loop *loop = new_vt_loop();
     corio_future *fs[3];
     for (int i = 0; i < 3; i++)
-        fs[i] = corio_future_new(loop);
-    corio_future *g = corio_gather_future(fs, 3, 0);
-    cr_assert_not_null(g);
+        cr_assert_eq(corio_future_new(&fs[i], loop), 0);
+    corio_future *g;
+    cr_assert_eq(corio_gather_new(&g, fs, 3, 0), 0);
     cr_assert_eq(corio_future_get_loop(g), loop);
     cr_assert_eq(corio_future_done(g), 0);
-    cr_assert_null(corio_gather_errors(g), "NULL while a child is pending");
+    const int *errs = SENTINEL;
+    cr_assert_eq(corio_gather_errors(g, &errs), CORIO_EINVALSTATE,
+                 "no outcomes while a child is pending");
+    cr_assert_null(errs);
     corio_future_set_result(fs[2], IV(3));
     corio_future_set_result(fs[0], IV(1));
     run_once(loop);
@@ -99,25 +102,29 @@ Test(gather, gather_future_of_plain_futures, .timeout = 10)
     cr_assert_eq(values[0], IV(1));
     cr_assert_eq(values[1], IV(2));
     cr_assert_eq(values[2], IV(3));
-    const int *errs = corio_gather_errors(g);
+    cr_assert_eq(corio_gather_errors(g, &errs), 3);
     cr_assert_not_null(errs);
     cr_assert(errs[0] == 0 && errs[1] == 0 && errs[2] == 0);
+    cr_assert_eq(corio_gather_errors(g, NULL), 3, "errors may be NULL");
     /* the gather holds its own references: the children can be dropped first */
     for (int i = 0; i < 3; i++)
         corio_future_unref(fs[i]);
     cr_assert_eq(corio_future_result(g, &v), 0);
     cr_assert_eq(((void **)v)[1], IV(2));
     corio_future_unref(g);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(gather, children_dropped_before_done, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_future *a = corio_future_new(loop);
-    corio_future *b = corio_future_new(loop);
+    corio_future *a;
+    cr_assert_eq(corio_future_new(&a, loop), 0);
+    corio_future *b;
+    cr_assert_eq(corio_future_new(&b, loop), 0);
     corio_future *fs[2] = {a, b};
-    corio_future *g = corio_gather_future(fs, 2, 0);
+    corio_future *g;
+    cr_assert_eq(corio_gather_new(&g, fs, 2, 0), 0);
     corio_future_set_result(a, IV(1));
     corio_future_set_result(b, IV(2));
     corio_future_unref(a);
@@ -127,18 +134,21 @@ Test(gather, children_dropped_before_done, .timeout = 10)
     cr_assert_eq(((void **)v)[0], IV(1));
     cr_assert_eq(((void **)v)[1], IV(2));
     corio_future_unref(g);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(gather, already_done_children, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_future *a = corio_future_new(loop);
-    corio_future *b = corio_future_new(loop);
+    corio_future *a;
+    cr_assert_eq(corio_future_new(&a, loop), 0);
+    corio_future *b;
+    cr_assert_eq(corio_future_new(&b, loop), 0);
     corio_future_set_result(a, IV(5));
     corio_future_set_result(b, IV(6));
     corio_future *fs[2] = {a, b};
-    corio_future *g = corio_gather_future(fs, 2, 0);
+    corio_future *g;
+    cr_assert_eq(corio_gather_new(&g, fs, 2, 0), 0);
     void *v = NULL;
     cr_assert_eq(corio_loop_run_until_complete(loop, g, &v), 0);
     cr_assert_eq(((void **)v)[0], IV(5));
@@ -146,17 +156,21 @@ Test(gather, already_done_children, .timeout = 10)
     corio_future_unref(g);
     corio_future_unref(a);
     corio_future_unref(b);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
-Test(gather, errors_null_for_non_gathering_future, .timeout = 10)
+Test(gather, errors_of_non_gathering_future_is_einval, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_set_result(f, NULL);
-    cr_assert_null(corio_gather_errors(f));
+    const int *errs = SENTINEL;
+    cr_assert_eq(corio_gather_errors(f, &errs), -EINVAL);
+    cr_assert_null(errs);
+    cr_assert_eq(corio_gather_errors(NULL, &errs), -EINVAL);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- n == 0 ---- */
@@ -164,10 +178,12 @@ Test(gather, errors_null_for_non_gathering_future, .timeout = 10)
 static void *gather_empty(void *arg)
 {
     (void)arg;
-    corio_future *g = corio_gather_future(NULL, 0, 0);
-    cr_expect_not_null(g);
-    if (!g)
-        return IV(-1);
+    corio_future *g;
+    int rc = corio_gather_new(&g, NULL, 0, 0);
+    cr_expect_eq(rc, 0);
+    if (rc < 0)
+        return IV(rc);
+    cr_expect_eq(corio_gather_errors(g, NULL), 0, "no children, no outcomes");
     cr_expect(corio_future_done(g), "n == 0 gives a future already done");
     cr_expect_eq(corio_future_result(g, NULL), 0);
     corio_future_unref(g);
@@ -180,19 +196,29 @@ Test(gather, empty, .timeout = 10)
     void *res = IV(1);
     cr_assert_eq(run_main(loop, gather_empty, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(gather, empty_on_current_loop, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_set_event_loop(loop);
-    corio_future *g = corio_gather_future(NULL, 0, CORIO_GATHER_RETURN_ERRORS);
-    cr_assert_not_null(g);
+    cr_assert_eq(corio_set_event_loop(loop), 0);
+    corio_future *g;
+    cr_assert_eq(corio_gather_new(&g, NULL, 0, CORIO_GATHER_RETURN_ERRORS), 0);
     cr_assert(corio_future_done(g));
     cr_assert_eq(corio_future_get_loop(g), loop);
     corio_future_unref(g);
-    corio_loop_close(loop);
+    cr_assert_eq(corio_set_event_loop(NULL), 0);
+    corio_loop_free(loop);
+}
+
+Test(gather, empty_without_loop_is_enoloop, .timeout = 10)
+{
+    /* n == 0 names no loop: the running or current one is needed, and there is none. */
+    corio_future *g = SENTINEL;
+    cr_assert_eq(corio_gather_new(&g, NULL, 0, 0), CORIO_ENOLOOP);
+    cr_assert_null(g);
+    cr_assert_null(corio_get_event_loop(), "no loop was created on the way");
 }
 
 /* ---- fail fast ---- */
@@ -247,7 +273,7 @@ Test(gather, fail_fast_others_keep_running, .timeout = 10)
     cr_assert_eq(VI(res), -EIO);
     cr_assert_eq(slow_finished, 2, "the other children were not cancelled");
     EV_EXPECT(1, 3, 2, 2);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(gather, fail_fast_gather_future, .timeout = 10)
@@ -255,11 +281,12 @@ Test(gather, fail_fast_gather_future, .timeout = 10)
     corio_loop *loop = new_vt_loop();
     corio_future *fs[3];
     for (int i = 0; i < 3; i++)
-        fs[i] = corio_future_new(loop);
-    corio_future *g = corio_gather_future(fs, 3, 0);
+        cr_assert_eq(corio_future_new(&fs[i], loop), 0);
+    corio_future *g;
+    cr_assert_eq(corio_gather_new(&g, fs, 3, 0), 0);
     corio_future_set_error(fs[1], -EPIPE);
     cr_assert_eq(corio_loop_run_until_complete(loop, g, NULL), -EPIPE);
-    cr_assert_eq(corio_future_get_state(g), CORIO_FINISHED);
+    cr_assert_eq(corio_future_get_state(g), CORIO_FUTURE_FINISHED);
     cr_assert_eq(corio_future_cancelled(fs[0]), 0, "fail-fast does not cancel the others");
     cr_assert_eq(corio_future_done(fs[0]), 0);
     cr_assert_eq(corio_future_done(fs[2]), 0);
@@ -272,7 +299,7 @@ Test(gather, fail_fast_gather_future, .timeout = 10)
     for (int i = 0; i < 3; i++)
         corio_future_unref(fs[i]);
     corio_future_unref(g);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- RETURN_ERRORS ---- */
@@ -311,7 +338,7 @@ Test(gather, return_errors_in_place, .timeout = 10)
     void *res = IV(1);
     cr_assert_eq(run_main(loop, gather_return_errors, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(gather, return_errors_gather_future, .timeout = 10)
@@ -319,13 +346,14 @@ Test(gather, return_errors_gather_future, .timeout = 10)
     corio_loop *loop = new_vt_loop();
     corio_future *fs[3];
     for (int i = 0; i < 3; i++)
-        fs[i] = corio_future_new(loop);
-    corio_future *g = corio_gather_future(fs, 3, CORIO_GATHER_RETURN_ERRORS);
+        cr_assert_eq(corio_future_new(&fs[i], loop), 0);
+    corio_future *g;
+    cr_assert_eq(corio_gather_new(&g, fs, 3, CORIO_GATHER_RETURN_ERRORS), 0);
     corio_future_set_error(fs[0], -ENOENT);
     corio_future_cancel(fs[1], "c");
     run_once(loop);
     cr_assert_eq(corio_future_done(g), 0, "waits for all with RETURN_ERRORS");
-    cr_assert_null(corio_gather_errors(g));
+    cr_assert_eq(corio_gather_errors(g, NULL), CORIO_EINVALSTATE);
     corio_future_set_result(fs[2], IV(33));
     void *v = NULL;
     cr_assert_eq(corio_loop_run_until_complete(loop, g, &v), 0);
@@ -333,7 +361,8 @@ Test(gather, return_errors_gather_future, .timeout = 10)
     cr_assert_null(values[0]);
     cr_assert_null(values[1]);
     cr_assert_eq(values[2], IV(33));
-    const int *errs = corio_gather_errors(g);
+    const int *errs = NULL;
+    cr_assert_eq(corio_gather_errors(g, &errs), 3);
     cr_assert_not_null(errs);
     cr_assert_eq(errs[0], -ENOENT);
     cr_assert_eq(errs[1], -ECANCELED);
@@ -341,7 +370,7 @@ Test(gather, return_errors_gather_future, .timeout = 10)
     for (int i = 0; i < 3; i++)
         corio_future_unref(fs[i]);
     corio_future_unref(g);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- a cancelled child without RETURN_ERRORS ---- */
@@ -369,7 +398,7 @@ Test(gather, cancelled_child_fails_gather, .timeout = 10)
     void *res = NULL;
     cr_assert_eq(run_main(loop, gather_with_cancelled_child, NULL, &res), 0);
     cr_assert_eq(VI(res), -ECANCELED);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- cancelling the gather ---- */
@@ -389,10 +418,10 @@ Test(gather, cancel_gather_future_cancels_children, .timeout = 10)
     corio_loop *loop = new_vt_loop();
     corio_task *t[3];
     for (int i = 0; i < 3; i++)
-        t[i] = corio_loop_create_task(loop, child_sleeps, IV(i), NULL);
+        cr_assert_eq(corio_create_task(&t[i], loop, child_sleeps, IV(i), NULL), 0);
     corio_future *fs[3] = {corio_task_future(t[0]), corio_task_future(t[1]), corio_task_future(t[2])};
-    corio_future *g = corio_gather_future(fs, 3, 0);
-    cr_assert_not_null(g);
+    corio_future *g;
+    cr_assert_eq(corio_gather_new(&g, fs, 3, 0), 0);
     run_task(loop, t[0], NULL); /* child 0 done, 1 and 2 sleep */
     run_once(loop);
     double t0 = corio_loop_time(loop);
@@ -402,7 +431,8 @@ Test(gather, cancel_gather_future_cancels_children, .timeout = 10)
     cr_assert(corio_future_cancelled(g));
     run_task(loop, t[1], NULL);
     run_task(loop, t[2], NULL);
-    cr_assert_eq(corio_future_get_state(fs[0]), CORIO_FINISHED, "a done child keeps its result");
+    cr_assert_eq(corio_future_get_state(fs[0]), CORIO_FUTURE_FINISHED,
+                 "a done child keeps its result");
     cr_assert(corio_future_cancelled(fs[1]));
     cr_assert(corio_future_cancelled(fs[2]));
     cr_assert_eq(child_rc[1], -ECANCELED);
@@ -410,24 +440,27 @@ Test(gather, cancel_gather_future_cancels_children, .timeout = 10)
     cr_assert_eq(child_cleanup, 3);
     corio_future_unref(g);
     unref_all(t, 3);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(gather, cancel_gather_of_plain_futures, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_future *fs[2] = {corio_future_new(loop), corio_future_new(loop)};
+    corio_future *fs[2];
+    cr_assert_eq(corio_future_new(&fs[0], loop), 0);
+    cr_assert_eq(corio_future_new(&fs[1], loop), 0);
     corio_future_set_result(fs[0], IV(1));
-    corio_future *g = corio_gather_future(fs, 2, CORIO_GATHER_RETURN_ERRORS);
+    corio_future *g;
+    cr_assert_eq(corio_gather_new(&g, fs, 2, CORIO_GATHER_RETURN_ERRORS), 0);
     cr_assert_eq(corio_future_cancel(g, NULL), 1);
     cr_assert(corio_future_cancelled(fs[1]));
-    cr_assert_eq(corio_future_get_state(fs[0]), CORIO_FINISHED);
+    cr_assert_eq(corio_future_get_state(fs[0]), CORIO_FUTURE_FINISHED);
     cr_assert_eq(corio_loop_run_until_complete(loop, g, NULL), -ECANCELED);
     cr_assert_eq(corio_future_cancel(g, NULL), 0, "already done");
     corio_future_unref(fs[0]);
     corio_future_unref(fs[1]);
     corio_future_unref(g);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static corio_task *kids[3];
@@ -436,7 +469,7 @@ static void *awaits_gather(void *arg)
 {
     (void)arg;
     for (int i = 0; i < 3; i++)
-        kids[i] = corio_create_task(child_sleeps, IV(i), NULL);
+        cr_expect_eq(corio_create_task(&kids[i], NULL, child_sleeps, IV(i), NULL), 0);
     corio_future *fs[3] = {corio_task_future(kids[0]), corio_task_future(kids[1]),
                            corio_task_future(kids[2])};
     int errors[3] = {7, 7, 7};
@@ -447,7 +480,8 @@ static void *awaits_gather(void *arg)
 Test(gather, cancelling_awaiting_task_cancels_children, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *main = corio_loop_create_task(loop, awaits_gather, NULL, NULL);
+    corio_task *main;
+    cr_assert_eq(corio_create_task(&main, loop, awaits_gather, NULL, NULL), 0);
     run_once(loop);
     run_once(loop);
     run_once(loop);
@@ -464,7 +498,7 @@ Test(gather, cancelling_awaiting_task_cancels_children, .timeout = 10)
     for (int i = 0; i < 3; i++)
         corio_task_unref(kids[i]);
     corio_task_unref(main);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- the same future twice ---- */
@@ -490,24 +524,27 @@ Test(gather, same_future_passed_twice, .timeout = 10)
     cr_assert_eq(run_main(loop, gather_same_twice, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
     EV_EXPECT(5);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(gather, same_failed_future_twice_return_errors, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future *fs[2] = {f, f};
-    corio_future *g = corio_gather_future(fs, 2, CORIO_GATHER_RETURN_ERRORS);
+    corio_future *g;
+    cr_assert_eq(corio_gather_new(&g, fs, 2, CORIO_GATHER_RETURN_ERRORS), 0);
     corio_future_set_error(f, -EIO);
     cr_assert_eq(corio_loop_run_until_complete(loop, g, NULL), 0);
-    const int *errs = corio_gather_errors(g);
+    const int *errs = NULL;
+    cr_assert_eq(corio_gather_errors(g, &errs), 2);
     cr_assert_not_null(errs);
     cr_assert_eq(errs[0], -EIO);
     cr_assert_eq(errs[1], -EIO);
     corio_future_unref(f);
     corio_future_unref(g);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- bad input ---- */
@@ -516,22 +553,44 @@ Test(gather, children_of_another_loop, .timeout = 10)
 {
     corio_loop *a = new_vt_loop();
     corio_loop *b = new_vt_loop();
-    corio_future *fs[2] = {corio_future_new(a), corio_future_new(b)};
-    cr_assert_null(corio_gather_future(fs, 2, 0));
+    corio_future *fs[2];
+    cr_assert_eq(corio_future_new(&fs[0], a), 0);
+    cr_assert_eq(corio_future_new(&fs[1], b), 0);
+    corio_future *g = SENTINEL;
+    cr_assert_eq(corio_gather_new(&g, fs, 2, 0), -EINVAL);
+    cr_assert_null(g);
     corio_future_unref(fs[0]);
     corio_future_unref(fs[1]);
-    corio_loop_close(a);
-    corio_loop_close(b);
+    corio_loop_free(a);
+    corio_loop_free(b);
+}
+
+Test(gather, null_children_are_einval, .timeout = 10)
+{
+    corio_loop *loop = new_vt_loop();
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
+    corio_future *g = SENTINEL;
+    cr_assert_eq(corio_gather_new(&g, NULL, 2, 0), -EINVAL, "NULL futs with n > 0");
+    cr_assert_null(g);
+    corio_future *fs[2] = {f, NULL};
+    g = SENTINEL;
+    cr_assert_eq(corio_gather_new(&g, fs, 2, 0), -EINVAL, "a NULL child");
+    cr_assert_null(g);
+    cr_assert_eq(corio_future_done(f), 0, "the refused gather did not touch its children");
+    corio_future_unref(f);
+    corio_loop_free(loop);
 }
 
 Test(gather, outside_task_is_enotask, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     corio_future_set_result(f, NULL);
     cr_assert_eq(corio_gather(&f, 1, 0, NULL, NULL), CORIO_ENOTASK);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- nested gathers ---- */
@@ -543,7 +602,9 @@ static void *nested_gather(void *arg)
                         spawn(sleep_ms_return, 2), spawn(sleep_ms_return, 1)};
     corio_future *left[2] = {corio_task_future(t[0]), corio_task_future(t[1])};
     corio_future *right[2] = {corio_task_future(t[2]), corio_task_future(t[3])};
-    corio_future *g[2] = {corio_gather_future(left, 2, 0), corio_gather_future(right, 2, 0)};
+    corio_future *g[2];
+    cr_expect_eq(corio_gather_new(&g[0], left, 2, 0), 0);
+    cr_expect_eq(corio_gather_new(&g[1], right, 2, 0), 0);
     void *values[2] = {0};
     int rc = corio_gather(g, 2, 0, values, NULL);
     cr_expect_eq(rc, 0);
@@ -567,7 +628,7 @@ Test(gather, nested, .timeout = 10)
     void *res = IV(1);
     cr_assert_eq(run_main(loop, nested_gather, NULL, &res), 0);
     cr_assert_eq(VI(res), 0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* The seed's example at 1/10 scale: two tasks sleeping 0.1 s and 0.2 s, gathered. */
@@ -580,8 +641,10 @@ static void *seed_child(void *arg)
 static void *seed_main(void *arg)
 {
     (void)arg;
-    corio_task *a = corio_create_task(seed_child, IV(1), NULL);
-    corio_task *b = corio_create_task(seed_child, IV(2), NULL);
+    corio_task *a;
+    cr_expect_eq(corio_create_task(&a, NULL, seed_child, IV(1), NULL), 0);
+    corio_task *b;
+    cr_expect_eq(corio_create_task(&b, NULL, seed_child, IV(2), NULL), 0);
     corio_future *fs[2] = {corio_task_future(a), corio_task_future(b)};
     void *values[2] = {0};
     int rc = corio_gather(fs, 2, 0, values, NULL);

@@ -68,7 +68,7 @@ static void cancel_blocked(struct victim *v)
     corio_task *t;
     for (int attempt = 0;; attempt++) {
         v->rc = 1;
-        t = corio_create_task(blocked_call, v, NULL);
+        t = spawn(blocked_call, v);
         corio_sleep(0.02);
         if (!is_send(v->kind) || !corio_future_done(corio_task_future(t)) || attempt == 20)
             break;
@@ -94,7 +94,7 @@ static void *send_later(void *arg)
 /* After the cancel: data sent later on `peer` is received on fd, whole. */
 static void expect_usable_for_reading(int fd, int peer)
 {
-    corio_task *t = corio_create_task(send_later, &peer, NULL);
+    corio_task *t = spawn(send_later, &peer);
     char buf[16];
     ssize_t n = corio_sock_recv(fd, buf, sizeof buf, 0);
     cr_expect_eq(n, 5, "the next recv: %s", corio_strerror((int)n));
@@ -118,7 +118,7 @@ static void *accept_main(void *arg)
 {
     struct victim *v = arg;
     cancel_blocked(v);
-    corio_task *c = corio_create_task(connect_later, v, NULL);
+    corio_task *c = spawn(connect_later, v);
     int s = corio_sock_accept(v->fd, NULL, NULL);
     cr_expect_geq(s, 0, "the next accept gets the next connection: %s", corio_strerror(s));
     void *cfd = NULL;
@@ -225,7 +225,7 @@ static void *send_main(void *arg)
     queued_bytes = fill_socket(v->fd);
     cancel_blocked(v);
     /* The cancelled send added nothing: the peer gets what was queued, then what comes next. */
-    corio_task *r = corio_create_task(count_received, &peer, NULL);
+    corio_task *r = spawn(count_received, &peer);
     static char more[100000];
     cr_expect_eq(corio_sock_sendall(v->fd, more, sizeof more, 0), (ssize_t)sizeof more,
                  "the socket is usable after the cancel");
@@ -291,7 +291,7 @@ static void *pipe_main(void *arg)
     cancel_blocked(v);
     v->kind = C_READABLE;
     cancel_blocked(v);
-    corio_task *w = corio_create_task(write_later, &wfd, NULL);
+    corio_task *w = spawn(write_later, &wfd);
     cr_expect_eq(corio_wait_readable(v->fd, 5.0), 0, "the next wait wakes");
     char buf[16];
     cr_expect_eq(corio_read(v->fd, buf, sizeof buf), 5, "the next read gets the data");
@@ -327,7 +327,7 @@ static void *wait_for_main(void *arg)
 {
     int *fds = arg;
     for (int i = 0; i < 3; i++) {
-        corio_task *t = corio_create_task(recv_task, &fds[0], NULL);
+        corio_task *t = spawn(recv_task, &fds[0]);
         int rc = corio_wait_for(corio_task_future(t), 0.02, NULL);
         cr_expect_eq(rc, -ETIMEDOUT, "wait_for: %s", corio_strerror(rc));
         cr_expect(corio_future_cancelled(corio_task_future(t)));
@@ -335,7 +335,7 @@ static void *wait_for_main(void *arg)
     }
     expect_usable_for_reading(fds[0], fds[1]);
     /* A wait_for that does not time out gives the task's result. */
-    corio_task *t = corio_create_task(send_later, &fds[1], NULL);
+    corio_task *t = spawn(send_later, &fds[1]);
     cr_expect_eq(corio_wait_for(corio_task_future(t), 5.0, NULL), 0);
     corio_task_unref(t);
     char buf[16];
@@ -360,8 +360,8 @@ static void *many_main(void *arg)
     fill_socket(fds[0]);
     for (int i = 0; i < 500; i++) {
         struct victim r = {.kind = C_RECV, .fd = fds[0]}, s = {.kind = C_SEND, .fd = fds[0]};
-        corio_task *tr = corio_create_task(blocked_call, &r, NULL);
-        corio_task *ts = corio_create_task(blocked_call, &s, NULL);
+        corio_task *tr = spawn(blocked_call, &r);
+        corio_task *ts = spawn(blocked_call, &s);
         corio_sleep(0);
         corio_sleep(0);
         if (corio_future_done(corio_task_future(ts))) { /* the kernel made room: fill again */
@@ -406,7 +406,7 @@ static void *leave_blocked(void *arg)
 {
     int *fds = arg;
     /* Fire and forget: corio_run cancels it when main returns; its recv must let go. */
-    corio_task_unref(corio_create_task(recv_task, &fds[0], NULL));
+    cr_expect_eq(corio_create_task(NULL, NULL, recv_task, &fds[0], NULL), 0);
     corio_sleep(0.01);
     return NULL;
 }
@@ -447,14 +447,21 @@ Test(io_cancel, loop_close_under_blocked_recv_and_reader, .timeout = 10)
     tcp_pair(0, fds);
     corio_loop *loop = new_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
-    corio_task *t = corio_loop_create_task(loop, recv_forever, &fds[0], NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, recv_forever, &fds[0], NULL), 0);
     cr_assert_eq(corio_loop_add_reader(loop, fds[1], never_called, NULL), 0);
     run_once(loop);
     run_once(loop);
     cr_assert_not(corio_future_done(corio_task_future(t)));
-    corio_task_unref(t);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(cap.n, 1, "the pending task is reported");
+    cr_assert(corio_future_done(corio_task_future(t)), "the task was destroyed with the loop");
+    corio_task_unref(t);
+    /* Closed, not freed: the loop is still a valid object until corio_loop_free. */
+    cr_assert_eq(corio_loop_is_closed(loop), 1);
+    cr_assert_eq(corio_loop_close(loop), 0, "a second close does nothing");
+    cr_assert_eq(cap.n, 1);
+    cr_assert_eq(corio_loop_free(loop), 0);
     corio_close(fds[0]);
     corio_close(fds[1]);
     FD_CHECK_END();

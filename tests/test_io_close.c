@@ -33,7 +33,7 @@ static void *wait_in_call(void *arg)
 static void *close_under_waiter(void *arg)
 {
     struct waiter *w = arg;
-    corio_task *t = corio_create_task(wait_in_call, w, NULL);
+    corio_task *t = spawn(wait_in_call, w);
     corio_sleep(0.02);
     cr_expect_eq(corio_future_done(corio_task_future(t)), 0, "the call is waiting");
     double t0 = now_s();
@@ -153,8 +153,8 @@ static void *close_everything_main(void *arg)
     int *fds = arg;
     corio_loop *loop = corio_get_running_loop();
     struct waiter r = {.kind = W_RECV, .fd = fds[0]}, s = {.kind = W_SEND, .fd = fds[0]};
-    corio_task *tr = corio_create_task(wait_in_call, &r, NULL);
-    corio_task *ts = corio_create_task(wait_in_call, &s, NULL);
+    corio_task *tr = spawn(wait_in_call, &r);
+    corio_task *ts = spawn(wait_in_call, &s);
     corio_sleep(0.02);
     cr_expect_eq(corio_loop_add_reader(loop, fds[0], count_cb, NULL), 0);
     cr_expect_eq(corio_loop_add_writer(loop, fds[0], count_cb, NULL), 0);
@@ -204,7 +204,7 @@ static void *send_later(void *arg)
 /* Waits for data on fd (so that its number is registered), from a peer that sends later. */
 static ssize_t recv_after_wait(int fd, int peer)
 {
-    corio_task *t = corio_create_task(send_later, &peer, NULL);
+    corio_task *t = spawn(send_later, &peer);
     char buf[16];
     ssize_t n = corio_sock_recv(fd, buf, sizeof buf, 0);
     corio_await(corio_task_future(t), NULL);
@@ -293,7 +293,7 @@ static void *reuse_race_main(void *arg)
     int a[2], b[2];
     tcp_pair(0, a);
     struct waiter w = {.kind = W_RECV, .fd = a[0]};
-    corio_task *old = corio_create_task(wait_in_call, &w, NULL);
+    corio_task *old = spawn(wait_in_call, &w);
     corio_sleep(0.02);
     corio_close(a[0]);
     tcp_pair(0, b);
@@ -330,7 +330,7 @@ Test(io_close, outside_a_loop_and_bad_fds, .timeout = 10)
     corio_loop *loop = new_loop();
     cr_assert_eq(corio_set_event_loop(loop), 0);
     cr_assert_eq(corio_close(p[1]), 0, "a current loop that never saw the fd");
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
     FD_CHECK_END();
 }
 

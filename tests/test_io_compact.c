@@ -45,7 +45,7 @@ static void *server(void *arg)
         cr_expect_geq(c, 0);
         cr_expect_eq(peer.ss_family, AF_INET);
         cr_expect_eq(plen, sizeof(struct sockaddr_in));
-        kids[i] = corio_create_task(server_conn, IV(c), &compact);
+        kids[i] = spawn_opts(server_conn, IV(c), &compact);
     }
     for (int i = 0; i < NPAIRS; i++) {
         corio_await(corio_task_future(kids[i]), NULL);
@@ -82,11 +82,11 @@ static void *client(void *arg)
 static void *tcp_main(void *arg)
 {
     (void)arg;
-    corio_task *s = corio_create_task(server, NULL, &compact);
+    corio_task *s = spawn_opts(server, NULL, &compact);
     corio_task *c[NPAIRS];
     corio_future *fs[NPAIRS];
     for (int i = 0; i < NPAIRS; i++) {
-        c[i] = corio_create_task(client, IV(i), &compact);
+        c[i] = spawn_opts(client, IV(i), &compact);
         fs[i] = corio_task_future(c[i]);
     }
     void *vals[NPAIRS];
@@ -139,7 +139,7 @@ static void *udp_main(void *arg)
     corio_task *t[NPAIRS];
     corio_future *fs[NPAIRS];
     for (int i = 0; i < NPAIRS; i++) {
-        t[i] = corio_create_task(udp_waiter, IV(i), &compact);
+        t[i] = spawn_opts(udp_waiter, IV(i), &compact);
         fs[i] = corio_task_future(t[i]);
     }
     corio_sleep(0.02);

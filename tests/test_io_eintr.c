@@ -107,11 +107,11 @@ static void *main_task(void *arg)
     enum { CLIENTS = 4 };
     int p[2];
     cr_assert_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
-    corio_task *srv = corio_create_task(echo_server, IV(CLIENTS), NULL);
-    corio_task *rd = corio_create_task(pipe_reader, IV(p[0]), NULL);
+    corio_task *srv = spawn(echo_server, IV(CLIENTS));
+    corio_task *rd = spawn(pipe_reader, IV(p[0]));
     corio_task *cl[CLIENTS];
     for (int i = 0; i < CLIENTS; i++)
-        cl[i] = corio_create_task(echo_client, NULL, NULL);
+        cl[i] = spawn(echo_client, NULL);
     char chunk[256];
     memset(chunk, 'x', sizeof chunk);
     for (int i = 0; i < 400; i++) {

@@ -1,7 +1,8 @@
 /* Bad input to the I/O calls gets a clear error code, never a crash, a hang or a leak: fd -1, a
  * closed fd, a non-socket fd, NULL buffers and addresses, calls outside a task, wrong socket
  * states; and the backend's choice: a bad name in corio_loop_opts or CORIO_BACKEND is -EINVAL,
- * corio_loop_backend names the backend. */
+ * corio_loop_get_backend names the backend (of the running, else the current loop for NULL;
+ * NULL without a loop). */
 #define _GNU_SOURCE /* pipe2 */
 #include "io_call_helpers.h"
 
@@ -184,12 +185,12 @@ Test(io_errors, awaiting_calls_outside_a_task_are_enotask, .timeout = 10)
     cr_assert_eq(all_calls(fds[0], CORIO_ENOTASK), NCALLS, "no loop at all");
     cr_assert_eq(all_calls(-1, CORIO_ENOTASK), NCALLS, "checked before the fd");
     corio_loop *loop = new_loop();
-    cr_assert_eq(corio_call_soon(loop, in_callback, fds, NULL), 0);
+    cr_assert_eq(corio_loop_call_soon(NULL, loop, in_callback, fds), 0);
     run_once(loop);
     cr_assert_eq(outside_ok, NCALLS, "a plain callback is not a task");
     /* Calls that do not await work anywhere. */
     cr_assert_eq(corio_sock_shutdown(fds[0], SHUT_WR), 0);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
     cr_assert_eq(corio_close(fds[0]), 0);
     cr_assert_eq(corio_close(fds[1]), 0);
     FD_CHECK_END();
@@ -201,12 +202,12 @@ Test(io_errors, bad_backend_name_in_opts, .timeout = 10)
 {
     FD_CHECK_BEGIN();
     corio_loop *loop = (corio_loop *)1;
-    corio_loop_opts opts = {.debug = -1, .backend = "bogus"};
+    corio_loop_opts opts = {.backend = "bogus"};
     cr_assert_eq(corio_loop_new(&loop, &opts), -EINVAL);
     opts.backend = "epoll";
     cr_assert_eq(corio_loop_new(&loop, &opts), 0);
-    cr_assert_str_eq(corio_loop_backend(loop), "epoll");
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_str_eq(corio_loop_get_backend(loop), "epoll");
+    cr_assert_eq(corio_loop_free(loop), 0);
     FD_CHECK_END();
 }
 
@@ -227,9 +228,9 @@ Test(io_errors, bad_backend_name_in_environment, .timeout = 10)
     cr_assert_eq(corio_loop_new(&loop, NULL), -EINVAL);
     cr_assert_eq(corio_run(never_run, NULL, NULL), -EINVAL, "corio_run fails too");
     /* An explicit name in opts wins over the environment. */
-    corio_loop_opts opts = {.debug = -1, .backend = "epoll"};
+    corio_loop_opts opts = {.backend = "epoll"};
     cr_assert_eq(corio_loop_new(&loop, &opts), 0);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
     if (saved) {
         setenv("CORIO_BACKEND", saved, 1);
         free(saved);
@@ -242,13 +243,39 @@ Test(io_errors, bad_backend_name_in_environment, .timeout = 10)
 Test(io_errors, loop_backend_names_the_backend, .timeout = 10)
 {
     FD_CHECK_BEGIN();
-    cr_assert_null(corio_loop_backend(NULL));
+    cr_assert_null(corio_loop_get_backend(NULL), "no loop: NULL");
     corio_loop *loop = new_loop();
-    const char *name = corio_loop_backend(loop);
+    const char *name = corio_loop_get_backend(loop);
     cr_assert(strcmp(name, "epoll") == 0 || strcmp(name, "io_uring") == 0, "backend %s", name);
     const char *env = getenv("CORIO_BACKEND");
     if (env && strcmp(env, "epoll") == 0)
         cr_assert_str_eq(name, "epoll", "CORIO_BACKEND=epoll is obeyed");
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_null(corio_loop_get_backend(NULL), "a loop that is neither running nor current");
+    cr_assert_eq(corio_loop_free(loop), 0);
+    FD_CHECK_END();
+}
+
+static void *running_backend(void *arg)
+{
+    (void)arg;
+    return (void *)corio_loop_get_backend(NULL);
+}
+
+/* NULL is the running loop, else the current one. The current loop is on epoll; the running
+ * one on the backend ctest chose (io_uring where the kernel has it), so that the two differ. */
+Test(io_errors, loop_backend_of_null_is_the_running_or_current_loop, .timeout = 10)
+{
+    FD_CHECK_BEGIN();
+    corio_loop *current, *loop = new_loop();
+    cr_assert_eq(corio_loop_new(&current, &(corio_loop_opts){.backend = "epoll"}), 0);
+    cr_assert_eq(corio_set_event_loop(current), 0);
+    cr_assert_str_eq(corio_loop_get_backend(NULL), "epoll", "the current loop's");
+    void *name = NULL;
+    cr_assert_eq(run_main(loop, running_backend, NULL, &name), 0);
+    cr_assert_not_null(name);
+    cr_assert_str_eq(name, corio_loop_get_backend(loop), "the running loop's, not the current's");
+    cr_assert_eq(corio_loop_free(loop), 0);
+    cr_assert_eq(corio_loop_free(current), 0);
+    cr_assert_null(corio_loop_get_backend(NULL), "the freed current loop is current no more");
     FD_CHECK_END();
 }

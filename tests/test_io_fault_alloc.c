@@ -56,8 +56,10 @@ static void *client(void *arg)
 static void *main_task(void *arg)
 {
     (void)arg;
-    corio_task *t[2] = {corio_create_task(server, NULL, NULL), corio_create_task(client, NULL, NULL)};
-    int rc = t[0] && t[1] ? 0 : -ENOMEM;
+    corio_task *t[2] = {NULL, NULL};
+    int rc = corio_create_task(&t[0], NULL, server, NULL, NULL);
+    if (rc == 0)
+        rc = corio_create_task(&t[1], NULL, client, NULL, NULL);
     if (rc == 0) {
         corio_future *fs[2] = {corio_task_future(t[0]), corio_task_future(t[1])};
         rc = corio_gather(fs, 2, 0, NULL, NULL);

@@ -35,7 +35,7 @@ static void *pipe_main(void *arg)
     int *p = arg;
     char buf[64];
     /* A read that waits for the writer. */
-    corio_task *w = corio_create_task(write_later, &p[1], NULL);
+    corio_task *w = spawn(write_later, &p[1]);
     cr_expect_eq(corio_read(p[0], buf, sizeof buf), 4);
     cr_expect(memcmp(buf, "data", 4) == 0);
     corio_await(corio_task_future(w), NULL);
@@ -69,7 +69,7 @@ static void *pipe_full_main(void *arg)
 {
     int *p = arg;
     void *queued = pipe_main(p);
-    corio_task *d = corio_create_task(drain_pipe, &p[0], NULL);
+    corio_task *d = spawn(drain_pipe, &p[0]);
     static char more[10000];
     cr_expect_eq(corio_write(p[1], more, sizeof more) > 0, 1, "the write waited for room");
     corio_close(p[1]);
@@ -147,7 +147,7 @@ static void *efd_main(void *arg)
     int *fd = arg;
     uint64_t v = 0;
     cr_expect_eq(corio_wait_readable(*fd, 0.02), -ETIMEDOUT);
-    corio_task *s = corio_create_task(efd_signal, fd, NULL);
+    corio_task *s = spawn(efd_signal, fd);
     cr_expect_eq(corio_read(*fd, &v, sizeof v), 8);
     cr_expect_eq(v, 3);
     corio_await(corio_task_future(s), NULL);
@@ -210,7 +210,7 @@ Test(io_fd, regular_file_always_ready, .timeout = 10)
 static void *pty_main(void *arg)
 {
     int *t = arg; /* master, slave */
-    corio_task *w = corio_create_task(write_later, &t[0], NULL);
+    corio_task *w = spawn(write_later, &t[0]);
     char buf[64];
     ssize_t n = corio_read(t[1], buf, sizeof buf);
     cr_expect_eq(n, 4, "read from the terminal: %s", corio_strerror((int)n));
@@ -374,7 +374,7 @@ static void *callback_and_task_main(void *arg)
      * callback on the same fd as the task. */
     cr_expect_eq(corio_loop_add_reader(loop, p[0], count_only, &calls_a), 0);
     cr_expect_eq(corio_loop_add_writer(loop, p[1], count_only, &calls_b), 0);
-    corio_task *r = corio_create_task(task_reads, &p[0], NULL);
+    corio_task *r = spawn(task_reads, &p[0]);
     corio_sleep(0.01);
     cr_expect_eq(calls_a, 0, "nothing to read yet");
     cr_expect_gt(calls_b, 0);
@@ -390,7 +390,7 @@ static void *callback_and_task_main(void *arg)
     corio_sleep(0.01);
     cr_expect_eq(calls_a, seen);
     /* It is called again when new data comes, and a second task can wait too. */
-    r = corio_create_task(task_reads, &p[0], NULL);
+    r = spawn(task_reads, &p[0]);
     corio_sleep(0.01);
     cr_expect_eq(write(p[1], "again", 5), 5);
     cr_expect_eq(corio_await(corio_task_future(r), &n), 0);
@@ -398,7 +398,7 @@ static void *callback_and_task_main(void *arg)
     cr_expect_eq(VI(n), 5);
     cr_expect_eq(corio_loop_remove_reader(loop, p[0]), 1);
     /* Back to plain waiting: a read still waits and wakes. */
-    corio_task *w = corio_create_task(write_later, &p[1], NULL);
+    corio_task *w = spawn(write_later, &p[1]);
     char buf[8];
     cr_expect_eq(corio_read(p[0], buf, sizeof buf), 4);
     corio_await(corio_task_future(w), NULL);
@@ -427,7 +427,8 @@ static void *bad_watch_main(void *arg)
     close(p[1]);
     cr_expect_eq(corio_loop_add_reader(loop, p[0], count_only, NULL), -EBADF, "a closed fd");
     cr_expect_eq(corio_loop_add_reader(loop, 0, NULL, NULL), -EINVAL, "no callback");
-    cr_expect_eq(corio_loop_add_reader(NULL, 0, count_only, NULL), -EINVAL, "no loop");
+    cr_expect_eq(corio_loop_add_reader(NULL, -1, count_only, NULL), -EBADF,
+                 "NULL is the running loop: the fd is what is wrong");
     cr_expect_eq(corio_loop_remove_reader(loop, -1), 0);
     cr_expect_eq(corio_loop_remove_writer(loop, p[1]), 0);
     return NULL;
@@ -437,6 +438,57 @@ Test(io_fd, add_reader_bad_input, .timeout = 10)
 {
     FD_CHECK_BEGIN();
     cr_assert_eq(corio_run(bad_watch_main, NULL, NULL), 0);
+    FD_CHECK_END();
+}
+
+/* A NULL loop is the running loop, else the thread's current loop, else CORIO_ENOLOOP. */
+static void *null_loop_main(void *arg)
+{
+    int *p = arg;
+    cr_expect_eq(write(p[1], "x", 1), 1);
+    cr_expect_eq(corio_loop_add_reader(NULL, p[0], count_only, &calls_a), 0);
+    cr_expect_eq(corio_loop_add_writer(NULL, p[1], count_only, &calls_b), 0);
+    for (int i = 0; i < 100 && (calls_a == 0 || calls_b == 0); i++)
+        corio_sleep(0.001);
+    cr_expect_gt(calls_a, 0, "the reader runs on the running loop");
+    cr_expect_gt(calls_b, 0, "the writer too");
+    corio_loop *loop = corio_get_running_loop();
+    cr_expect_eq(corio_loop_remove_reader(loop, p[0]), 1, "it was the running loop's");
+    cr_expect_eq(corio_loop_remove_writer(NULL, p[1]), 1);
+    return NULL;
+}
+
+Test(io_fd, add_reader_with_a_null_loop, .timeout = 10)
+{
+    FD_CHECK_BEGIN();
+    int p[2];
+    nb_pipe(p);
+    /* No loop at all. */
+    cr_assert_eq(corio_loop_add_reader(NULL, p[0], never_called, NULL), CORIO_ENOLOOP);
+    cr_assert_eq(corio_loop_add_writer(NULL, p[1], never_called, NULL), CORIO_ENOLOOP);
+    cr_assert_eq(corio_loop_remove_reader(NULL, p[0]), CORIO_ENOLOOP);
+    cr_assert_eq(corio_loop_remove_writer(NULL, p[1]), CORIO_ENOLOOP);
+    /* The current loop, not running: the callbacks wait for it to run. */
+    corio_loop *loop = new_loop();
+    cr_assert_eq(corio_set_event_loop(loop), 0);
+    cr_assert_eq(write(p[1], "x", 1), 1);
+    cr_assert_eq(corio_loop_add_reader(NULL, p[0], count_only, &calls_a), 0);
+    cr_assert_eq(corio_loop_add_writer(NULL, p[1], count_only, &calls_b), 0);
+    cr_assert_eq(calls_a + calls_b, 0, "not called before the loop runs");
+    for (int i = 0; i < 100 && (calls_a == 0 || calls_b == 0); i++)
+        run_once(loop);
+    cr_assert_gt(calls_a, 0);
+    cr_assert_gt(calls_b, 0);
+    cr_assert_eq(corio_loop_remove_reader(NULL, p[0]), 1);
+    cr_assert_eq(corio_loop_remove_writer(loop, p[1]), 1, "it was the current loop's");
+    cr_assert_eq(corio_loop_remove_reader(NULL, p[0]), 0, "nothing left");
+    cr_assert_eq(corio_loop_free(loop), 0);
+    cr_assert_eq(corio_loop_add_reader(NULL, p[0], never_called, NULL), CORIO_ENOLOOP,
+                 "the freed current loop is current no more");
+    /* In a task: the running loop. */
+    calls_a = calls_b = 0;
+    cr_assert_eq(read(p[0], (char[1]){0}, 1), 1);
+    run_with_pair(null_loop_main, p);
     FD_CHECK_END();
 }
 
@@ -456,7 +508,7 @@ static void *wait_main(void *arg)
     cr_expect_eq(corio_wait_writable(p[1], 0), 0, "an empty pipe is writable");
     cr_expect_eq(corio_wait_readable(p[0], NAN), -EINVAL);
     /* Two waiters in the same direction: the second is refused; the first still wakes. */
-    corio_task *a = corio_create_task(wait_second, &p[0], NULL);
+    corio_task *a = spawn(wait_second, &p[0]);
     corio_sleep(0.01);
     cr_expect_eq(corio_wait_readable(p[0], 1.0), -EBUSY);
     cr_expect_eq(corio_wait_writable(p[0], 0.01), -ETIMEDOUT,

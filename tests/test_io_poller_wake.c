@@ -20,13 +20,13 @@ static void open_poller(void)
     poller = &loop->poller;
     /* Valgrind 3.19 runs no other thread while one is in io_uring_enter, so the io_uring poller
      * sleeps in 10 ms slices there (src/io/uring.c) and a wait returns early by design. */
-    if (under_valgrind() && strcmp(corio_loop_backend(loop), "io_uring") == 0) {
-        corio_loop_close(loop);
+    if (under_valgrind() && strcmp(corio_loop_get_backend(loop), "io_uring") == 0) {
+        corio_loop_free(loop);
         cr_skip_test("io_uring under Valgrind: waits are sliced, see src/io/uring.c");
     }
 }
 
-static void close_poller(void) { corio_loop_close(loop); }
+static void close_poller(void) { corio_loop_free(loop); }
 
 Test(poller_wake, a_wake_before_the_wait_is_kept_and_bursts_coalesce, .timeout = 10)
 {

@@ -48,8 +48,8 @@ static void *client(void *arg)
 
 static void *main_task(void *arg)
 {
-    corio_task *s = corio_create_task(server, arg, NULL);
-    corio_task *c = corio_create_task(client, arg, NULL);
+    corio_task *s = spawn(server, arg);
+    corio_task *c = spawn(client, arg);
     corio_future *fs[2] = {corio_task_future(s), corio_task_future(c)};
     void *vals[2];
     cr_expect_eq(corio_gather(fs, 2, 0, vals, NULL), 0);

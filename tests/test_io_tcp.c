@@ -42,7 +42,7 @@ static void *accept_one(void *arg)
 static void *connect_and_compare(void *arg)
 {
     struct conn_args *a = arg;
-    corio_task *srv = corio_create_task(accept_one, a, NULL);
+    corio_task *srv = spawn(accept_one, a);
     int fd = corio_socket(a->addr.ss_family, SOCK_STREAM, 0);
     int rc = corio_sock_connect(fd, (struct sockaddr *)&a->addr, a->alen, 5.0);
     cr_expect_eq(rc, 0, "connect: %s", corio_strerror(rc));
@@ -145,9 +145,8 @@ static void *flow_recv(void *arg)
 static void *four_flows(void *arg)
 {
     struct flow *f = arg;
-    corio_task *t[4] = {
-        corio_create_task(flow_send, &f[0], NULL), corio_create_task(flow_recv, &f[1], NULL),
-        corio_create_task(flow_send, &f[2], NULL), corio_create_task(flow_recv, &f[3], NULL)};
+    corio_task *t[4] = {spawn(flow_send, &f[0]), spawn(flow_recv, &f[1]), spawn(flow_send, &f[2]),
+                        spawn(flow_recv, &f[3])};
     corio_future *fs[4];
     for (int i = 0; i < 4; i++)
         fs[i] = corio_task_future(t[i]);
@@ -207,7 +206,7 @@ static void *accept_many(void *arg)
     for (int i = 0; i < NCONN; i++) {
         int c = corio_sock_accept(many.lfd, NULL, NULL);
         cr_expect_geq(c, 0, "accept %d: %s", i, corio_strerror(c));
-        kids[i] = corio_create_task(serve_echo, IV(c), NULL);
+        kids[i] = spawn(serve_echo, IV(c));
     }
     for (int i = 0; i < NCONN; i++) {
         corio_await(corio_task_future(kids[i]), NULL);
@@ -243,11 +242,11 @@ static void *echo_client(void *arg)
 static void *many_main(void *arg)
 {
     (void)arg;
-    corio_task *srv = corio_create_task(accept_many, NULL, NULL);
+    corio_task *srv = spawn(accept_many, NULL);
     corio_task *cl[NCONN];
     corio_future *fs[NCONN];
     for (int i = 0; i < NCONN; i++) {
-        cl[i] = corio_create_task(echo_client, IV(i), NULL);
+        cl[i] = spawn(echo_client, IV(i));
         fs[i] = corio_task_future(cl[i]);
     }
     void *vals[NCONN];
@@ -406,8 +405,8 @@ static void *recv_until_eof(void *arg)
 static void *peer_close_mid_read_main(void *arg)
 {
     int *fds = arg;
-    corio_task *r = corio_create_task(recv_until_eof, &fds[0], NULL);
-    corio_task *c = corio_create_task(close_later, &fds[1], NULL);
+    corio_task *r = spawn(recv_until_eof, &fds[0]);
+    corio_task *c = spawn(close_later, &fds[1]);
     corio_future *fs[2] = {corio_task_future(r), corio_task_future(c)};
     cr_expect_eq(corio_gather(fs, 2, 0, NULL, NULL), 0);
     corio_task_unref(r);
@@ -431,7 +430,7 @@ static void *data_then_eof_main(void *arg)
 {
     int *fds = arg;
     char buf[64];
-    corio_task *c = corio_create_task(close_later, &fds[1], NULL);
+    corio_task *c = spawn(close_later, &fds[1]);
     cr_expect_eq(corio_sock_send(fds[1], "abc", 3, 0), 3);
     ssize_t n = corio_sock_recv(fds[0], buf, sizeof buf, 0);
     cr_expect_eq(n, 3);
@@ -457,7 +456,7 @@ static void *data_eof_after_wait_main(void *arg)
 {
     int *fds = arg;
     char buf[64];
-    corio_task *c = corio_create_task(send_close_now, &fds[1], NULL);
+    corio_task *c = spawn(send_close_now, &fds[1]);
     ssize_t n = corio_sock_recv(fds[0], buf, sizeof buf, 0);
     cr_expect_eq(n, 5, "the data first");
     n = corio_sock_recv(fds[0], buf, sizeof buf, 0);
@@ -501,8 +500,8 @@ static void *write_until_error(void *arg)
 static void *peer_close_mid_write_main(void *arg)
 {
     int *fds = arg;
-    corio_task *w = corio_create_task(write_until_error, &fds[0], NULL);
-    corio_task *c = corio_create_task(close_later, &fds[1], NULL);
+    corio_task *w = spawn(write_until_error, &fds[0]);
+    corio_task *c = spawn(close_later, &fds[1]);
     void *rc = NULL;
     cr_expect_eq(corio_await(corio_task_future(w), &rc), 0);
     corio_await(corio_task_future(c), NULL);
@@ -549,7 +548,7 @@ static void *reset_later(void *arg)
 static void *recv_reset_main(void *arg)
 {
     int *fds = arg;
-    corio_task *c = corio_create_task(reset_later, &fds[1], NULL);
+    corio_task *c = spawn(reset_later, &fds[1]);
     char buf[64];
     ssize_t n = corio_sock_recv(fds[0], buf, sizeof buf, 0);
     corio_await(corio_task_future(c), NULL);
@@ -581,7 +580,7 @@ static void *acceptor(void *arg)
 static void *two_acceptors_main(void *arg)
 {
     struct conn_args *a = arg;
-    corio_task *t[2] = {corio_create_task(acceptor, a, NULL), corio_create_task(acceptor, a, NULL)};
+    corio_task *t[2] = {spawn(acceptor, a), spawn(acceptor, a)};
     corio_sleep(0.01);
     int c[2], s[2] = {-1, -1}, ns = 0;
     for (int i = 0; i < 2; i++) {

@@ -44,7 +44,7 @@ static void *send_later(void *arg)
 static void *recvfrom_main(void *arg)
 {
     struct udp_pair *p = arg;
-    corio_task *s = corio_create_task(send_later, p, NULL);
+    corio_task *s = spawn(send_later, p);
     char buf[64];
     struct sockaddr_storage from;
     socklen_t flen = sizeof from;
@@ -155,7 +155,7 @@ static ssize_t recv_one(int fd, char *buf, size_t len)
 static void *boundary_main(void *arg)
 {
     struct udp_pair *p = arg;
-    corio_task *s = corio_create_task(send_burst, p, NULL);
+    corio_task *s = spawn(send_burst, p);
     char buf[64];
     /* The first call waits (the fd is registered and the edge consumed), and reads less than
      * its buffer holds: the next datagrams must still be read at once. */

@@ -82,7 +82,7 @@ static void *named_server(void *arg)
 static void *named_main(void *arg)
 {
     struct named *n = arg;
-    corio_task *s = corio_create_task(named_server, n, NULL);
+    corio_task *s = spawn(named_server, n);
     int fd = corio_socket(AF_UNIX, SOCK_STREAM, 0);
     int rc = corio_sock_connect(fd, (struct sockaddr *)&n->addr, sizeof n->addr, 5.0);
     cr_expect_eq(rc, 0, "connect: %s", corio_strerror(rc));
@@ -174,7 +174,7 @@ static void *pass_main(void *arg)
     int *fds = arg;
     int p[2];
     cr_expect_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
-    corio_task *r = corio_create_task(pass_receiver, &fds[1], NULL);
+    corio_task *r = spawn(pass_receiver, &fds[1]);
     corio_sleep(0.01); /* the receiver waits first */
     cr_expect_eq(send_fd(fds[0], p[1], "pipe", 4), 4);
     corio_close(p[1]); /* the receiver holds its own copy */

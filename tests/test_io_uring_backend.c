@@ -38,12 +38,12 @@ static void pair_close(void)
     corio_close(sp[1]);
 }
 
-static int is_uring(corio_loop *loop) { return strcmp(corio_loop_backend(loop), "io_uring") == 0; }
+static int is_uring(corio_loop *loop) { return strcmp(corio_loop_get_backend(loop), "io_uring") == 0; }
 
 #define REQUIRE_URING(loop)                                                                        \
     do {                                                                                           \
         if (!is_uring(loop)) {                                                                     \
-            corio_loop_close(loop);                                                                \
+            corio_loop_free(loop);                                                                \
             cr_skip_test("io_uring only: this loop runs on %s", "epoll");                         \
         }                                                                                          \
     } while (0)
@@ -78,12 +78,12 @@ static void *echo_once(void *arg)
 Test(io_uring_backend, kernel_refusal_falls_back_to_epoll, .timeout = 10)
 {
     corio_loop *loop;
-    corio_loop_opts want = {.debug = 0, .backend = "io_uring"};
+    corio_loop_opts want = {.backend = "io_uring"};
     int rc = corio_loop_new(&loop, &want);
     if (rc < 0)
         cr_skip_test("io_uring is not available here (%s): nothing to fall back from",
                      corio_strerror(rc));
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     rc = deny_io_uring();
     if (rc < 0)
         cr_skip_test("cannot install a seccomp filter here: %s", strerror(-rc));
@@ -98,15 +98,15 @@ Test(io_uring_backend, kernel_refusal_falls_back_to_epoll, .timeout = 10)
         else
             unsetenv("CORIO_BACKEND");
         FD_CHECK_BEGIN();
-        cr_assert_eq(corio_loop_new(&loop, &(corio_loop_opts){.debug = 0}), 0);
-        cr_assert_str_eq(corio_loop_backend(loop), "epoll");
+        cr_assert_eq(corio_loop_new(&loop, NULL), 0);
+        cr_assert_str_eq(corio_loop_get_backend(loop), "epoll");
         pair_open();
         cr_assert_eq(write(sp[1], "ping", 4), 4);
         void *n;
         cr_assert_eq(run_main(loop, echo_once, NULL, &n), 0);
         cr_assert_eq((intptr_t)n, 4);
         pair_close();
-        corio_loop_close(loop);
+        corio_loop_free(loop);
         FD_CHECK_END();
     }
 }
@@ -117,11 +117,11 @@ Test(io_uring_backend, environment_and_option_choose_the_backend, .timeout = 10)
     const char *env = getenv("CORIO_BACKEND");
     cr_assert_eq(corio_loop_new(&loop, NULL), 0);
     if (env && strcmp(env, "epoll") == 0)
-        cr_assert_str_eq(corio_loop_backend(loop), "epoll");
-    corio_loop_close(loop);
+        cr_assert_str_eq(corio_loop_get_backend(loop), "epoll");
+    corio_loop_free(loop);
     cr_assert_eq(corio_loop_new(&loop, &(corio_loop_opts){.backend = "epoll"}), 0);
-    cr_assert_str_eq(corio_loop_backend(loop), "epoll");
-    corio_loop_close(loop);
+    cr_assert_str_eq(corio_loop_get_backend(loop), "epoll");
+    corio_loop_free(loop);
     cr_assert_eq(corio_loop_new(&loop, &(corio_loop_opts){.backend = "kqueue"}), -EINVAL);
 }
 
@@ -158,8 +158,9 @@ Test(io_uring_backend, cancel_too_late_keeps_the_data_and_cancels_next_await, .t
     corio_loop *loop = new_loop();
     pair_open();
     cr_assert_eq(write(sp[1], "hello", 5), 5);
-    reader = corio_loop_create_task(loop, read_then_yield, NULL, NULL);
-    corio_task *c = corio_loop_create_task(loop, cancel_reader, NULL, NULL);
+    cr_assert_eq(corio_create_task(&reader, loop, read_then_yield, NULL, NULL), 0);
+    corio_task *c;
+    cr_assert_eq(corio_create_task(&c, loop, cancel_reader, NULL, NULL), 0);
     cr_assert_eq(run_task(loop, reader, NULL), -ECANCELED);
     cr_assert_eq(cancel_rc, 1);
     cr_assert_eq(read_rc, 5);
@@ -168,7 +169,7 @@ Test(io_uring_backend, cancel_too_late_keeps_the_data_and_cancels_next_await, .t
     corio_task_unref(reader);
     corio_task_unref(c);
     pair_close();
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
@@ -207,8 +208,9 @@ Test(io_uring_backend, cancel_in_flight_recv_consumes_nothing, .timeout = 10)
     FD_CHECK_BEGIN();
     corio_loop *loop = new_loop();
     pair_open();
-    reader = corio_loop_create_task(loop, read_forever, NULL, NULL);
-    corio_task *c = corio_loop_create_task(loop, cancel_later, NULL, NULL);
+    cr_assert_eq(corio_create_task(&reader, loop, read_forever, NULL, NULL), 0);
+    corio_task *c;
+    cr_assert_eq(corio_create_task(&c, loop, cancel_later, NULL, NULL), 0);
     cr_assert_eq(run_task(loop, reader, NULL), -ECANCELED);
     cr_assert_eq(run_task(loop, c, NULL), 0);
     EV_EXPECT(101, -ECANCELED);
@@ -220,14 +222,14 @@ Test(io_uring_backend, cancel_in_flight_recv_consumes_nothing, .timeout = 10)
     corio_task_unref(reader);
     corio_task_unref(c);
     pair_close();
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
 static void *wait_for_recv(void *arg)
 {
     (void)arg;
-    corio_task *t = corio_create_task(read_forever, NULL, NULL);
+    corio_task *t = spawn(read_forever, NULL);
     int rc = corio_wait_for(corio_task_future(t), 0.05, NULL);
     corio_task_unref(t);
     return IV(rc);
@@ -249,7 +251,7 @@ Test(io_uring_backend, wait_for_times_out_an_in_flight_recv, .timeout = 10)
     cr_assert_eq(run_main(loop, read_all, (void *)3, &n), 0);
     cr_assert_eq((intptr_t)n, 3);
     pair_close();
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
@@ -276,11 +278,11 @@ Test(io_uring_backend, deadline_of_an_in_flight_poll, .timeout = 10)
     FD_CHECK_BEGIN();
     corio_loop *loop = new_loop();
     pair_open();
-    cr_assert_eq(corio_call_later(loop, 0.2, write_later, NULL, NULL), 0);
+    cr_assert_eq(corio_loop_call_later(NULL, loop, 0.2, write_later, NULL), 0);
     cr_assert_eq(run_main(loop, wait_readable_briefly, NULL, NULL), 0);
     EV_EXPECT(-ETIMEDOUT, 1, 0);
     pair_close();
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
@@ -303,8 +305,9 @@ Test(io_uring_backend, close_wakes_in_flight_recv_and_really_closes, .timeout = 
     FD_CHECK_BEGIN();
     corio_loop *loop = new_loop();
     pair_open();
-    reader = corio_loop_create_task(loop, read_forever, NULL, NULL);
-    corio_task *c = corio_loop_create_task(loop, close_reader_then_read_peer, NULL, NULL);
+    cr_assert_eq(corio_create_task(&reader, loop, read_forever, NULL, NULL), 0);
+    corio_task *c;
+    cr_assert_eq(corio_create_task(&c, loop, close_reader_then_read_peer, NULL, NULL), 0);
     cr_assert_eq(run_task(loop, c, NULL), 0);
     cr_assert_eq(run_task(loop, reader, NULL), 0);
     EV_EXPECT(-EBADF);
@@ -313,7 +316,7 @@ Test(io_uring_backend, close_wakes_in_flight_recv_and_really_closes, .timeout = 
     corio_task_unref(reader);
     corio_task_unref(c);
     corio_close(sp[1]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
@@ -341,14 +344,15 @@ Test(io_uring_backend, close_wakes_in_flight_accept, .timeout = 10)
     struct sockaddr_storage a;
     socklen_t alen;
     lfd = tcp_listener(0, &a, &alen);
-    reader = corio_loop_create_task(loop, accept_forever, NULL, NULL);
-    corio_task *c = corio_loop_create_task(loop, close_listener, NULL, NULL);
+    cr_assert_eq(corio_create_task(&reader, loop, accept_forever, NULL, NULL), 0);
+    corio_task *c;
+    cr_assert_eq(corio_create_task(&c, loop, close_listener, NULL, NULL), 0);
     cr_assert_eq(run_task(loop, reader, NULL), 0);
     cr_assert_eq(run_task(loop, c, NULL), 0);
     EV_EXPECT(0, -EBADF);
     corio_task_unref(reader);
     corio_task_unref(c);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
@@ -377,15 +381,17 @@ Test(io_uring_backend, loop_close_with_recvs_in_flight, .timeout = 10)
                                 dpairs[i]), 0);
         /* The last one is compact: its wait is a poll in the kernel, just as much in flight. */
         corio_task_opts o = {.flags = i == 2 ? CORIO_TASK_COMPACT : 0};
-        t[i] = corio_loop_create_task(loop, recv_until_destroyed, IV(i), &o);
+        cr_assert_eq(corio_create_task(&t[i], loop, recv_until_destroyed, IV(i), &o), 0);
     }
-    corio_future *f = corio_future_new(loop);
-    cr_assert_eq(corio_call_later(loop, 0.05, stop_cb, loop, NULL), 0);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
+    cr_assert_eq(corio_loop_call_later(NULL, loop, 0.05, stop_cb, loop), 0);
     cr_assert_eq(corio_loop_run_until_complete(loop, f, NULL), CORIO_ESTOPPED);
     cr_assert_eq(corio_loop_close(loop), 0);
     EV_EXPECT(-ECANCELED, -ECANCELED, -ECANCELED);
     cr_assert_eq(cap.n, 3);
     corio_future_unref(f);
+    cr_assert_eq(corio_loop_free(loop), 0);
     for (int i = 0; i < 3; i++) {
         corio_task_unref(t[i]);
         cr_assert_eq(write(dpairs[i][1], "still", 5), 5);
@@ -449,8 +455,8 @@ static void *compact_main(void *arg)
     corio_task *c[NCOMPACT], *e[NCOMPACT];
     corio_task_opts compact = {.flags = CORIO_TASK_COMPACT};
     for (int i = 0; i < NCOMPACT; i++) {
-        c[i] = corio_create_task(compact_client, IV(i), &compact);
-        e[i] = corio_create_task(echo_side, IV(i), NULL);
+        c[i] = spawn_opts(compact_client, IV(i), &compact);
+        e[i] = spawn(echo_side, IV(i));
     }
     long ok = 0;
     for (int i = 0; i < NCOMPACT; i++) {
@@ -480,7 +486,7 @@ Test(io_uring_backend, compact_tasks_keep_their_buffers_out_of_the_kernel, .time
         corio_close(cpairs[i][0]);
         corio_close(cpairs[i][1]);
     }
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
@@ -516,8 +522,10 @@ Test(io_uring_backend, nonblocking_pipe_waits_instead_of_eagain, .timeout = 10)
     FD_CHECK_BEGIN();
     corio_loop *loop = new_loop();
     cr_assert_eq(pipe2(pfd, O_NONBLOCK | O_CLOEXEC), 0);
-    corio_task *r = corio_loop_create_task(loop, pipe_reader, NULL, NULL);
-    corio_task *w = corio_loop_create_task(loop, pipe_writer, NULL, NULL);
+    corio_task *r;
+    cr_assert_eq(corio_create_task(&r, loop, pipe_reader, NULL, NULL), 0);
+    corio_task *w;
+    cr_assert_eq(corio_create_task(&w, loop, pipe_writer, NULL, NULL), 0);
     cr_assert_eq(run_task(loop, r, NULL), 0);
     cr_assert_eq(run_task(loop, w, NULL), 0);
     EV_EXPECT(13, 3, 12, 2);
@@ -525,7 +533,7 @@ Test(io_uring_backend, nonblocking_pipe_waits_instead_of_eagain, .timeout = 10)
     corio_task_unref(w);
     corio_close(pfd[0]);
     corio_close(pfd[1]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
@@ -564,7 +572,7 @@ Test(io_uring_backend, reader_is_level_triggered_and_released_at_close, .timeout
         run_once(loop);
     cr_assert_eq(fired, after);
     cr_assert_eq(corio_loop_add_writer(loop, sp[1], count_fire, NULL), 0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     pair_close();
     FD_CHECK_END();
 }
@@ -577,7 +585,7 @@ Test(io_uring_backend, add_reader_refuses_regular_files_and_bad_fds, .timeout = 
     cr_assert_eq(corio_loop_add_reader(loop, fileno(f), count_fire, NULL), -EPERM);
     cr_assert_eq(corio_loop_add_reader(loop, 1000, count_fire, NULL), -EBADF);
     fclose(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- waking the loop from another thread ---- */
@@ -594,7 +602,7 @@ Test(io_uring_backend, wake_from_another_thread_ends_the_poll, .timeout = 20)
     FD_CHECK_BEGIN();
     corio_loop *loop = new_loop();
     if (is_uring(loop) && under_valgrind()) {
-        corio_loop_close(loop);
+        corio_loop_free(loop);
         cr_skip_test("Valgrind runs no other thread while one waits in io_uring_enter");
     }
     pthread_t th;
@@ -612,7 +620,7 @@ Test(io_uring_backend, wake_from_another_thread_ends_the_poll, .timeout = 20)
     t0 = now_s();
     corio__poller_wait(&loop->poller, 100 * 1000000LL);
     cr_assert_geq(now_s() - t0, 0.05);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
@@ -640,7 +648,7 @@ Test(io_uring_backend, loop_made_here_runs_on_other_threads, .timeout = 20)
         cr_assert_eq((intptr_t)n, 4);
     }
     pair_close();
-    corio_loop_close(loop); /* on the thread that made it, not the one that ran it */
+    corio_loop_free(loop); /* on the thread that made it, not the one that ran it */
     FD_CHECK_END();
 }
 
@@ -672,28 +680,30 @@ static void *recv_four(void *arg)
 static void *run_then_hold(void *arg)
 {
     corio_loop *loop = arg;
-    corio_task *t = corio_loop_create_task(loop, recv_four, NULL, NULL);
-    intptr_t rc = t ? corio_call_soon(loop, stop_cb, loop, NULL) : -ENOMEM;
+    corio_task *t;
+    intptr_t rc = corio_create_task(&t, loop, recv_four, NULL, NULL);
+    if (rc == 0)
+        rc = corio_loop_call_soon(NULL, loop, stop_cb, loop);
     if (rc == 0)
         rc = corio_loop_run_forever(loop);
     sem_post(&held);
     sem_wait(&let_go);
     if (rc == 0)
         rc = corio_loop_close(loop);
-    if (t)
-        corio_task_unref(t);
+    corio_task_unref(t);
     return (void *)rc;
 }
 
-/* Another thread can neither run nor close that loop while the kernel holds the recv (its task's
- * frame must not go): a clear -EEXIST, and the loop is left as it was. */
+/* Another thread can neither run nor close (nor free) that loop while the kernel holds the recv
+ * (its task's frame must not go): a clear -EEXIST, and the loop is left as it was. Closed on its
+ * own thread, it can then be freed here. */
 Test(io_uring_backend, io_in_flight_keeps_the_loop_on_its_thread, .timeout = 20)
 {
     FD_CHECK_BEGIN();
     corio_loop *loop = new_loop();
     REQUIRE_URING(loop);
     if (!single_issuer_ring()) {
-        corio_loop_close(loop);
+        corio_loop_free(loop);
         cr_skip_test("the ring is not single-issuer here (kernel before 6.1 or CORIO_URING_SETUP)");
     }
     pair_open();
@@ -702,14 +712,17 @@ Test(io_uring_backend, io_in_flight_keeps_the_loop_on_its_thread, .timeout = 20)
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, run_then_hold, loop), 0);
     sem_wait(&held);
-    cr_assert_eq(corio_call_soon(loop, stop_cb, loop, NULL), 0);
+    cr_assert_eq(corio_loop_call_soon(NULL, loop, stop_cb, loop), 0);
     cr_expect_eq(corio_loop_run_forever(loop), -EEXIST);
     cr_expect_eq(corio_loop_close(loop), -EEXIST);
+    cr_expect_eq(corio_loop_free(loop), -EEXIST, "nothing is freed either");
     cr_expect_eq(corio_loop_is_closed(loop), 0);
     sem_post(&let_go);
     void *rc;
     pthread_join(th, &rc);
     cr_expect_eq((intptr_t)rc, 0, "close on the loop's own thread: %d", (int)(intptr_t)rc);
+    cr_expect_eq(corio_loop_is_closed(loop), 1);
+    cr_expect_eq(corio_loop_free(loop), 0);
     pair_close();
     FD_CHECK_END();
 }
@@ -721,7 +734,7 @@ Test(io_uring_backend, io_in_flight_keeps_the_loop_on_its_thread, .timeout = 20)
 static void *run_then_exit(void *arg)
 {
     corio_loop *loop = arg;
-    intptr_t rc = corio_call_soon(loop, stop_cb, loop, NULL);
+    intptr_t rc = corio_loop_call_soon(NULL, loop, stop_cb, loop);
     return (void *)(rc == 0 ? (intptr_t)corio_loop_run_forever(loop) : rc);
 }
 
@@ -740,11 +753,12 @@ Test(io_uring_backend, loop_moves_on_when_its_thread_exits_with_io_in_flight, .t
     corio_loop *loop = new_loop();
     REQUIRE_URING(loop);
     if (!single_issuer_ring()) { /* a shared ring does not know which thread submitted what */
-        corio_loop_close(loop);
+        corio_loop_free(loop);
         cr_skip_test("the ring is not single-issuer here (kernel before 6.1 or CORIO_URING_SETUP)");
     }
     pair_open();
-    corio_task *t = corio_loop_create_task(loop, recv_after_cancel, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, recv_after_cancel, NULL, NULL), 0);
     pthread_t th;
     void *rc;
     cr_assert_eq(pthread_create(&th, NULL, run_then_exit, loop), 0);
@@ -761,7 +775,7 @@ Test(io_uring_backend, loop_moves_on_when_its_thread_exits_with_io_in_flight, .t
     cr_expect_eq((intptr_t)n, 4);
     corio_task_unref(t);
     pair_close();
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
@@ -781,7 +795,8 @@ Test(io_uring_backend, ops_in_flight_are_counted_for_the_loop, .timeout = 10)
     corio_loop *loop = new_loop();
     REQUIRE_URING(loop);
     pair_open();
-    corio_task *t = corio_loop_create_task(loop, recv_then_report_inflight, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, recv_then_report_inflight, NULL, NULL), 0);
     run_once(loop);
     cr_assert_eq(loop->poller.nwatched, 1);
     corio_set_event_loop(loop); /* corio_close outside a task finds the loop there */
@@ -791,7 +806,7 @@ Test(io_uring_backend, ops_in_flight_are_counted_for_the_loop, .timeout = 10)
     EV_EXPECT(-EBADF);
     corio_task_unref(t);
     corio_close(sp[1]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 #define MANY 1500 /* more than the ring's 1024 submission entries */
@@ -808,7 +823,7 @@ static void *many_recvs(void *arg)
     (void)arg;
     static corio_task *t[MANY];
     for (int i = 0; i < MANY; i++)
-        t[i] = corio_create_task(recv_one_byte, NULL, NULL);
+        t[i] = spawn(recv_one_byte, NULL);
     corio_sleep(0); /* every recv is queued in this iteration: the queue fills and is submitted */
     corio_sleep(0);
     static char bytes[MANY];
@@ -836,7 +851,7 @@ Test(io_uring_backend, more_ops_than_the_submission_queue, .timeout = 30)
     cr_assert_eq(VI(sum), MANY);
     cr_assert_eq(loop->poller.nwatched, 0);
     pair_close();
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 #define NWATCH 1100 /* more completions in one poll than the submission queue has entries */
@@ -880,7 +895,7 @@ Test(io_uring_backend, more_readers_firing_than_the_submission_queue, .timeout =
     corio_set_event_loop(NULL);
     run_once(loop);
     cr_assert_eq(loop->poller.nwatched, 0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     FD_CHECK_END();
 }
 
@@ -935,13 +950,14 @@ Test(io_uring_backend, full_socket_after_peer_half_close_is_not_writable, .timeo
     corio_loop *loop = new_loop();
     for (int compact = 0; compact < 2; compact++) { /* the ring's poll, then readiness */
         corio_task_opts o = {.flags = compact ? CORIO_TASK_COMPACT : 0};
-        corio_task *t = corio_loop_create_task(loop, half_closed_main, NULL, &o);
+        corio_task *t;
+        cr_assert_eq(corio_create_task(&t, loop, half_closed_main, NULL, &o), 0);
         cr_assert_eq(run_task(loop, t, NULL), 0);
         corio_task_unref(t);
     }
     EV_EXPECT(-ETIMEDOUT, -ETIMEDOUT);
     cr_assert_eq(writer_calls, 0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     close(hc[0]);
     close(hc[1]);
     close(l);

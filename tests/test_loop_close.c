@@ -1,6 +1,8 @@
-/* Loop close: pending tasks are reported by name and destroyed (their awaits fail with
- * -ECANCELED so they can clean up), callbacks and timers are dropped, close while running is
- * refused (CPython: "Task was destroyed but it is pending!", test_close_running_event_loop). */
+/* Loop close and free: close (asyncio's close) reports pending tasks by name and destroys them
+ * (their awaits fail with -ECANCELED so they can clean up), drops callbacks and timers, and leaves
+ * a valid, closed loop until corio_loop_free; free closes a loop not yet closed; close while
+ * running is refused (CPython: "Task was destroyed but it is pending!",
+ * test_close_running_event_loop, test_close). */
 #include "core_helpers.h"
 
 static int cleanup;
@@ -38,11 +40,13 @@ Test(loop_close, reports_pending_tasks_by_name_and_lets_them_clean_up, .timeout 
 {
     corio_loop *loop = new_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
-    never = corio_future_new(loop);
+    cr_assert_eq(corio_future_new(&never, loop), 0);
     corio_task_opts oa = {.name = "sleepy", .stack_size = 0};
     corio_task_opts ob = {.name = "waiter", .stack_size = 0};
-    corio_task *a = corio_loop_create_task(loop, sleeper_with_cleanup, IV(0), &oa);
-    corio_task *b = corio_loop_create_task(loop, waits_forever, IV(1), &ob);
+    corio_task *a;
+    cr_assert_eq(corio_create_task(&a, loop, sleeper_with_cleanup, IV(0), &oa), 0);
+    corio_task *b;
+    cr_assert_eq(corio_create_task(&b, loop, waits_forever, IV(1), &ob), 0);
     corio_task_unref(a);
     corio_task_unref(b);
     run_once(loop); /* both start and suspend */
@@ -65,6 +69,8 @@ Test(loop_close, reports_pending_tasks_by_name_and_lets_them_clean_up, .timeout 
     cr_assert_eq(await_rc[1], -ECANCELED);
     cr_assert_eq(second_await_rc, -ECANCELED);
     cr_assert_eq(cleanup, 2, "each destroyed task ran its cleanup");
+    cr_assert_eq(corio_loop_free(loop), 0);
+    cr_assert_eq(cap.n, 2, "free after close reports nothing more");
     corio_future_unref(never);
 }
 
@@ -73,12 +79,15 @@ Test(loop_close, reports_task_that_never_started, .timeout = 10)
     corio_loop *loop = new_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
     corio_task_opts o = {.name = "unstarted", .stack_size = 0};
-    corio_task *t = corio_loop_create_task(loop, sleeper_with_cleanup, IV(0), &o);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, sleeper_with_cleanup, IV(0), &o), 0);
     corio_task_unref(t);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(cap.n, 1);
     cr_assert(cap_names(0, "unstarted"), "message: %s", cap.message[0]);
     cr_assert(strstr(cap.message[0], "destroyed but it is pending") != NULL);
+    cr_assert_eq(cleanup, 0, "a task that never started never runs fn");
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 Test(loop_close, task_held_by_caller_stays_valid, .timeout = 10)
@@ -86,12 +95,15 @@ Test(loop_close, task_held_by_caller_stays_valid, .timeout = 10)
     corio_loop *loop = new_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
     corio_task_opts o = {.name = "held", .stack_size = 0};
-    corio_task *t = corio_loop_create_task(loop, sleeper_with_cleanup, IV(0), &o);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, sleeper_with_cleanup, IV(0), &o), 0);
     run_once(loop);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(cap.n, 1);
     cr_assert_eq(cleanup, 1);
-    cr_assert_str_eq(corio_task_get_name(t), "held");
+    cr_assert_eq(corio_loop_free(loop), 0);
+    cr_assert_str_eq(corio_task_get_name(t), "held", "the task outlives the freed loop");
+    cr_assert(corio_future_done(corio_task_future(t)));
     corio_task_unref(t);
 }
 
@@ -101,10 +113,12 @@ Test(loop_close, finished_tasks_are_not_reported, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
-    corio_task *t = corio_loop_create_task(loop, quick, IV(5), NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, quick, IV(5), NULL), 0);
     run_task(loop, t, NULL);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(cap.n, 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
     void *res = NULL;
     cr_assert_eq(corio_future_result(corio_task_future(t), &res), 0, "a done task outlives its loop");
     cr_assert_eq(res, IV(5));
@@ -115,45 +129,54 @@ Test(loop_close, drops_callbacks_and_timers, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     corio_handle *h = NULL;
-    corio_call_soon(loop, log_cb, IV(1), NULL);
-    corio_call_later(loop, 0.0, log_cb, IV(2), NULL);
-    corio_call_later(loop, 100.0, log_cb, IV(3), &h);
+    cr_assert_eq(corio_loop_call_soon(NULL, loop, log_cb, IV(1)), 0);
+    cr_assert_eq(corio_loop_call_later(NULL, loop, 0.0, log_cb, IV(2)), 0);
+    cr_assert_eq(corio_loop_call_later(&h, loop, 100.0, log_cb, IV(3)), 0);
     for (int i = 0; i < 1000; i++)
-        corio_call_later(loop, 1.0 + i, log_cb, IV(4), NULL);
+        cr_assert_eq(corio_loop_call_later(NULL, loop, 1.0 + i, log_cb, IV(4)), 0);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(ev_n, 0, "pending callbacks and timers never run");
-    corio_handle_release(h); /* the caller's reference outlives the loop */
+    cr_assert_eq(corio_loop_run_forever(loop), CORIO_ECLOSED);
+    cr_assert_eq(ev_n, 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
+    corio_handle_unref(h); /* the caller's reference outlives the loop */
 }
 
-static int close_rc = 1;
+static int close_rc = 1, free_rc = 1, close_null_rc = 1;
 static corio_loop *the_loop;
 static void close_while_running(void *arg)
 {
     (void)arg;
     close_rc = corio_loop_close(the_loop);
+    free_rc = corio_loop_free(the_loop);
+    close_null_rc = corio_loop_close(NULL); /* the running loop */
     ev(1);
 }
 
 Test(loop_close, close_while_running_is_erunning, .timeout = 10)
 {
     corio_loop *loop = the_loop = new_loop();
-    corio_call_soon(loop, close_while_running, NULL, NULL);
-    corio_call_soon(loop, log_cb, IV(2), NULL);
+    cr_assert_eq(corio_loop_call_soon(NULL, loop, close_while_running, NULL), 0);
+    cr_assert_eq(corio_loop_call_soon(NULL, loop, log_cb, IV(2)), 0);
     run_once(loop);
     cr_assert_eq(close_rc, CORIO_ERUNNING);
+    cr_assert_eq(free_rc, CORIO_ERUNNING, "free of a running loop frees nothing");
+    cr_assert_eq(close_null_rc, CORIO_ERUNNING);
     EV_EXPECT(1, 2);
     cr_assert_eq(corio_loop_is_closed(loop), 0, "nothing was done");
     /* still usable */
-    corio_call_soon(loop, log_cb, IV(3), NULL);
+    cr_assert_eq(corio_loop_call_soon(NULL, loop, log_cb, IV(3)), 0);
     run_once(loop);
     EV_EXPECT(1, 2, 3);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 static void *close_from_task(void *arg)
 {
     (void)arg;
-    return IV(corio_loop_close(corio_get_running_loop()));
+    int rc = corio_loop_close(corio_get_running_loop());
+    cr_expect_eq(corio_loop_free(corio_get_running_loop()), CORIO_ERUNNING);
+    return IV(rc);
 }
 
 Test(loop_close, close_from_task_is_erunning, .timeout = 10)
@@ -162,12 +185,26 @@ Test(loop_close, close_from_task_is_erunning, .timeout = 10)
     void *res = NULL;
     cr_assert_eq(run_main(loop, close_from_task, NULL, &res), 0);
     cr_assert_eq(VI(res), CORIO_ERUNNING);
-    corio_loop_close(loop);
+    cr_assert_eq(corio_loop_is_closed(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
-Test(loop_close, close_null_is_einval, .timeout = 10)
+Test(loop_close, close_null_without_loop_is_enoloop, .timeout = 10)
 {
-    cr_assert_eq(corio_loop_close(NULL), -EINVAL);
+    cr_assert_eq(corio_loop_close(NULL), CORIO_ENOLOOP);
+    cr_assert_eq(corio_loop_free(NULL), 0, "free(NULL) does nothing");
+}
+
+Test(loop_close, close_null_closes_current_loop, .timeout = 10)
+{
+    /* A NULL loop is the thread's current loop; closing the current loop unsets it. */
+    corio_loop *loop = new_loop();
+    cr_assert_eq(corio_set_event_loop(loop), 0);
+    cr_assert_eq(corio_loop_close(NULL), 0);
+    cr_assert_eq(corio_loop_is_closed(loop), 1);
+    cr_assert_null(corio_get_event_loop(), "the thread has no current loop after close");
+    cr_assert_eq(corio_loop_close(NULL), CORIO_ENOLOOP);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 Test(loop_close, close_empty_loop_reports_nothing, .timeout = 10)
@@ -175,18 +212,119 @@ Test(loop_close, close_empty_loop_reports_nothing, .timeout = 10)
     corio_loop *loop = new_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
     cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
     cr_assert_eq(cap.n, 0);
+}
+
+static void *never_runs(void *arg)
+{
+    ev(VI(arg));
+    return NULL;
+}
+
+Test(loop_close, closed_loop_stays_valid_until_freed, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    cr_assert_eq(corio_loop_is_closed(loop), 0);
+    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_is_closed(loop), 1);
+    cr_assert_eq(corio_loop_is_running(loop), 0);
+    cr_assert_eq(corio_loop_close(loop), 0, "a second close does nothing");
+    cr_assert_eq(corio_loop_is_closed(loop), 1);
+    /* the closed object answers, and refuses new work */
+    cr_assert_eq(corio_loop_run_forever(loop), CORIO_ECLOSED);
+    corio_task *t = SENTINEL;
+    cr_assert_eq(corio_create_task(&t, loop, never_runs, IV(1), NULL), CORIO_ECLOSED);
+    cr_assert_null(t);
+    cr_assert_eq(corio_create_task(NULL, loop, never_runs, IV(2), NULL), CORIO_ECLOSED);
+    corio_future *f = SENTINEL;
+    cr_assert_eq(corio_future_new(&f, loop), CORIO_ECLOSED);
+    cr_assert_null(f);
+    corio_handle *h = SENTINEL;
+    cr_assert_eq(corio_loop_call_soon(&h, loop, log_cb, IV(3)), CORIO_ECLOSED);
+    cr_assert_null(h);
+    cr_assert_eq(corio_loop_call_later(NULL, loop, 0.0, log_cb, IV(4)), CORIO_ECLOSED);
+    cr_assert_eq(corio_set_event_loop(loop), CORIO_ECLOSED, "a closed loop cannot become current");
+    cr_assert_null(corio_get_event_loop());
+    cr_assert_geq(corio_loop_time(loop), 0.0);
+    cr_assert_eq(corio_all_tasks(loop, NULL, 0), 0);
+    cr_assert_eq(corio_loop_run_forever(loop), CORIO_ECLOSED, "still closed");
+    cr_assert_eq(ev_n, 0, "nothing ran");
+    cr_assert_eq(corio_loop_free(loop), 0);
+}
+
+Test(loop_close, run_until_complete_on_closed_loop_is_eclosed, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
+    cr_assert_eq(corio_loop_close(loop), 0);
+    void *v = SENTINEL;
+    cr_assert_eq(corio_loop_run_until_complete(loop, f, &v), CORIO_ECLOSED);
+    cr_assert_eq(corio_future_done(f), 0, "the future is left as it was");
+    corio_future_unref(f);
+    cr_assert_eq(corio_loop_free(loop), 0);
+}
+
+Test(loop_close, free_without_close_closes, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    corio_loop_set_error_handler(loop, capture_handler, NULL);
+    corio_task_opts o = {.name = "left-behind", .stack_size = 0};
+    cr_assert_eq(corio_create_task(NULL, loop, sleeper_with_cleanup, IV(0), &o), 0);
+    corio_handle *h;
+    cr_assert_eq(corio_loop_call_soon(&h, loop, log_cb, IV(1)), 0);
+    run_once(loop); /* the task starts and sleeps */
+    cr_assert_eq(ev_n, 1);
+    cr_assert_eq(corio_loop_call_soon(NULL, loop, log_cb, IV(2)), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
+    cr_assert_eq(cap.n, 1, "free reports the pending task as close does");
+    cr_assert(cap_names(0, "left-behind"), "message: %s", cap.message[0]);
+    cr_assert_eq(await_rc[0], -ECANCELED);
+    cr_assert_eq(cleanup, 1, "the task was destroyed and cleaned up");
+    EV_EXPECT(1);
+    corio_handle_unref(h);
+}
+
+Test(loop_close, free_after_close, .timeout = 10)
+{
+    corio_loop *loop = new_loop();
+    corio_loop_set_error_handler(loop, capture_handler, NULL);
+    cr_assert_eq(corio_create_task(NULL, loop, sleeper_with_cleanup, IV(0), NULL), 0);
+    run_once(loop);
+    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(cap.n, 1);
+    cr_assert_eq(cleanup, 1);
+    cr_assert_eq(corio_loop_free(loop), 0);
+    cr_assert_eq(cap.n, 1, "the task was reported once");
+    cr_assert_eq(cleanup, 1, "and destroyed once");
+}
+
+Test(loop_close, new_loop_after_free, .timeout = 10)
+{
+    for (int i = 0; i < 3; i++) {
+        corio_loop *loop = new_loop();
+        cr_assert_eq(corio_set_event_loop(loop), 0);
+        cr_assert_eq(corio_get_event_loop(), loop);
+        cr_assert_eq(corio_loop_free(loop), 0);
+        cr_assert_null(corio_get_event_loop(), "a freed current loop is no longer current");
+    }
 }
 
 Test(loop_close, future_outlives_loop, .timeout = 10)
 {
     /* "Futures still referenced by the caller stay valid objects (their callbacks never run)". */
     corio_loop *loop = new_loop();
-    corio_future *f = corio_future_new(loop);
-    corio_future *g = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
+    corio_future *g;
+    cr_assert_eq(corio_future_new(&g, loop), 0);
     corio_future_set_result(g, IV(2));
     corio_future_add_done_callback(g, log_done, IV(9));
     cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_future_done(f), 0);
+    cr_assert_eq(corio_future_get_loop(f), loop, "the closed loop is still the future's");
+    cr_assert_eq(corio_loop_free(loop), 0);
     cr_assert_eq(corio_future_done(f), 0);
     void *v = NULL;
     cr_assert_eq(corio_future_result(g, &v), 0);
@@ -202,13 +340,15 @@ Test(loop_close, many_pending_tasks, .timeout = 10)
     corio_loop *loop = new_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
     for (int i = 0; i < N; i++) {
-        corio_task *t = corio_loop_create_task(loop, sleeper_with_cleanup, IV(0), NULL);
+        corio_task *t;
+        cr_assert_eq(corio_create_task(&t, loop, sleeper_with_cleanup, IV(0), NULL), 0);
         corio_task_unref(t);
     }
     run_once(loop);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(cap.n, N);
     cr_assert_eq(cleanup, N);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 static int dflt_handler_ran;
@@ -223,28 +363,36 @@ Test(loop_close, error_handler_plumbing, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     corio_error_context ctx = {.message = "test message", .err = -EIO, .future = NULL, .task = NULL};
-    corio_loop_set_error_handler(loop, capture_handler, NULL);
-    corio_loop_call_error_handler(loop, &ctx);
+    cr_assert_eq(corio_loop_set_error_handler(loop, capture_handler, NULL), 0);
+    cr_assert_eq(corio_loop_call_error_handler(loop, &ctx), 0);
     cr_assert_eq(cap.n, 1);
     cr_assert_str_eq(cap.message[0], "test message");
     cr_assert_eq(cap.err[0], -EIO);
-    corio_loop_set_error_handler(loop, chaining_handler, NULL);
-    corio_loop_call_error_handler(loop, &ctx);
+    cr_assert_eq(corio_loop_call_error_handler(loop, NULL), -EINVAL);
+    cr_assert_eq(cap.n, 1);
+    cr_assert_eq(corio_loop_set_error_handler(loop, chaining_handler, NULL), 0);
+    cr_assert_eq(corio_loop_call_error_handler(loop, &ctx), 0);
     cr_assert_eq(dflt_handler_ran, 1);
-    corio_loop_set_error_handler(loop, NULL, NULL); /* back to the default */
-    corio_loop_call_error_handler(loop, &ctx);
+    /* back to the default */
+    cr_assert_eq(corio_loop_set_error_handler(loop, NULL, NULL), 0);
+    cr_assert_eq(corio_loop_call_error_handler(loop, &ctx), 0);
     cr_assert_eq(cap.n, 1);
     cr_assert_eq(dflt_handler_ran, 1);
-    corio_loop_close(loop);
+    corio_loop_default_error_handler(loop, NULL); /* nothing for a NULL ctx; no crash */
+    corio_loop_free(loop);
 }
 
+static int create_rc = 1;
 static void *cleanup_awaits_other_task(void *arg)
 {
     (void)arg;
     await_rc[0] = corio_sleep(100);
-    /* cleanup that awaits a new task: fails at once too, nothing hangs */
-    corio_task *t = corio_create_task(quick, NULL, NULL);
-    if (t) {
+    /* cleanup that awaits a new task on its closing loop: either the loop refuses the task or
+     * the await fails at once too; nothing hangs */
+    corio_loop *loop = corio_future_get_loop(corio_task_future(corio_current_task()));
+    corio_task *t;
+    create_rc = corio_create_task(&t, loop, quick, NULL, NULL);
+    if (create_rc == 0) {
         await_rc[1] = corio_await(corio_task_future(t), NULL);
         corio_task_unref(t);
     } else {
@@ -258,11 +406,15 @@ Test(loop_close, cleanup_cannot_hang_close, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
-    corio_task *t = corio_loop_create_task(loop, cleanup_awaits_other_task, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, cleanup_awaits_other_task, NULL, NULL), 0);
     corio_task_unref(t);
     run_once(loop);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(cleanup, 1);
+    cr_assert(create_rc == 0 || create_rc == CORIO_ECLOSED, "create_task: %s",
+              corio_err_name(create_rc));
     cr_assert_eq(await_rc[0], -ECANCELED);
     cr_assert_eq(await_rc[1], -ECANCELED);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }

@@ -18,8 +18,19 @@ static void *thread_main_task(void *arg)
 {
     corio_loop *mine = corio_get_running_loop();
     corio_future *f[TASKS];
-    for (int i = 0; i < TASKS; i++)
-        f[i] = corio_task_future(corio_create_task(nap, IV(i), NULL));
+    int create_rc = 0;
+    for (int i = 0; i < TASKS; i++) {
+        corio_task *t;
+        int rc = corio_create_task(&t, NULL, nap, IV(i), NULL);
+        if (rc < 0 && create_rc == 0)
+            create_rc = rc;
+        f[i] = corio_task_future(t);
+    }
+    if (create_rc < 0) { /* no cr_expect off the test's thread */
+        for (int i = 0; i < TASKS; i++)
+            corio_future_unref(f[i]);
+        return IV(create_rc);
+    }
     void *v[TASKS];
     int rc = corio_gather(f, TASKS, 0, v, NULL);
     long sum = 0;
@@ -56,21 +67,42 @@ Test(loop_threads, one_loop_per_thread_at_once, .timeout = 20)
     cr_assert_null(corio_get_running_loop());
 }
 
+struct current_report {
+    corio_loop *inherited; /* the new thread's current loop before it set one */
+    corio_loop *own;       /* its current loop after setting its own */
+    int rc;
+};
+
 static void *report_current(void *arg)
 {
-    *(corio_loop **)arg = corio_get_event_loop();
-    corio_loop_close(*(corio_loop **)arg);
+    struct current_report *r = arg;
+    r->inherited = corio_get_event_loop();
+    corio_loop *loop = NULL;
+    r->rc = corio_loop_new(&loop, NULL);
+    if (r->rc == 0)
+        r->rc = corio_set_event_loop(loop);
+    r->own = corio_get_event_loop();
+    if (r->rc == 0 && r->own != loop)
+        r->rc = -1;
+    int free_rc = corio_loop_free(loop);
+    if (r->rc == 0)
+        r->rc = free_rc;
     return NULL;
 }
 
 Test(loop_threads, each_thread_has_its_own_current_loop, .timeout = 10)
 {
-    corio_loop *here = corio_get_event_loop(), *there = NULL;
+    corio_loop *here = new_loop();
+    cr_assert_eq(corio_set_event_loop(here), 0);
+    struct current_report there = {.rc = 1};
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, report_current, &there), 0);
     cr_assert_eq(pthread_join(th, NULL), 0);
-    cr_assert_not_null(there);
-    cr_assert_neq(here, there);
-    cr_assert_eq(corio_get_event_loop(), here);
-    corio_loop_close(here);
+    cr_assert_eq(there.rc, 0, "in the thread: %s", corio_err_name(there.rc));
+    cr_assert_null(there.inherited, "a new thread has no current loop");
+    cr_assert_not_null(there.own);
+    cr_assert_neq(here, there.own);
+    cr_assert_eq(corio_get_event_loop(), here, "this thread's current loop is unchanged");
+    cr_assert_eq(corio_set_event_loop(NULL), 0);
+    corio_loop_free(here);
 }

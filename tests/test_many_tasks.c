@@ -21,15 +21,16 @@ static void *gather_many(void *arg)
     corio_task **t = calloc((size_t)n, sizeof *t);
     corio_future **fs = calloc((size_t)n, sizeof *fs);
     void **values = calloc((size_t)n, sizeof *values);
-    int created = 0;
+    int created = 0, rc = 0;
     for (int i = 0; i < n; i++) {
-        t[i] = corio_create_task(sleep_return, IV(i), NULL);
-        if (!t[i])
+        rc = corio_create_task(&t[i], NULL, sleep_return, IV(i), NULL);
+        if (rc < 0)
             break;
         fs[i] = corio_task_future(t[i]);
         created++;
     }
-    int rc = created == n ? corio_gather(fs, (size_t)n, 0, values, NULL) : -ENOMEM;
+    if (rc == 0)
+        rc = corio_gather(fs, (size_t)n, 0, values, NULL);
     int wrong = 0;
     for (int i = 0; rc == 0 && i < n; i++)
         wrong += values[i] != IV(i);
@@ -61,11 +62,12 @@ static void *sequential(void *arg)
 {
     int n = VI(arg);
     for (int i = 0; i < n; i++) {
-        corio_task *t = corio_create_task(ret_arg, IV(i), NULL);
-        if (!t)
-            return corio_raise(-ENOMEM);
+        corio_task *t;
+        int rc = corio_create_task(&t, NULL, ret_arg, IV(i), NULL);
+        if (rc < 0)
+            return corio_raise(rc);
         void *v = NULL;
-        int rc = corio_await(corio_task_future(t), &v);
+        rc = corio_await(corio_task_future(t), &v);
         corio_task_unref(t);
         if (rc)
             return corio_raise(rc);
@@ -101,14 +103,15 @@ Test(many_tasks, sequential_tasks_that_suspend_reuse_stacks, .timeout = 30)
     int n = under_valgrind() ? 500 : 10000;
     double t0 = now_s();
     for (int i = 0; i < n; i++) {
-        corio_task *t = corio_loop_create_task(loop, sequential_suspending, IV(i), NULL);
+        corio_task *t;
+        cr_assert_eq(corio_create_task(&t, loop, sequential_suspending, IV(i), NULL), 0);
         void *res = NULL;
         cr_assert_eq(run_task(loop, t, &res), 0);
         cr_assert_eq(res, IV(i));
         corio_task_unref(t);
     }
     cr_assert_lt(now_s() - t0, 20.0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static int finished;
@@ -123,10 +126,9 @@ static void *fire_and_forget_many(void *arg)
 {
     int n = VI(arg);
     for (int i = 0; i < n; i++) {
-        corio_task *t = corio_create_task(count_and_finish, NULL, NULL);
-        if (!t)
-            return corio_raise(-ENOMEM);
-        corio_task_unref(t);
+        int rc = corio_create_task(NULL, NULL, count_and_finish, NULL, NULL);
+        if (rc < 0)
+            return corio_raise(rc);
     }
     while (finished < n)
         corio_sleep(0);
@@ -146,12 +148,15 @@ static void *create_and_return_at_once(void *arg)
     int n = VI(arg);
     corio_task **t = calloc((size_t)n, sizeof *t);
     corio_future **fs = calloc((size_t)n, sizeof *fs);
-    for (int i = 0; i < n; i++) {
-        t[i] = corio_create_task(ret_arg, IV(i), NULL);
+    int rc = 0, created = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        rc = corio_create_task(&t[i], NULL, ret_arg, IV(i), NULL);
         fs[i] = corio_task_future(t[i]);
+        created += rc == 0;
     }
-    int rc = corio_gather(fs, (size_t)n, 0, NULL, NULL);
-    for (int i = 0; i < n; i++)
+    if (rc == 0)
+        rc = corio_gather(fs, (size_t)n, 0, NULL, NULL);
+    for (int i = 0; i < created; i++)
         corio_task_unref(t[i]);
     free(t);
     free(fs);

@@ -64,11 +64,10 @@ static void *leftover(void *arg)
 static void *spawns_and_returns(void *arg)
 {
     (void)arg;
-    for (int i = 0; i < 2; i++) {
-        corio_task *t = corio_create_task(leftover, IV(i), NULL);
-        corio_task_unref(t); /* fire and forget */
-    }
-    held = corio_create_task(leftover, IV(2), NULL); /* kept past the run */
+    for (int i = 0; i < 2; i++) /* fire and forget */
+        cr_expect_eq(corio_create_task(NULL, NULL, leftover, IV(i), NULL), 0);
+    /* held is kept past the run */
+    cr_expect_eq(corio_create_task(&held, NULL, leftover, IV(2), NULL), 0);
     corio_sleep(0.01);
     return IV(5);
 }
@@ -94,7 +93,8 @@ static void *observe_loops(void *arg)
     (void)arg;
     running = corio_get_running_loop();
     current = corio_get_event_loop();
-    corio_future *f = corio_future_new(NULL);
+    corio_future *f;
+    cr_expect_eq(corio_future_new(&f, NULL), 0, "a NULL loop is the running loop");
     int ok = f && corio_future_get_loop(f) == running;
     corio_future_unref(f);
     return IV(ok);
@@ -108,7 +108,10 @@ Test(run, loop_is_current_while_running_and_gone_after, .timeout = 10)
     cr_assert_eq(current, running);
     cr_assert_eq(res, IV(1));
     cr_assert_null(corio_get_running_loop());
-    cr_assert_null(corio_future_new(NULL), "the thread has no current loop after corio_run");
+    cr_assert_null(corio_get_event_loop(), "the thread has no current loop after corio_run");
+    corio_future *f = SENTINEL;
+    cr_assert_eq(corio_future_new(&f, NULL), CORIO_ENOLOOP);
+    cr_assert_null(f);
 }
 
 static void *nested_run(void *arg)
@@ -133,10 +136,10 @@ Test(run, run_inside_running_loop_is_erunning, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     int rc = 1;
-    corio_call_soon(loop, run_in_callback, &rc, NULL);
+    cr_assert_eq(corio_loop_call_soon(NULL, loop, run_in_callback, &rc), 0);
     run_once(loop);
     cr_assert_eq(rc, CORIO_ERUNNING);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(run, sequential_runs, .timeout = 10)
@@ -152,13 +155,13 @@ Test(run, does_not_use_or_close_callers_loop, .timeout = 10)
 {
     /* A loop the caller made current is not the one corio_run uses or closes. */
     corio_loop *mine = new_loop();
-    corio_set_event_loop(mine);
+    cr_assert_eq(corio_set_event_loop(mine), 0);
     void *res = NULL;
     cr_assert_eq(corio_run(observe_loops, NULL, &res), 0);
     cr_assert_neq(running, mine, "corio_run creates its own loop");
     cr_assert_eq(corio_loop_is_closed(mine), 0);
-    corio_set_event_loop(NULL);
-    corio_loop_close(mine);
+    cr_assert_eq(corio_set_event_loop(NULL), 0);
+    corio_loop_free(mine);
 }
 
 static void *gathers_children(void *arg)
@@ -167,7 +170,7 @@ static void *gathers_children(void *arg)
     corio_task *t[3];
     corio_future *fs[3];
     for (int i = 0; i < 3; i++) {
-        t[i] = corio_create_task(sleep_and_return, IV(i + 1), NULL);
+        cr_expect_eq(corio_create_task(&t[i], NULL, sleep_and_return, IV(i + 1), NULL), 0);
         fs[i] = corio_task_future(t[i]);
     }
     void *values[3] = {0};

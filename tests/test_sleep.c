@@ -18,12 +18,12 @@ Test(sleep, wake_order_follows_durations, .timeout = 10)
     int ms[] = {50, 10, 40, 20, 30};
     corio_task *t[5];
     for (int i = 0; i < 5; i++)
-        t[i] = corio_loop_create_task(loop, sleep_then_log, IV(ms[i]), NULL);
+        cr_assert_eq(corio_create_task(&t[i], loop, sleep_then_log, IV(ms[i]), NULL), 0);
     run_task(loop, t[0], NULL);
     EV_EXPECT(10, 20, 30, 40, 50);
     for (int i = 0; i < 5; i++)
         corio_task_unref(t[i]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *yielder(void *arg)
@@ -39,14 +39,16 @@ static void *yielder(void *arg)
 Test(sleep, sleep_zero_yields_once, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *a = corio_loop_create_task(loop, yielder, IV(1), NULL);
-    corio_task *b = corio_loop_create_task(loop, yielder, IV(2), NULL);
+    corio_task *a;
+    cr_assert_eq(corio_create_task(&a, loop, yielder, IV(1), NULL), 0);
+    corio_task *b;
+    cr_assert_eq(corio_create_task(&b, loop, yielder, IV(2), NULL), 0);
     run_task(loop, a, NULL);
     run_task(loop, b, NULL);
     EV_EXPECT(11, 21, 12, 22, 13, 23);
     corio_task_unref(a);
     corio_task_unref(b);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void log_cb(void *arg) { ev(VI(arg)); }
@@ -55,8 +57,8 @@ static void *yield_lets_callbacks_run(void *arg)
 {
     (void)arg;
     corio_loop *loop = corio_get_running_loop();
-    corio_call_soon(loop, log_cb, IV(1), NULL);
-    corio_call_soon(loop, log_cb, IV(2), NULL);
+    corio_loop_call_soon(NULL, loop, log_cb, IV(1));
+    corio_loop_call_soon(NULL, loop, log_cb, IV(2));
     ev(0);
     corio_sleep(0);
     ev(3);
@@ -68,7 +70,7 @@ Test(sleep, sleep_zero_lets_ready_callbacks_run, .timeout = 10)
     corio_loop *loop = new_vt_loop();
     cr_assert_eq(run_main(loop, yield_lets_callbacks_run, NULL, NULL), 0);
     EV_EXPECT(0, 1, 2, 3);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *negative_yields(void *arg)
@@ -84,14 +86,16 @@ static void *negative_yields(void *arg)
 Test(sleep, negative_sleep_yields, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *a = corio_loop_create_task(loop, negative_yields, IV(1), NULL);
-    corio_task *b = corio_loop_create_task(loop, negative_yields, IV(2), NULL);
+    corio_task *a;
+    cr_assert_eq(corio_create_task(&a, loop, negative_yields, IV(1), NULL), 0);
+    corio_task *b;
+    cr_assert_eq(corio_create_task(&b, loop, negative_yields, IV(2), NULL), 0);
     run_task(loop, a, NULL);
     run_task(loop, b, NULL);
     EV_EXPECT(11, 21, 12, 22);
     corio_task_unref(a);
     corio_task_unref(b);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static double measured;
@@ -113,7 +117,7 @@ Test(sleep, sleeps_at_least_requested, .timeout = 10)
     cr_assert_eq(VI(res), 0);
     cr_assert_geq(measured, 0.1, "slept %f s", measured);
     cr_assert_lt(measured, 1.1, "slept %f s", measured);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(sleep, tiny_sleep_is_not_zero, .timeout = 10)
@@ -123,7 +127,7 @@ Test(sleep, tiny_sleep_is_not_zero, .timeout = 10)
     cr_assert_eq(run_main(loop, timed_sleep, &s, NULL), 0);
     cr_assert_geq(measured, 0.0015, "slept %f s", measured);
     cr_assert_lt(measured, 1.0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *sleep_200ms(void *arg)
@@ -138,7 +142,7 @@ Test(sleep, sleepers_are_concurrent, .timeout = 10)
     corio_task *t[10];
     double t0 = now_s();
     for (int i = 0; i < 10; i++)
-        t[i] = corio_loop_create_task(loop, sleep_200ms, IV(i), NULL);
+        cr_assert_eq(corio_create_task(&t[i], loop, sleep_200ms, IV(i), NULL), 0);
     for (int i = 0; i < 10; i++) {
         void *res = NULL;
         cr_assert_eq(run_task(loop, t[i], &res), 0);
@@ -149,7 +153,7 @@ Test(sleep, sleepers_are_concurrent, .timeout = 10)
     cr_assert_lt(dt, 1.2, "10 x 0.2 s in parallel took %f s", dt);
     for (int i = 0; i < 10; i++)
         corio_task_unref(t[i]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static int sleep_rc = 1;
@@ -162,16 +166,17 @@ static void *long_sleep(void *arg)
 Test(sleep, cancelled_sleep_returns_ecanceled, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, long_sleep, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, long_sleep, NULL, NULL), 0);
     run_once(loop);
     double t0 = now_s();
     cr_assert_eq(corio_task_cancel(t, NULL), 1);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
     cr_assert_eq(sleep_rc, -ECANCELED);
     cr_assert_lt(now_s() - t0, 5.0);
-    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FUTURE_CANCELLED);
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static int zero_rc = 1;
@@ -184,13 +189,14 @@ static void *sleep_zero_only(void *arg)
 Test(sleep, cancelled_sleep_zero_returns_ecanceled, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, sleep_zero_only, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, sleep_zero_only, NULL, NULL), 0);
     run_once(loop); /* the task is inside sleep(0), its next step scheduled */
     corio_task_cancel(t, NULL);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
     cr_assert_eq(zero_rc, -ECANCELED);
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *sleep_nan(void *arg)
@@ -205,7 +211,7 @@ Test(sleep, nan_is_einval, .timeout = 10)
     void *res = NULL;
     cr_assert_eq(run_main(loop, sleep_nan, NULL, &res), 0);
     cr_assert_eq(VI(res), -EINVAL);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(sleep, outside_task_is_enotask, .timeout = 10)
@@ -214,7 +220,7 @@ Test(sleep, outside_task_is_enotask, .timeout = 10)
     cr_assert_eq(corio_sleep(0), CORIO_ENOTASK);
     corio_loop *loop = new_vt_loop();
     cr_assert_eq(corio_sleep(0.01), CORIO_ENOTASK);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static int cb_sleep_rc = 1;
@@ -227,10 +233,10 @@ static void sleep_in_cb(void *arg)
 Test(sleep, in_plain_callback_is_enotask, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_call_soon(loop, sleep_in_cb, NULL, NULL);
+    corio_loop_call_soon(NULL, loop, sleep_in_cb, NULL);
     run_once(loop);
     cr_assert_eq(cb_sleep_rc, CORIO_ENOTASK);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *sleep_loop(void *arg)
@@ -248,5 +254,5 @@ Test(sleep, repeated_short_sleeps, .timeout = 10)
     void *res = NULL;
     cr_assert_eq(run_main(loop, sleep_loop, IV(50), &res), 0);
     cr_assert_eq(res, IV(50));
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }

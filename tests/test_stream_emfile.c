@@ -94,7 +94,7 @@ static void *emfile_main(void *arg)
     (void)arg;
     corio_loop_set_error_handler(corio_get_running_loop(), count_report, NULL);
     corio_server *srv;
-    int rc = corio_start_server("127.0.0.1", 0, echo_line, NULL, NULL, &srv);
+    int rc = corio_start_server(&srv, "127.0.0.1", 0, echo_line, NULL, NULL);
     cr_assert_eq(rc, 0, "start_server: %s", corio_strerror(rc));
     server_port = corio_server_get_port(srv);
     for (int i = 0; i < NCLIENTS; i++)
@@ -134,7 +134,7 @@ static void *emfile_main(void *arg)
     }
     corio_server_close(srv);
     cr_expect_eq(corio_server_wait_closed(srv), 0);
-    corio_server_release(srv);
+    corio_server_free(srv);
 
     printf("stream_emfile (%s): %d EMFILE reports in a %.2f s stall, CPU %.3f s (%.1f%% of "
            "wall), %d of %d queued clients served after%s\n",
@@ -153,8 +153,8 @@ static int backend_is_uring(void)
 {
     corio_loop *loop;
     cr_assert_eq(corio_loop_new(&loop, NULL), 0);
-    int uring = strcmp(corio_loop_backend(loop), "io_uring") == 0;
-    corio_loop_close(loop);
+    int uring = strcmp(corio_loop_get_backend(loop), "io_uring") == 0;
+    corio_loop_free(loop);
     return uring;
 }
 

@@ -73,20 +73,20 @@ static void *stream_main(void *arg)
     (void)arg;
     corio_loop_set_error_handler(corio_get_running_loop(), on_report, NULL);
     corio_server *srv;
-    int rc = corio_start_server("127.0.0.1", 0, echo_handler, NULL, NULL, &srv);
+    int rc = corio_start_server(&srv, "127.0.0.1", 0, echo_handler, NULL, NULL);
     if (rc < 0)
         return corio_raise(rc);
     corio_reader *r;
     corio_writer *w;
     corio_stream_opts o = {.connect_timeout = 5.0};
-    rc = corio_open_connection("127.0.0.1", corio_server_get_port(srv), &o, &r, &w);
+    rc = corio_open_connection(&r, &w, "127.0.0.1", corio_server_get_port(srv), &o);
     if (rc == 0) {
         rc = exchange(r, w);
-        corio_stream_release(r, w);
+        corio_stream_free(r, w);
     }
     corio_server_close(srv);
     int wrc = corio_server_wait_closed(srv);
-    corio_server_release(srv);
+    corio_server_free(srv);
     if (rc == 0)
         rc = wrc;
     if (rc == -ECONNABORTED || rc == -ECONNRESET || rc == -EPIPE)

@@ -368,7 +368,7 @@ static void *release_while_reading(void *arg)
     corio_sleep(0.02);
     /* The connection is closed under the reading task: it sees EOF, and the object stays valid
      * until its call returns. */
-    corio_stream_release(R, W);
+    corio_stream_free(R, W);
     void *res;
     cr_expect_eq(join(t, &res), 0);
     cr_expect_eq(VI(res), 0, "read: %s", corio_err_name(VI(res)));
@@ -398,18 +398,18 @@ static void *invalid_fds(void *arg)
     (void)arg;
     corio_reader *r = (corio_reader *)1;
     corio_writer *w = (corio_writer *)1;
-    cr_expect_eq(corio_stream_from_fd(-1, NULL, &r, &w), -EBADF);
+    cr_expect_eq(corio_stream_new(&r, &w, NULL, -1, NULL), -EBADF);
     cr_expect_null(r);
     cr_expect_null(w);
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
     close(fds[1]);
-    cr_expect_eq(corio_stream_from_fd(fds[1], NULL, &r, &w), -EBADF, "a closed fd");
-    cr_expect_eq(corio_stream_from_fd(fds[0], NULL, &r, &w), -ENOTSOCK, "a pipe");
+    cr_expect_eq(corio_stream_new(&r, &w, NULL, fds[1], NULL), -EBADF, "a closed fd");
+    cr_expect_eq(corio_stream_new(&r, &w, NULL, fds[0], NULL), -ENOTSOCK, "a pipe");
     close(fds[0]);
     int u = corio_socket(AF_INET, SOCK_DGRAM, 0);
-    cr_expect_eq(corio_stream_from_fd(u, NULL, &r, &w), -EINVAL, "a datagram socket");
-    cr_expect_eq(corio_stream_from_fd(u, NULL, NULL, &w), -EINVAL);
+    cr_expect_eq(corio_stream_new(&r, &w, NULL, u, NULL), -EINVAL, "a datagram socket");
+    cr_expect_eq(corio_stream_new(NULL, &w, NULL, u, NULL), -EINVAL);
     corio_close(u);
     return NULL;
 }

@@ -27,7 +27,7 @@ static int client(const char *msg, char *reply, size_t cap)
 {
     corio_reader *r;
     corio_writer *w;
-    int rc = corio_open_connection("127.0.0.1", corio_server_get_port(S), NULL, &r, &w);
+    int rc = corio_open_connection(&r, &w, "127.0.0.1", corio_server_get_port(S), NULL);
     if (rc < 0)
         return rc;
     corio_writer_write(w, msg, strlen(msg));
@@ -38,7 +38,7 @@ static int client(const char *msg, char *reply, size_t cap)
         memcpy(reply, line, k);
         reply[k] = 0;
     }
-    corio_stream_release(r, w);
+    corio_stream_free(r, w);
     return n < 0 ? (int)n : 0;
 }
 
@@ -55,7 +55,7 @@ static void *client_task(void *arg)
 static void *many_clients(void *arg)
 {
     (void)arg;
-    int rc = corio_start_server("127.0.0.1", 0, echo_handler, NULL, NULL, &S);
+    int rc = corio_start_server(&S, "127.0.0.1", 0, echo_handler, NULL, NULL);
     cr_assert_eq(rc, 0, "start_server: %s", corio_strerror(rc));
     cr_expect_eq(corio_server_is_serving(S), 1);
     cr_expect_gt(corio_server_get_port(S), 0);
@@ -67,12 +67,13 @@ static void *many_clients(void *arg)
     cr_expect_eq(corio_gather(fs, 20, 0, NULL, NULL), 0);
     for (int i = 0; i < 20; i++)
         corio_future_unref(fs[i]);
-    corio_server_close(S);
+    cr_expect_eq(corio_server_close(S), 0);
     cr_expect_eq(corio_server_is_serving(S), 0);
+    cr_expect_eq(corio_server_sockets(S, fds, 4), 0, "no listening socket once closed");
     cr_expect_eq(corio_server_wait_closed(S), 0);
     cr_expect_eq(handled, 20, "every connection ran its handler: %d", handled);
     cr_expect_eq(corio_server_active_connections(S), 0);
-    corio_server_release(S);
+    cr_expect_eq(corio_server_free(S), 0);
     return NULL;
 }
 Test(stream_server, each_connection_runs_its_own_task, .timeout = 20) { RUN_CHECKED(many_clients, NULL); }
@@ -82,7 +83,7 @@ static void *hold_connection(void *arg)
     (void)arg;
     corio_reader *r;
     corio_writer *w;
-    int rc = corio_open_connection("127.0.0.1", corio_server_get_port(S), NULL, &r, &w);
+    int rc = corio_open_connection(&r, &w, "127.0.0.1", corio_server_get_port(S), NULL);
     cr_expect_eq(rc, 0);
     if (rc < 0)
         return NULL;
@@ -94,31 +95,31 @@ static void *hold_connection(void *arg)
     corio_writer_write(w, "second\n", 7);
     cr_expect_eq(corio_reader_readline(r, &line), 7);
     ev(3);
-    corio_stream_release(r, w);
+    corio_stream_free(r, w);
     return NULL;
 }
 
 static void *close_keeps_connections(void *arg)
 {
     (void)arg;
-    cr_assert_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL, NULL, &S), 0);
+    cr_assert_eq(corio_start_server(&S, "127.0.0.1", 0, echo_handler, NULL, NULL), 0);
     int port = corio_server_get_port(S);
     corio_task *t = spawn(hold_connection, NULL);
     while (ev_n < 1)
         corio_sleep(0.01);
-    corio_server_close(S);
-    corio_server_close(S); /* idempotent */
+    cr_expect_eq(corio_server_close(S), 0);
+    cr_expect_eq(corio_server_close(S), 0, "idempotent");
     cr_expect_eq(corio_server_get_port(S), -EBADF);
     corio_reader *r;
     corio_writer *w;
-    cr_expect_eq(corio_open_connection("127.0.0.1", port, NULL, &r, &w), -ECONNREFUSED,
+    cr_expect_eq(corio_open_connection(&r, &w, "127.0.0.1", port, NULL), -ECONNREFUSED,
                  "no longer accepting");
     ev(2);
     cr_expect_eq(corio_server_wait_closed(S), 0, "waits for the open connection");
     ev(4);
     EV_EXPECT(1, 2, 3, 4);
     join(t, NULL);
-    corio_server_release(S);
+    corio_server_free(S);
     return NULL;
 }
 Test(stream_server, close_stops_accepting_and_wait_closed_waits_for_connections, .timeout = 10) { RUN_CHECKED(close_keeps_connections, NULL); }
@@ -129,8 +130,7 @@ static corio_writer *cw_[8];
 static void open_idle_clients(int n)
 {
     for (int i = 0; i < n; i++)
-        cr_expect_eq(corio_open_connection("127.0.0.1", corio_server_get_port(S), NULL, &cr_[i],
-                                           &cw_[i]), 0);
+        cr_expect_eq(corio_open_connection(&cr_[i], &cw_[i], "127.0.0.1", corio_server_get_port(S), NULL), 0);
     while (started < n)
         corio_sleep(0.01);
     cr_expect_eq(corio_server_active_connections(S), (size_t)n);
@@ -139,16 +139,16 @@ static void open_idle_clients(int n)
 static void close_idle_clients(int n)
 {
     for (int i = 0; i < n; i++)
-        corio_stream_release(cr_[i], cw_[i]);
+        corio_stream_free(cr_[i], cw_[i]);
 }
 
 static void *close_clients(void *arg)
 {
     (void)arg;
-    cr_assert_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL, NULL, &S), 0);
+    cr_assert_eq(corio_start_server(&S, "127.0.0.1", 0, echo_handler, NULL, NULL), 0);
     open_idle_clients(3);
-    corio_server_close(S);
-    corio_server_close_clients(S); /* the handlers' readline sees EOF */
+    cr_expect_eq(corio_server_close(S), 0);
+    cr_expect_eq(corio_server_close_clients(S), 0); /* the handlers' readline sees EOF */
     cr_expect_eq(corio_server_wait_closed(S), 0);
     cr_expect_eq(handled, 3);
     for (int i = 0; i < 3; i++) {
@@ -157,7 +157,7 @@ static void *close_clients(void *arg)
         cr_expect_eq(corio_reader_readline(cr_[i], &line), 0, "the client sees EOF");
     }
     close_idle_clients(3);
-    corio_server_release(S);
+    corio_server_free(S);
     return NULL;
 }
 Test(stream_server, close_clients_closes_each_connection, .timeout = 10) { RUN_CHECKED(close_clients, NULL); }
@@ -177,16 +177,16 @@ static void sleepy_handler(corio_reader *r, corio_writer *w, void *arg)
 static void *abort_clients(void *arg)
 {
     (void)arg;
-    cr_assert_eq(corio_start_server("127.0.0.1", 0, sleepy_handler, NULL, NULL, &S), 0);
+    cr_assert_eq(corio_start_server(&S, "127.0.0.1", 0, sleepy_handler, NULL, NULL), 0);
     open_idle_clients(3);
-    corio_server_abort_clients(S); /* handlers waiting elsewhere are cancelled */
-    corio_server_close(S);
+    cr_expect_eq(corio_server_abort_clients(S), 0); /* handlers waiting elsewhere are cancelled */
+    cr_expect_eq(corio_server_close(S), 0);
     cr_expect_eq(corio_server_wait_closed(S), 0);
     cr_expect_eq(handled, 3);
     for (int i = 0; i < 3; i++)
         cr_expect_eq(handler_results[i], -ECANCELED);
     close_idle_clients(3);
-    corio_server_release(S);
+    corio_server_free(S);
     return NULL;
 }
 Test(stream_server, abort_clients_cancels_handlers, .timeout = 10) { RUN_CHECKED(abort_clients, NULL); }
@@ -200,7 +200,7 @@ static void *serve_forever_task(void *arg)
 static void *serve_forever(void *arg)
 {
     (void)arg;
-    cr_assert_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL, NULL, &S), 0);
+    cr_assert_eq(corio_start_server(&S, "127.0.0.1", 0, echo_handler, NULL, NULL), 0);
     corio_task *t = spawn(serve_forever_task, NULL);
     char reply[32] = {0};
     cr_expect_eq(client("x\n", reply, sizeof reply), 0);
@@ -209,15 +209,15 @@ static void *serve_forever(void *arg)
     cr_expect_eq(join(t, &v), 0);
     cr_expect_eq(VI(v), 0, "serve_forever returns when the server closes");
     /* Cancelled: serve_forever closes the server. */
-    corio_server_release(S);
-    cr_assert_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL, NULL, &S), 0);
+    corio_server_free(S);
+    cr_assert_eq(corio_start_server(&S, "127.0.0.1", 0, echo_handler, NULL, NULL), 0);
     t = spawn(serve_forever_task, NULL);
     corio_sleep(0.01);
     corio_task_cancel(t, NULL);
     cr_expect_eq(join(t, NULL), -ECANCELED);
     cr_expect_eq(corio_server_is_serving(S), 0);
     cr_expect_eq(corio_server_wait_closed(S), 0);
-    corio_server_release(S);
+    corio_server_free(S);
     return NULL;
 }
 Test(stream_server, serve_forever_until_closed_or_cancelled, .timeout = 10) { RUN_CHECKED(serve_forever, NULL); }
@@ -231,7 +231,7 @@ static void *wait_closed_task(void *arg)
 static void *cancel_wait_closed(void *arg)
 {
     (void)arg;
-    cr_assert_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL, NULL, &S), 0);
+    cr_assert_eq(corio_start_server(&S, "127.0.0.1", 0, echo_handler, NULL, NULL), 0);
     corio_task *a = spawn(wait_closed_task, NULL), *b = spawn(wait_closed_task, NULL);
     corio_sleep(0.01);
     corio_task_cancel(a, NULL);
@@ -240,7 +240,7 @@ static void *cancel_wait_closed(void *arg)
     void *v;
     cr_expect_eq(join(b, &v), 0);
     cr_expect_eq(VI(v), 0, "the other waiter is still woken");
-    corio_server_release(S);
+    corio_server_free(S);
     return NULL;
 }
 Test(stream_server, cancel_in_wait_closed_leaves_other_waiters, .timeout = 10) { RUN_CHECKED(cancel_wait_closed, NULL); }
@@ -248,20 +248,18 @@ Test(stream_server, cancel_in_wait_closed_leaves_other_waiters, .timeout = 10) {
 static void *address_in_use(void *arg)
 {
     (void)arg;
-    cr_assert_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL, NULL, &S), 0);
+    cr_assert_eq(corio_start_server(&S, "127.0.0.1", 0, echo_handler, NULL, NULL), 0);
     corio_server *again = (corio_server *)1;
-    int rc = corio_start_server("127.0.0.1", corio_server_get_port(S), echo_handler, NULL, NULL,
-                                &again);
+    int rc = corio_start_server(&again, "127.0.0.1", corio_server_get_port(S), echo_handler, NULL, NULL);
     cr_expect_eq(rc, -EADDRINUSE, "got %s", corio_err_name(rc));
     cr_expect_null(again);
     corio_stream_opts o = {.flags = CORIO_SERVER_REUSE_PORT};
     corio_server *a, *b;
-    cr_expect_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL, &o, &a), 0);
-    cr_expect_eq(corio_start_server("127.0.0.1", corio_server_get_port(a), echo_handler, NULL, &o,
-                                    &b), 0, "SO_REUSEPORT: two servers on one port");
-    corio_server_release(a);
-    corio_server_release(b);
-    corio_server_release(S);
+    cr_expect_eq(corio_start_server(&a, "127.0.0.1", 0, echo_handler, NULL, &o), 0);
+    cr_expect_eq(corio_start_server(&b, "127.0.0.1", corio_server_get_port(a), echo_handler, NULL, &o), 0, "SO_REUSEPORT: two servers on one port");
+    corio_server_free(a);
+    corio_server_free(b);
+    corio_server_free(S);
     return NULL;
 }
 Test(stream_server, address_in_use_is_eaddrinuse_without_leaks, .timeout = 10) { RUN_CHECKED(address_in_use, NULL); }
@@ -270,24 +268,32 @@ static void *bad_input(void *arg)
 {
     (void)arg;
     corio_server *s = (corio_server *)1;
-    cr_expect_eq(corio_start_server("127.0.0.1", 0, NULL, NULL, NULL, &s), -EINVAL);
+    cr_expect_eq(corio_start_server(&s, "127.0.0.1", 0, NULL, NULL, NULL), -EINVAL);
     cr_expect_null(s);
-    cr_expect_eq(corio_start_server("127.0.0.1", -1, echo_handler, NULL, NULL, &s), -EINVAL);
-    cr_expect_eq(corio_start_server("127.0.0.1", 65536, echo_handler, NULL, NULL, &s), -EINVAL);
-    cr_expect_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL, NULL, NULL), -EINVAL);
-    cr_expect_eq(corio_start_unix_server(NULL, echo_handler, NULL, NULL, &s), -EINVAL);
-    cr_expect_eq(corio_start_unix_server("/tmp/x.sock", NULL, NULL, NULL, &s), -EINVAL);
-    cr_expect_eq(corio_start_unix_server("/nonexistent-dir/x.sock", echo_handler, NULL, NULL, &s),
+    cr_expect_eq(corio_start_server(&s, "127.0.0.1", -1, echo_handler, NULL, NULL), -EINVAL);
+    cr_expect_eq(corio_start_server(&s, "127.0.0.1", 65536, echo_handler, NULL, NULL), -EINVAL);
+    cr_expect_eq(corio_start_server(NULL, "127.0.0.1", 0, echo_handler, NULL, NULL), -EINVAL);
+    cr_expect_eq(corio_start_unix_server(&s, NULL, echo_handler, NULL, NULL), -EINVAL);
+    cr_expect_eq(corio_start_unix_server(&s, "/tmp/x.sock", NULL, NULL, NULL), -EINVAL);
+    cr_expect_eq(corio_start_unix_server(&s, "/nonexistent-dir/x.sock", echo_handler, NULL, NULL),
                  -ENOENT);
-    cr_expect_neq(corio_start_server("300.1.2.3", 0, echo_handler, NULL, NULL, &s), 0);
+    cr_expect_neq(corio_start_server(&s, "300.1.2.3", 0, echo_handler, NULL, NULL), 0);
     cr_expect_eq(corio_server_wait_closed(NULL), -EINVAL);
     cr_expect_eq(corio_server_serve_forever(NULL), -EINVAL);
     cr_expect_eq(corio_server_is_serving(NULL), 0);
-    cr_expect_eq(corio_server_get_port(NULL), -EBADF);
-    corio_server_close(NULL);
-    corio_server_close_clients(NULL);
-    corio_server_abort_clients(NULL);
-    corio_server_release(NULL);
+    cr_expect_eq(corio_server_get_port(NULL), -EINVAL);
+    int fds[2];
+    cr_expect_eq(corio_server_sockets(NULL, fds, 2), -EINVAL);
+    cr_expect_eq(corio_server_active_connections(NULL), 0);
+    cr_expect_eq(corio_server_close(NULL), -EINVAL);
+    cr_expect_eq(corio_server_close_clients(NULL), -EINVAL);
+    cr_expect_eq(corio_server_abort_clients(NULL), -EINVAL);
+    cr_expect_eq(corio_server_free(NULL), 0);
+    /* A live server: NULL fds with room for some is refused, with none it only counts. */
+    cr_assert_eq(corio_start_server(&s, "127.0.0.1", 0, echo_handler, NULL, NULL), 0);
+    cr_expect_eq(corio_server_sockets(s, NULL, 1), -EINVAL);
+    cr_expect_eq(corio_server_sockets(s, NULL, 0), 1);
+    cr_expect_eq(corio_server_free(s), 0);
     return NULL;
 }
 Test(stream_server, bad_input_is_refused, .timeout = 10)
@@ -299,8 +305,8 @@ Test(stream_server, bad_input_is_refused, .timeout = 10)
 static void *start_task(void *arg)
 {
     corio_server *s = NULL;
-    int rc = corio_start_server(arg, 0, echo_handler, NULL, NULL, &s);
-    corio_server_release(s);
+    int rc = corio_start_server(&s, arg, 0, echo_handler, NULL, NULL);
+    cr_expect_eq(corio_server_free(s), 0);
     return IV(rc);
 }
 
@@ -318,11 +324,15 @@ Test(stream_server, cancel_while_starting_leaves_nothing, .timeout = 10) { RUN_C
 static void *by_name(void *arg)
 {
     (void)arg;
-    int rc = corio_start_server("localhost", 0, echo_handler, NULL, NULL, &S);
+    int rc = corio_start_server(&S, "localhost", 0, echo_handler, NULL, NULL);
     cr_assert_eq(rc, 0, "%s", corio_strerror(rc));
-    size_t n = corio_server_sockets(S, NULL, 0);
-    cr_expect_geq(n, 1);
-    corio_server_release(S);
+    int n = corio_server_sockets(S, NULL, 0);
+    cr_expect_geq(n, 1, "sockets: %s", corio_err_name(n));
+    int fds[8];
+    cr_expect_eq(corio_server_sockets(S, fds, 8), n);
+    for (int i = 0; i < n && i < 8; i++)
+        cr_expect_geq(fds[i], 0);
+    cr_expect_eq(corio_server_free(S), 0);
     return NULL;
 }
 Test(stream_server, server_on_a_name_listens_on_each_address, .timeout = 10)
@@ -344,20 +354,20 @@ static void *unix_server(void *arg)
     unlink(upath);
     cr_assert_eq(bind(stale, (struct sockaddr *)&sun, sizeof sun), 0);
     close(stale);
-    int rc = corio_start_unix_server(upath, echo_handler, NULL, NULL, &S);
+    int rc = corio_start_unix_server(&S, upath, echo_handler, NULL, NULL);
     cr_assert_eq(rc, 0, "%s", corio_strerror(rc));
     corio_reader *r;
     corio_writer *w;
-    cr_expect_eq(corio_open_unix_connection(upath, NULL, &r, &w), 0);
+    cr_expect_eq(corio_open_unix_connection(&r, &w, upath, NULL), 0);
     corio_writer_write(w, "over unix\n", 10);
     const char *line;
     cr_expect_eq(corio_reader_readline(r, &line), 10);
-    corio_stream_release(r, w);
-    corio_server_close(S);
+    cr_expect_eq(corio_stream_free(r, w), 0);
+    cr_expect_eq(corio_server_close(S), 0);
     struct stat st;
     cr_expect_neq(stat(upath, &st), 0, "the socket file is removed on close");
     cr_expect_eq(corio_server_wait_closed(S), 0);
-    corio_server_release(S);
+    corio_server_free(S);
     return NULL;
 }
 Test(stream_server, unix_server_replaces_stale_socket_and_removes_it, .timeout = 10) { RUN_CHECKED(unix_server, NULL); }
@@ -372,15 +382,15 @@ static void quiet_handler(corio_reader *r, corio_writer *w, void *arg)
 static void *handler_return_closes(void *arg)
 {
     (void)arg;
-    cr_assert_eq(corio_start_server("127.0.0.1", 0, quiet_handler, NULL, NULL, &S), 0);
+    cr_assert_eq(corio_start_server(&S, "127.0.0.1", 0, quiet_handler, NULL, NULL), 0);
     corio_reader *r;
     corio_writer *w;
-    cr_expect_eq(corio_open_connection("127.0.0.1", corio_server_get_port(S), NULL, &r, &w), 0);
+    cr_expect_eq(corio_open_connection(&r, &w, "127.0.0.1", corio_server_get_port(S), NULL), 0);
     const char *line;
     cr_expect_eq(corio_reader_readline(r, &line), 4);
     cr_expect_eq(corio_reader_readline(r, &line), 0, "EOF once the handler returned");
-    corio_stream_release(r, w);
-    corio_server_release(S);
+    corio_stream_free(r, w);
+    corio_server_free(S);
     corio_sleep(0.01);
     return NULL;
 }
@@ -389,9 +399,9 @@ Test(stream_server, handler_return_closes_the_connection, .timeout = 10) { RUN_C
 static void *release_with_live_connections(void *arg)
 {
     (void)arg;
-    cr_assert_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL, NULL, &S), 0);
+    cr_assert_eq(corio_start_server(&S, "127.0.0.1", 0, echo_handler, NULL, NULL), 0);
     open_idle_clients(2);
-    corio_server_release(S); /* the connections go on; the server is freed after them */
+    cr_expect_eq(corio_server_free(S), 0); /* the connections go on; it goes after them */
     S = NULL;
     corio_writer_write(cw_[0], "still\n", 6);
     const char *line;
@@ -407,7 +417,7 @@ static void *chatty_client(void *arg)
 {
     corio_reader *r;
     corio_writer *w;
-    int rc = corio_open_connection("127.0.0.1", corio_server_get_port(S), NULL, &r, &w);
+    int rc = corio_open_connection(&r, &w, "127.0.0.1", corio_server_get_port(S), NULL);
     cr_expect_eq(rc, 0, "client %d: %s", VI(arg), corio_strerror(rc));
     if (rc < 0)
         return NULL;
@@ -425,15 +435,14 @@ static void *chatty_client(void *arg)
     }
     corio_writer_close(w);
     cr_expect_eq(corio_writer_wait_closed(w), 0);
-    corio_stream_release(r, w);
+    corio_stream_free(r, w);
     return NULL;
 }
 
 static void *many_concurrent(void *arg)
 {
     (void)arg;
-    cr_assert_eq(corio_start_server("127.0.0.1", 0, echo_handler, NULL,
-                                    &(corio_stream_opts){.backlog = 256}, &S), 0);
+    cr_assert_eq(corio_start_server(&S, "127.0.0.1", 0, echo_handler, NULL, &(corio_stream_opts){.backlog = 256}), 0);
     enum { N = 150 };
     corio_future *fs[N];
     for (int i = 0; i < N; i++)
@@ -444,7 +453,7 @@ static void *many_concurrent(void *arg)
     corio_server_close(S);
     cr_expect_eq(corio_server_wait_closed(S), 0);
     cr_expect_eq(handled, N);
-    corio_server_release(S);
+    corio_server_free(S);
     return NULL;
 }
 Test(stream_server, many_concurrent_connections_interleave, .timeout = 30) { RUN_CHECKED(many_concurrent, NULL); }

@@ -66,7 +66,7 @@ static void *backpressure(void *arg)
     corio_task *t = spawn(writer_loop, NULL);
     corio_sleep(0.3); /* the peer reads nothing meanwhile */
     size_t high, low;
-    corio_writer_get_write_buffer_limits(W, &high, &low);
+    cr_expect_eq(corio_writer_get_write_buffer_limits(W, &high, &low), 0);
     cr_expect_eq(high, 65536);
     cr_expect_eq(low, 16384);
     size_t at_pause = written;
@@ -133,22 +133,36 @@ static void *limits(void *arg)
     (void)arg;
     pair_open(NULL);
     size_t h, l;
-    cr_expect_eq(corio_writer_set_write_buffer_limits(W, CORIO_WRITE_LIMIT_AUTO, 1000), 0);
-    corio_writer_get_write_buffer_limits(W, &h, &l);
+    cr_expect_eq(corio_writer_set_write_buffer_limits(W, CORIO_WRITER_LIMIT_AUTO, 1000), 0);
+    cr_expect_eq(corio_writer_get_write_buffer_limits(W, &h, &l), 0);
     cr_expect_eq(h, 4000);
     cr_expect_eq(l, 1000);
-    cr_expect_eq(corio_writer_set_write_buffer_limits(W, 800, CORIO_WRITE_LIMIT_AUTO), 0);
-    corio_writer_get_write_buffer_limits(W, &h, &l);
+    cr_expect_eq(corio_writer_set_write_buffer_limits(W, 800, CORIO_WRITER_LIMIT_AUTO), 0);
+    cr_expect_eq(corio_writer_get_write_buffer_limits(W, &h, &l), 0);
     cr_expect_eq(h, 800);
     cr_expect_eq(l, 200);
-    cr_expect_eq(corio_writer_set_write_buffer_limits(W, CORIO_WRITE_LIMIT_AUTO,
-                                                      CORIO_WRITE_LIMIT_AUTO), 0);
-    corio_writer_get_write_buffer_limits(W, &h, &l);
+    cr_expect_eq(corio_writer_set_write_buffer_limits(W, CORIO_WRITER_LIMIT_AUTO,
+                                                      CORIO_WRITER_LIMIT_AUTO), 0);
+    cr_expect_eq(corio_writer_get_write_buffer_limits(W, &h, &l), 0);
     cr_expect_eq(h, 65536);
     cr_expect_eq(l, 16384);
     cr_expect_eq(corio_writer_set_write_buffer_limits(W, 10, 20), -EINVAL);
+    cr_expect_eq(corio_writer_get_write_buffer_limits(W, &h, &l), 0);
+    cr_expect_eq(h, 65536, "a refused setting changes nothing");
+    cr_expect_eq(l, 16384);
     cr_expect_eq(corio_writer_set_write_buffer_limits(NULL, 10, 2), -EINVAL);
     cr_expect_eq(corio_writer_set_write_buffer_limits(W, 0, 0), 0, "drain waits for empty");
+    /* Each output may be NULL; a NULL writer is -EINVAL, with the outputs set to 0. */
+    h = l = 99;
+    cr_expect_eq(corio_writer_get_write_buffer_limits(W, &h, NULL), 0);
+    cr_expect_eq(h, 0);
+    cr_expect_eq(corio_writer_get_write_buffer_limits(W, NULL, &l), 0);
+    cr_expect_eq(l, 0);
+    cr_expect_eq(corio_writer_get_write_buffer_limits(W, NULL, NULL), 0);
+    h = l = 99;
+    cr_expect_eq(corio_writer_get_write_buffer_limits(NULL, &h, &l), -EINVAL);
+    cr_expect_eq(h, 0);
+    cr_expect_eq(l, 0);
     pair_close();
     return NULL;
 }
@@ -173,7 +187,7 @@ static void *bad_input(void *arg)
     cr_expect_eq(corio_writer_write(W, "x", 1), CORIO_EINVALSTATE, "write after close");
     cr_expect_eq(corio_writer_write_eof(W), CORIO_EINVALSTATE);
     cr_expect_eq(corio_writer_drain(W), -ECONNRESET, "drain after close");
-    corio_stream_release(NULL, NULL);
+    cr_expect_eq(corio_stream_free(NULL, NULL), 0, "nothing to free");
     pair_close();
     return NULL;
 }
@@ -265,7 +279,7 @@ static void *release_flushes(void *arg)
     size_t n = BIG;
     char *big = repeat('r', n);
     cr_expect_eq(corio_writer_write(W, big, n), 0);
-    corio_stream_release(R, W); /* the bytes still go out in the background */
+    cr_expect_eq(corio_stream_free(R, W), 0); /* the bytes still go out in the background */
     cr_expect_eq(peer_recv_all(NULL, 0), n);
     free(big);
     corio_close(peer);
@@ -338,7 +352,7 @@ static void *loop_ends_with_bytes_buffered(void *arg)
     char *big = repeat('l', BIG);
     cr_expect_eq(corio_writer_write(W, big, BIG), 0);
     free(big);
-    corio_stream_release(R, W);
+    cr_expect_eq(corio_stream_free(R, W), 0);
     corio_close(peer);
     return NULL; /* corio_run cancels the flusher: the connection is aborted, nothing leaks */
 }
@@ -347,8 +361,9 @@ Test(stream_writer, loop_end_aborts_unsent_bytes_without_leaks, .timeout = 10) {
 static corio_task *find_task(const char *name)
 {
     corio_task *all[16];
-    size_t n = corio_all_tasks(NULL, all, 16);
-    for (size_t i = 0; i < n && i < 16; i++)
+    int n = corio_all_tasks(NULL, all, 16);
+    cr_expect_geq(n, 0, "all_tasks: %s", corio_err_name(n));
+    for (int i = 0; i < n && i < 16; i++)
         if (strcmp(corio_task_get_name(all[i]), name) == 0)
             return all[i];
     return NULL;

@@ -6,11 +6,15 @@
 static corio_barrier *bar;
 static int seen[16];
 
+/* 0.2: the arrival index or an error code, as an int (it was an int64_t). */
+_Static_assert(_Generic(corio_barrier_wait((corio_barrier *)0), int: 1, default: 0),
+               "corio_barrier_wait returns int");
+
 /* Waits once; logs its index (or the error) in seen[id]. */
 static void *party(void *arg)
 {
-    int64_t r = corio_barrier_wait(bar);
-    seen[VI(arg)] = (int)r;
+    int r = corio_barrier_wait(bar);
+    seen[VI(arg)] = r;
     ev(r >= 0 ? VI(arg) : -VI(arg));
     return IV(r);
 }
@@ -180,8 +184,11 @@ Test(sync_barrier, bad_input, .timeout = 10)
     cr_assert_eq(corio_barrier_free(NULL), 0);
     cr_assert_eq(corio_barrier_new(&b, loop, 1), 0);
     cr_assert_eq(corio_barrier_wait(b), CORIO_ENOTASK);
+    cr_assert_eq(corio_barrier_free(b), 0);
+    cr_assert_eq(corio_set_event_loop(loop), 0);
+    cr_assert_eq(corio_barrier_new(&b, NULL, 1), 0, "NULL: the current loop");
     cr_assert_str_eq(corio_err_name(CORIO_EBROKEN), "CORIO_EBROKEN");
     cr_assert_str_eq(corio_strerror(CORIO_EBROKEN), "barrier is broken");
     cr_assert_eq(corio_barrier_free(b), 0);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }

@@ -219,14 +219,16 @@ Test(sync_condition, loop_close_unwinds_a_waiter, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     cr_assert_eq(corio_condition_new(&cv, loop, NULL), 0);
-    corio_task *a = corio_loop_create_task(loop, close_waiter, IV(1), NULL);
+    corio_task *a;
+    cr_assert_eq(corio_create_task(&a, loop, close_waiter, IV(1), NULL), 0);
     run_once(loop);
     corio_loop_set_error_handler(loop, capture_handler, NULL);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(ev_n, 1);
     cr_assert_eq(ev_log[0], -1);
     corio_task_unref(a);
-    cr_assert_eq(corio_condition_free(cv), 0);
+    cr_assert_eq(corio_condition_free(cv), 0, "freed after the close, before the loop");
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 Test(sync_condition, bad_input, .timeout = 10)
@@ -252,6 +254,6 @@ Test(sync_condition, bad_input, .timeout = 10)
     cr_assert_eq(corio_condition_wait(c), CORIO_ENOTASK);
     cr_assert_eq(corio_condition_free(c), 0);
     cr_assert_eq(corio_lock_free(lock), 0);
-    cr_assert_eq(corio_loop_close(other), 0);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(other), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }

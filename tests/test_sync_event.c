@@ -99,5 +99,5 @@ Test(sync_event, bad_input, .timeout = 10)
     cr_assert_eq(corio_event_wait(x), CORIO_ENOTASK);
     cr_assert_eq(corio_event_set(x), 0, "set needs no task");
     cr_assert_eq(corio_event_free(x), 0);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }

@@ -122,7 +122,7 @@ static void *cancel_all_main(void *arg)
     CHECK(outcome(a) == -ECANCELED && outcome(b) == -ECANCELED);
     CHECK(corio_lock_release(lk) == 0);
     /* Only cancelled waiters were queued: the lock is free to take at once. */
-    CHECK(corio_lock_try_acquire(lk) == 0);
+    CHECK(corio_lock_acquire_nowait(lk) == 0);
     CHECK(corio_lock_release(lk) == 0);
     CHECK(corio_lock_free(lk) == 0);
     return NULL;
@@ -143,7 +143,7 @@ static void *fairness_main(void *arg)
     yield_n(2);
     CHECK(corio_lock_release(lk) == 0);
     CHECK(corio_lock_locked(lk) == 0);
-    CHECK(corio_lock_try_acquire(lk) == -EAGAIN);
+    CHECK(corio_lock_acquire_nowait(lk) == -EAGAIN);
     CHECK(corio_lock_acquire(lk) == 0); /* waits behind a */
     ev(100);
     CHECK(ev_n == 2 && ev_log[0] == 1 && ev_log[1] == 100);
@@ -206,20 +206,26 @@ Test(sync_lock, many_waiters_with_cancellations_end_free, .timeout = 20)
     run_sync_test(many_main);
 }
 
-/* Loop close with a task waiting: it unwinds with -ECANCELED, the lock can be freed after. */
+/* Loop close with a task waiting: it unwinds with -ECANCELED; the closed loop refuses new
+ * primitives; the lock can be freed after the loop itself. */
 Test(sync_lock, loop_close_unwinds_a_waiter, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     cr_assert_eq(corio_lock_new(&lk, loop), 0);
-    cr_assert_eq(corio_lock_try_acquire(lk), 0);
-    corio_task *t = corio_loop_create_task(loop, taker, IV(1), NULL);
+    cr_assert_eq(corio_lock_acquire_nowait(lk), 0);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, taker, IV(1), NULL), 0);
     run_once(loop);
     corio_loop_set_error_handler(loop, capture_handler, NULL);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(ev_n, 1);
     cr_assert_eq(ev_log[0], -1);
     cr_assert_eq(outcome(t), -ECANCELED);
-    cr_assert_eq(corio_lock_free(lk), 0);
+    corio_lock *late = (corio_lock *)1;
+    cr_assert_eq(corio_lock_new(&late, loop), CORIO_ECLOSED);
+    cr_assert_null(late);
+    cr_assert_eq(corio_loop_free(loop), 0);
+    cr_assert_eq(corio_lock_free(lk), 0, "the lock outlives the loop");
 }
 
 static void *other_loop_main(void *arg)
@@ -235,7 +241,7 @@ Test(sync_lock, bad_input, .timeout = 10)
     cr_assert_eq(corio_lock_new(&l, NULL), CORIO_ENOLOOP);
     cr_assert_null(l);
     cr_assert_eq(corio_lock_acquire(NULL), -EINVAL);
-    cr_assert_eq(corio_lock_try_acquire(NULL), -EINVAL);
+    cr_assert_eq(corio_lock_acquire_nowait(NULL), -EINVAL);
     cr_assert_eq(corio_lock_release(NULL), -EINVAL);
     cr_assert_eq(corio_lock_locked(NULL), 0);
     cr_assert_eq(corio_lock_free(NULL), 0);
@@ -243,11 +249,15 @@ Test(sync_lock, bad_input, .timeout = 10)
     cr_assert_eq(corio_lock_new(&l, loop), 0);
     cr_assert_eq(corio_lock_acquire(l), CORIO_ENOTASK);
     cr_assert_eq(corio_lock_release(l), CORIO_EINVALSTATE);
-    cr_assert_eq(corio_lock_try_acquire(l), 0, "try_acquire needs no task");
-    cr_assert_eq(corio_lock_try_acquire(l), -EAGAIN);
+    cr_assert_eq(corio_lock_acquire_nowait(l), 0, "try_acquire needs no task");
+    cr_assert_eq(corio_lock_acquire_nowait(l), -EAGAIN);
     cr_assert_eq(corio_lock_release(l), 0);
     cr_assert_eq(run_main(other, other_loop_main, l, NULL), 0);
     cr_assert_eq(corio_lock_free(l), 0);
-    cr_assert_eq(corio_loop_close(other), 0);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_set_event_loop(loop), 0);
+    cr_assert_eq(corio_lock_new(&l, NULL), 0, "NULL: the current loop");
+    cr_assert_eq(run_main(other, other_loop_main, l, NULL), 0, "bound to `loop`, not `other`");
+    cr_assert_eq(corio_lock_free(l), 0);
+    cr_assert_eq(corio_loop_free(other), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }

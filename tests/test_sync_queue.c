@@ -331,9 +331,9 @@ static void *pipeline_main(void *arg)
     corio_task *p[PRODUCERS], *c[6];
     corio_task_opts opts = {.flags = task_flags};
     for (int i = 0; i < PRODUCERS; i++)
-        CHECK((p[i] = corio_create_task(producer, IV(i), &opts)) != NULL);
+        CHECK(corio_create_task(&p[i], NULL, producer, IV(i), &opts) == 0);
     for (int i = 0; i < 6; i++)
-        CHECK((c[i] = corio_create_task(consumer, IV(i), &opts)) != NULL);
+        CHECK(corio_create_task(&c[i], NULL, consumer, IV(i), &opts) == 0);
     yield_n(5);
     corio_task_cancel(c[0], NULL);
     corio_task_cancel(c[3], NULL);
@@ -374,20 +374,23 @@ Test(sync_queue, loop_close_unwinds_waiters, .timeout = 10)
     corio_queue_opts o = {.maxsize = 1, .drop = drop_item};
     cr_assert_eq(corio_queue_new(&q, loop, &o), 0);
     cr_assert_eq(corio_queue_put_nowait(q, IV(1)), 0);
-    corio_task *p = corio_loop_create_task(loop, putter, IV(2), NULL);
+    corio_task *p;
+    cr_assert_eq(corio_create_task(&p, loop, putter, IV(2), NULL), 0);
     corio_queue *full = q;
     run_once(loop);
     cr_assert_eq(corio_queue_new(&q, loop, NULL), 0);
-    corio_task *g = corio_loop_create_task(loop, getter, IV(3), NULL);
+    corio_task *g;
+    cr_assert_eq(corio_create_task(&g, loop, getter, IV(3), NULL), 0);
     run_once(loop);
     corio_loop_set_error_handler(loop, capture_handler, NULL);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(outcome(p), -ECANCELED);
     cr_assert_eq(outcome(g), -ECANCELED);
-    cr_assert_eq(corio_queue_free(q), 0);
+    cr_assert_eq(corio_queue_free(q), 0, "no waiter left after the close");
     cr_assert_eq(corio_queue_qsize(full), 1);
     cr_assert_eq(corio_queue_free(full), 0);
     cr_assert_eq(dropped, 1);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 Test(sync_queue, bad_input, .timeout = 10)
@@ -423,5 +426,5 @@ Test(sync_queue, bad_input, .timeout = 10)
     cr_assert_eq(corio_queue_free(x), 0);
     cr_assert_str_eq(corio_err_name(CORIO_ESHUTDOWN), "CORIO_ESHUTDOWN");
     cr_assert_str_eq(corio_strerror(CORIO_ESHUTDOWN), "queue is shut down");
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }

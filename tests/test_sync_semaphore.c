@@ -20,7 +20,7 @@ static void *fifo_main(void *arg)
     CHECK(corio_semaphore_new(&sem, NULL, 2) == 0);
     CHECK(corio_semaphore_value(sem) == 2 && !corio_semaphore_locked(sem));
     CHECK(corio_semaphore_acquire(sem) == 0 && corio_semaphore_acquire(sem) == 0);
-    CHECK(corio_semaphore_locked(sem) && corio_semaphore_try_acquire(sem) == -EAGAIN);
+    CHECK(corio_semaphore_locked(sem) && corio_semaphore_acquire_nowait(sem) == -EAGAIN);
     corio_task *t[4];
     for (int i = 0; i < 4; i++)
         t[i] = spawn(taker, i + 1);
@@ -51,7 +51,7 @@ static void *newcomer_main(void *arg)
     corio_task *a = spawn(taker, 1);
     yield_n(1);
     CHECK(corio_semaphore_release(sem) == 0);
-    CHECK(corio_semaphore_try_acquire(sem) == -EAGAIN);
+    CHECK(corio_semaphore_acquire_nowait(sem) == -EAGAIN);
     CHECK(corio_semaphore_release(sem) == 0);
     CHECK(corio_semaphore_value(sem) == 1);
     CHECK(corio_semaphore_locked(sem) == 1); /* a is queued (woken, not yet run) */
@@ -166,14 +166,14 @@ Test(sync_semaphore, bad_input, .timeout = 10)
     cr_assert_eq(corio_semaphore_new(&s, loop, -1), -EINVAL);
     cr_assert_eq(corio_bounded_semaphore_new(&s, loop, -1), -EINVAL);
     cr_assert_eq(corio_semaphore_acquire(NULL), -EINVAL);
-    cr_assert_eq(corio_semaphore_try_acquire(NULL), -EINVAL);
+    cr_assert_eq(corio_semaphore_acquire_nowait(NULL), -EINVAL);
     cr_assert_eq(corio_semaphore_release(NULL), -EINVAL);
     cr_assert_eq(corio_semaphore_locked(NULL), 0);
     cr_assert_eq(corio_semaphore_free(NULL), 0);
     cr_assert_eq(corio_semaphore_new(&s, loop, 1), 0);
     cr_assert_eq(corio_semaphore_acquire(s), CORIO_ENOTASK);
-    cr_assert_eq(corio_semaphore_try_acquire(s), 0);
+    cr_assert_eq(corio_semaphore_acquire_nowait(s), 0);
     cr_assert_eq(corio_semaphore_release(s), 0);
     cr_assert_eq(corio_semaphore_free(s), 0);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }

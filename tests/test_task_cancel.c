@@ -19,23 +19,25 @@ static void *runs(void *arg)
 Test(task_cancel, before_start_fn_never_runs, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, runs, IV(1), NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, runs, IV(1), NULL), 0);
     cr_assert_eq(corio_task_cancel(t, NULL), 1);
     cr_assert_eq(corio_task_cancelling(t), 1);
     void *res = IV(9);
     cr_assert_eq(run_task(loop, t, &res), -ECANCELED);
     cr_assert_eq(ran, 0, "a task cancelled before it started never runs fn");
-    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FUTURE_CANCELLED);
     cr_assert(corio_future_cancelled(corio_task_future(t)));
     cr_assert_eq(corio_task_cancel(t, NULL), 0, "cancel of a done task returns 0");
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(task_cancel, before_start_with_message, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, runs, IV(1), NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, runs, IV(1), NULL), 0);
     char msg[16] = "stop it";
     cr_assert_eq(corio_task_cancel(t, msg), 1);
     strcpy(msg, "garbage");
@@ -43,22 +45,23 @@ Test(task_cancel, before_start_with_message, .timeout = 10)
     cr_assert_not_null(corio_future_cancel_message(corio_task_future(t)));
     cr_assert_str_eq(corio_future_cancel_message(corio_task_future(t)), "stop it");
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(task_cancel, done_task_cancel_returns_zero, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, runs, IV(4), NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, runs, IV(4), NULL), 0);
     void *res = NULL;
     cr_assert_eq(run_task(loop, t, &res), 0);
     cr_assert_eq(corio_task_cancel(t, "too late"), 0);
     cr_assert_eq(corio_task_cancelling(t), 0);
-    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FINISHED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FUTURE_FINISHED);
     cr_assert_eq(corio_future_result(corio_task_future(t), &res), 0);
     cr_assert_eq(res, IV(4));
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- cancelled while awaiting a future ---- */
@@ -77,8 +80,9 @@ static void *await_inner(void *arg)
 Test(task_cancel, while_awaiting_cancels_awaited_future, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
-    corio_task *t = corio_loop_create_task(loop, await_inner, IV(5), NULL);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, await_inner, IV(5), NULL), 0);
     run_once(loop); /* t now waits on inner */
     cr_assert_eq(corio_future_done(corio_task_future(t)), 0);
     cr_assert_eq(corio_task_cancel(t, "bye"), 1);
@@ -88,12 +92,12 @@ Test(task_cancel, while_awaiting_cancels_awaited_future, .timeout = 10)
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
     cr_assert_eq(await_rc, -ECANCELED);
     cr_assert_eq(cleanup, 1);
-    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED,
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FUTURE_CANCELLED,
                  "a task that returns normally after being cancelled ends CANCELLED");
     cr_assert_str_eq(corio_future_cancel_message(corio_task_future(t)), "bye");
     corio_task_unref(t);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *catch_and_uncancel(void *arg)
@@ -112,8 +116,9 @@ static void *catch_and_uncancel(void *arg)
 Test(task_cancel, uncancel_lets_task_finish_with_result, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
-    corio_task *t = corio_loop_create_task(loop, catch_and_uncancel, IV(42), NULL);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, catch_and_uncancel, IV(42), NULL), 0);
     run_once(loop);
     cr_assert_eq(corio_task_cancel(t, NULL), 1);
     void *res = NULL;
@@ -121,11 +126,11 @@ Test(task_cancel, uncancel_lets_task_finish_with_result, .timeout = 10)
     cr_assert_eq(res, IV(42));
     cr_assert_eq(await_rc, -ECANCELED);
     cr_assert_eq(cleanup, 1);
-    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FINISHED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FUTURE_FINISHED);
     cr_assert_eq(corio_task_cancelling(t), 0);
     corio_task_unref(t);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static int second_rc = 1;
@@ -140,8 +145,9 @@ static void *catch_then_await_again(void *arg)
 Test(task_cancel, cancel_delivered_once, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
-    corio_task *t = corio_loop_create_task(loop, catch_then_await_again, IV(1), NULL);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, catch_then_await_again, IV(1), NULL), 0);
     run_once(loop);
     corio_task_cancel(t, NULL);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
@@ -149,7 +155,7 @@ Test(task_cancel, cancel_delivered_once, .timeout = 10)
     cr_assert_eq(second_rc, 0);
     corio_task_unref(t);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- cancelled while ready: woken up but not yet resumed ---- */
@@ -165,18 +171,18 @@ static void complete_then_cancel(void *arg)
 Test(task_cancel, while_ready, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
-    ready_task = corio_loop_create_task(loop, await_inner, IV(5), NULL);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
+    cr_assert_eq(corio_create_task(&ready_task, loop, await_inner, IV(5), NULL), 0);
     run_once(loop);
-    corio_call_soon(loop, complete_then_cancel, NULL, NULL);
+    corio_loop_call_soon(NULL, loop, complete_then_cancel, NULL);
     cr_assert_eq(run_task(loop, ready_task, NULL), -ECANCELED);
     /* asyncio: the request is delivered at the await the task resumes from */
     cr_assert_eq(await_rc, -ECANCELED);
-    cr_assert_eq(corio_future_get_state(inner), CORIO_FINISHED, "inner was already done");
-    cr_assert_eq(corio_future_get_state(corio_task_future(ready_task)), CORIO_CANCELLED);
+    cr_assert_eq(corio_future_get_state(inner), CORIO_FUTURE_FINISHED, "inner was already done");
+    cr_assert_eq(corio_future_get_state(corio_task_future(ready_task)), CORIO_FUTURE_CANCELLED);
     corio_task_unref(ready_task);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- a task that cancels itself ---- */
@@ -195,14 +201,15 @@ static void *cancel_self_then_await(void *arg)
 Test(task_cancel, cancel_self_delivered_at_next_await, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, cancel_self_then_await, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, cancel_self_then_await, NULL, NULL), 0);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
     cr_assert_eq(after_self_cancel, -ECANCELED);
     cr_assert_eq(cleanup, 1);
-    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FUTURE_CANCELLED);
     cr_assert_str_eq(corio_future_cancel_message(corio_task_future(t)), "self");
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *cancel_self_then_return(void *arg)
@@ -215,11 +222,12 @@ static void *cancel_self_then_return(void *arg)
 Test(task_cancel, cancel_self_then_return_ends_cancelled, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, cancel_self_then_return, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, cancel_self_then_return, NULL, NULL), 0);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
-    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FUTURE_CANCELLED);
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *await_done_after_self_cancel(void *arg)
@@ -235,15 +243,16 @@ static void *await_done_after_self_cancel(void *arg)
 Test(task_cancel, self_cancel_then_await_done_future_ends_cancelled, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
     corio_future_set_result(inner, IV(1));
-    corio_task *t = corio_loop_create_task(loop, await_done_after_self_cancel, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, await_done_after_self_cancel, NULL, NULL), 0);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
     cr_assert(await_rc == -ECANCELED || await_rc == 0, "await gave %d", await_rc);
-    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FUTURE_CANCELLED);
     corio_task_unref(t);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- several requests ---- */
@@ -251,8 +260,9 @@ Test(task_cancel, self_cancel_then_await_done_future_ends_cancelled, .timeout = 
 Test(task_cancel, cancel_twice_counts_requests, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
-    corio_task *t = corio_loop_create_task(loop, await_inner, IV(1), NULL);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, await_inner, IV(1), NULL), 0);
     run_once(loop);
     cr_assert_eq(corio_task_cancelling(t), 0);
     cr_assert_eq(corio_task_cancel(t, NULL), 1);
@@ -264,7 +274,7 @@ Test(task_cancel, cancel_twice_counts_requests, .timeout = 10)
     cr_assert_eq(await_rc, -ECANCELED);
     corio_task_unref(t);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *uncancel_all(void *arg)
@@ -278,8 +288,9 @@ static void *uncancel_all(void *arg)
 Test(task_cancel, uncancel_down_to_zero_keeps_result, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
-    corio_task *t = corio_loop_create_task(loop, uncancel_all, IV(6), NULL);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, uncancel_all, IV(6), NULL), 0);
     run_once(loop);
     corio_task_cancel(t, NULL);
     corio_task_cancel(t, NULL);
@@ -289,18 +300,19 @@ Test(task_cancel, uncancel_down_to_zero_keeps_result, .timeout = 10)
     cr_assert_eq(await_rc, -ECANCELED);
     corio_task_unref(t);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(task_cancel, uncancel_without_requests, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, runs, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, runs, NULL, NULL), 0);
     cr_assert_eq(corio_task_uncancel(t), 0);
     cr_assert_eq(corio_task_cancelling(t), 0);
     cr_assert_eq(run_task(loop, t, NULL), 0);
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- cancelling a task that awaits another task ---- */
@@ -317,7 +329,7 @@ static corio_task *inner_task;
 static void *outer_awaits_task(void *arg)
 {
     (void)arg;
-    inner_task = corio_create_task(inner_sleeper, NULL, NULL);
+    cr_expect_eq(corio_create_task(&inner_task, NULL, inner_sleeper, NULL, NULL), 0);
     await_rc = corio_await(corio_task_future(inner_task), NULL);
     return NULL;
 }
@@ -325,7 +337,8 @@ static void *outer_awaits_task(void *arg)
 Test(task_cancel, cancel_propagates_to_awaited_task, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *outer = corio_loop_create_task(loop, outer_awaits_task, NULL, NULL);
+    corio_task *outer;
+    cr_assert_eq(corio_create_task(&outer, loop, outer_awaits_task, NULL, NULL), 0);
     run_once(loop); /* outer creates inner and waits */
     run_once(loop); /* inner sleeps */
     cr_assert_not_null(inner_task);
@@ -340,13 +353,14 @@ Test(task_cancel, cancel_propagates_to_awaited_task, .timeout = 10)
     cr_assert_eq(cleanup, 1);
     corio_task_unref(inner_task);
     corio_task_unref(outer);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(task_cancel, cancel_sleeping_task, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, inner_sleeper, IV(1), NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, inner_sleeper, IV(1), NULL), 0);
     run_once(loop);
     double t0 = corio_loop_time(loop);
     corio_task_cancel(t, NULL);
@@ -355,13 +369,14 @@ Test(task_cancel, cancel_sleeping_task, .timeout = 10)
     cr_assert_eq(inner_rc, -ECANCELED);
     cr_assert_eq(cleanup, 1);
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *awaits_cancelled_child(void *arg)
 {
     (void)arg;
-    corio_task *child = corio_create_task(runs, NULL, NULL);
+    corio_task *child;
+    cr_expect_eq(corio_create_task(&child, NULL, runs, NULL, NULL), 0);
     corio_task_cancel(child, NULL);
     int rc = corio_await(corio_task_future(child), NULL);
     corio_task_unref(child);
@@ -376,7 +391,7 @@ Test(task_cancel, awaiting_a_cancelled_task_gives_ecanceled, .timeout = 10)
                  "the awaiter itself was not cancelled");
     cr_assert_eq(VI(res), -ECANCELED);
     cr_assert_eq(ran, 0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static corio_task *victim;
@@ -391,29 +406,31 @@ static void *canceller(void *arg)
 Test(task_cancel, cancelled_by_another_task, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    victim = corio_loop_create_task(loop, inner_sleeper, NULL, NULL);
-    corio_task *c = corio_loop_create_task(loop, canceller, NULL, NULL);
+    cr_assert_eq(corio_create_task(&victim, loop, inner_sleeper, NULL, NULL), 0);
+    corio_task *c;
+    cr_assert_eq(corio_create_task(&c, loop, canceller, NULL, NULL), 0);
     cr_assert_eq(run_task(loop, victim, NULL), -ECANCELED);
     cr_assert_eq(inner_rc, -ECANCELED);
     cr_assert_str_eq(corio_future_cancel_message(corio_task_future(victim)), "from another task");
     run_task(loop, c, NULL);
     corio_task_unref(c);
     corio_task_unref(victim);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(task_cancel, cancel_via_future_interface, .timeout = 10)
 {
     /* corio_future_cancel on a task's future behaves as a cancel request on a pending task. */
     corio_loop *loop = new_vt_loop();
-    corio_task *t = corio_loop_create_task(loop, inner_sleeper, NULL, NULL);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, inner_sleeper, NULL, NULL), 0);
     run_once(loop);
     cr_assert_eq(corio_future_cancel(corio_task_future(t), "f"), 1);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
     cr_assert_eq(inner_rc, -ECANCELED);
     cr_assert_eq(cleanup, 1);
     corio_task_unref(t);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- the awaited future is cancelled, not the task ---- */
@@ -431,8 +448,9 @@ Test(task_cancel, inner_future_cancelled_task_goes_on, .timeout = 10)
     /* CPython test_cancel_inner_future: the await reports the cancel; in C nothing propagates
      * unless the coroutine passes it on, and with no request on the task it ends with its result. */
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
-    corio_task *t = corio_loop_create_task(loop, await_inner_then_continue, IV(5), NULL);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, await_inner_then_continue, IV(5), NULL), 0);
     run_once(loop);
     cr_assert_eq(corio_future_cancel(inner, NULL), 1);
     void *res = NULL;
@@ -442,7 +460,7 @@ Test(task_cancel, inner_future_cancelled_task_goes_on, .timeout = 10)
     cr_assert_eq(second_rc, 0);
     corio_task_unref(t);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void *await_inner_pass_on(void *arg)
@@ -455,31 +473,33 @@ static void *await_inner_pass_on(void *arg)
 Test(task_cancel, inner_future_cancelled_and_passed_on, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
-    corio_task *t = corio_loop_create_task(loop, await_inner_pass_on, NULL, NULL);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, await_inner_pass_on, NULL, NULL), 0);
     run_once(loop);
     corio_future_cancel(inner, "inner msg");
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
-    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FUTURE_CANCELLED);
     corio_task_unref(t);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(task_cancel, both_task_and_inner_future, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
-    corio_task *t = corio_loop_create_task(loop, await_inner, IV(5), NULL);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
+    corio_task *t;
+    cr_assert_eq(corio_create_task(&t, loop, await_inner, IV(5), NULL), 0);
     run_once(loop);
     cr_assert_eq(corio_future_cancel(inner, NULL), 1);
     cr_assert_eq(corio_task_cancel(t, NULL), 1);
     cr_assert_eq(run_task(loop, t, NULL), -ECANCELED);
     cr_assert_eq(await_rc, -ECANCELED);
-    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_CANCELLED);
+    cr_assert_eq(corio_future_get_state(corio_task_future(t)), CORIO_FUTURE_CANCELLED);
     corio_task_unref(t);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- a future shared by two awaiting tasks ---- */
@@ -497,9 +517,11 @@ Test(task_cancel, cancelling_one_awaiter_cancels_shared_future, .timeout = 10)
     /* asyncio: the task's cancel cancels the future it waits on, so the other awaiter sees
      * -ECANCELED too, although it was not cancelled itself. */
     corio_loop *loop = new_vt_loop();
-    inner = corio_future_new(loop);
-    corio_task *a = corio_loop_create_task(loop, await_shared, IV(0), NULL);
-    corio_task *b = corio_loop_create_task(loop, await_shared, IV(1), NULL);
+    cr_assert_eq(corio_future_new(&inner, loop), 0);
+    corio_task *a;
+    cr_assert_eq(corio_create_task(&a, loop, await_shared, IV(0), NULL), 0);
+    corio_task *b;
+    cr_assert_eq(corio_create_task(&b, loop, await_shared, IV(1), NULL), 0);
     run_once(loop);
     cr_assert_eq(corio_task_cancel(a, NULL), 1);
     cr_assert(corio_future_cancelled(inner));
@@ -512,5 +534,5 @@ Test(task_cancel, cancelling_one_awaiter_cancels_shared_future, .timeout = 10)
     corio_task_unref(a);
     corio_task_unref(b);
     corio_future_unref(inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }

@@ -30,7 +30,9 @@ static void *gather_main(void *arg)
     for (int i = 0; i < n; i++) {
         /* every third task is an ordinary one: both kinds interleave on the loop */
         corio_task_opts o = {.flags = i % 3 ? CORIO_TASK_COMPACT : 0};
-        f[i] = corio_task_future(corio_create_task(pattern_keeper, IV(i + 1), &o));
+        corio_task *t;
+        cr_expect_eq(corio_create_task(&t, NULL, pattern_keeper, IV(i + 1), &o), 0);
+        f[i] = corio_task_future(t);
     }
     void *v[64];
     int rc = corio_gather(f, (size_t)n, 0, v, NULL);
@@ -70,8 +72,11 @@ static void *deep_main(void *arg)
 {
     (void)arg;
     corio_future *f[3];
-    for (int i = 0; i < 3; i++)
-        f[i] = corio_task_future(corio_create_task(deep_task, NULL, &compact));
+    for (int i = 0; i < 3; i++) {
+        corio_task *t;
+        cr_expect_eq(corio_create_task(&t, NULL, deep_task, NULL, &compact), 0);
+        f[i] = corio_task_future(t);
+    }
     void *v[3];
     cr_expect_eq(corio_gather(f, 3, 0, v, NULL), 0);
     for (int i = 0; i < 3; i++) {
@@ -111,13 +116,16 @@ Test(task_compact, loop_close_unwinds_pending_compact_tasks, .timeout = 10)
     int reports = 0;
     corio_loop_set_error_handler(loop, count_reports, &reports);
     for (int i = 0; i < 5; i++)
-        corio_task_unref(corio_loop_create_task(loop, sleeper_with_cleanup, NULL, &compact));
-    corio_task *done = corio_loop_create_task(loop, pattern_keeper, IV(3), &compact);
+        cr_assert_eq(corio_create_task(NULL, loop, sleeper_with_cleanup, NULL, &compact), 0);
+    corio_task *done;
+    cr_assert_eq(corio_create_task(&done, loop, pattern_keeper, IV(3), &compact), 0);
     /* Runs until `done` is (however slow the machine), leaving the five asleep for 100 s. */
     cr_assert_eq(corio_loop_run_until_complete(loop, corio_task_future(done), NULL), 0);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(cleanup_ran, 5, "each pending compact task released what it held");
     cr_assert_eq(reports, 5, "only the five pending tasks are reported");
+    cr_assert_eq(corio_loop_free(loop), 0);
+    cr_assert_eq(reports, 5, "free after close reports nothing more");
     void *r = NULL;
     cr_assert_eq(corio_future_result(corio_task_future(done), &r), 0);
     cr_assert_eq(VI(r), 3);

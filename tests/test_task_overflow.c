@@ -24,7 +24,8 @@ static corio_task_opts child_opts;
 static void *spawn_runaway(void *arg)
 {
     (void)arg;
-    corio_task *t = corio_create_task(runaway_task, NULL, &child_opts);
+    corio_task *t;
+    cr_expect_eq(corio_create_task(&t, NULL, runaway_task, NULL, &child_opts), 0);
     corio_await(corio_task_future(t), NULL);
     corio_task_unref(t);
     return NULL;

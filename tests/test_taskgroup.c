@@ -21,13 +21,13 @@ static corio_taskgroup *group(void)
 static corio_task *add(corio_taskgroup *tg, corio_coro_fn fn, int arg)
 {
     corio_task *t = NULL;
-    cr_expect_eq(corio_taskgroup_create_task(tg, fn, IV(arg), NULL, &t), 0);
+    cr_expect_eq(corio_taskgroup_create_task(&t, tg, fn, IV(arg), NULL), 0);
     return t;
 }
 
 static void add_anon(corio_taskgroup *tg, corio_coro_fn fn, int arg)
 {
-    cr_expect_eq(corio_taskgroup_create_task(tg, fn, IV(arg), NULL, NULL), 0);
+    cr_expect_eq(corio_taskgroup_create_task(NULL, tg, fn, IV(arg), NULL), 0);
 }
 
 /* Sleeps an hour; when cancelled, cleans up for 10 ms (an await) and logs 200 + arg. */
@@ -83,7 +83,7 @@ static void *results_main(void *arg)
     cr_expect_eq(corio_future_result(tf(b), &v), 0);
     cr_expect_eq(v, IV(10));
     expect_errors(tg, 0, NULL, NULL);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     corio_task_unref(a);
     corio_task_unref(b);
     return NULL;
@@ -100,7 +100,7 @@ static void *spawns_more(void *arg)
 {
     corio_taskgroup *tg = arg;
     corio_sleep(0.05);
-    cr_expect_eq(corio_taskgroup_create_task(tg, nap_ms, IV(10), NULL, NULL), 0);
+    cr_expect_eq(corio_taskgroup_create_task(NULL, tg, nap_ms, IV(10), NULL), 0);
     ev(1);
     return NULL;
 }
@@ -109,12 +109,12 @@ static void *spawning_main(void *arg)
 {
     (void)arg;
     corio_taskgroup *tg = group();
-    cr_expect_eq(corio_taskgroup_create_task(tg, spawns_more, tg, NULL, NULL), 0);
+    cr_expect_eq(corio_taskgroup_create_task(NULL, tg, spawns_more, tg, NULL), 0);
     corio_sleep(0);
     add_anon(tg, nap_ms, 5);
     cr_expect_eq(corio_taskgroup_wait(tg), 0);
     ev(2);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return NULL;
 }
 
@@ -131,10 +131,10 @@ static void *done_before_exit_main(void *arg)
     add_anon(tg, nap_ms, 5);
     corio_sleep(0.05);
     cr_expect_eq(corio_taskgroup_wait(tg), 0);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     tg = group();
     cr_expect_eq(corio_taskgroup_wait(tg), 0, "an empty group");
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return NULL;
 }
 
@@ -148,9 +148,9 @@ static void *many_main(void *arg)
     (void)arg;
     corio_taskgroup *tg = group();
     for (int i = 0; i < 1000; i++)
-        cr_expect_eq(corio_taskgroup_create_task(tg, nap_ms, IV(1), NULL, NULL), 0);
+        cr_expect_eq(corio_taskgroup_create_task(NULL, tg, nap_ms, IV(1), NULL), 0);
     cr_expect_eq(corio_taskgroup_wait(tg), 0);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return NULL;
 }
 
@@ -175,9 +175,9 @@ static void *child_error_main(void *arg)
     cr_expect(corio_future_cancelled(tf(other)));
     cr_expect_eq(corio_task_cancelling(self()), 0, "the group withdrew its own cancellation");
     cr_expect_eq(corio_sleep(0.001), 0, "the owner goes on after the group");
-    cr_expect_eq(corio_taskgroup_create_task(tg, nap_ms, IV(1), NULL, NULL), CORIO_EINVALSTATE,
+    cr_expect_eq(corio_taskgroup_create_task(NULL, tg, nap_ms, IV(1), NULL), CORIO_EINVALSTATE,
                  "finished");
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     corio_task_unref(bad);
     corio_task_unref(other);
     return NULL;
@@ -195,7 +195,7 @@ Test(taskgroup, errors_count_as_retrieved, .timeout = 10)
     corio_loop *loop = new_debug_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
     cr_assert_eq(run_main(loop, child_error_main, NULL, NULL), 0);
-    cr_assert_eq(corio_loop_close(loop), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
     cr_assert_eq(cap.n, 0, "reported: %s", cap.message[0]);
 }
 
@@ -208,7 +208,7 @@ static void *error_in_exit_main(void *arg)
     cr_expect_eq(corio_taskgroup_wait(tg), -EIO);
     ev(1); /* after the cleanup: no task outlives the group */
     cr_expect_eq(corio_task_cancelling(self()), 0);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return NULL;
 }
 
@@ -227,7 +227,7 @@ static void *two_errors_main(void *arg)
     cr_expect_eq(corio_taskgroup_wait(tg), -EIO, "the first error");
     expect_errors(tg, 2, (const corio_task *[]){a, b}, (int[]){-EIO, -EPIPE});
     cr_expect_eq(corio_future_error(tf(c)), 0);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     corio_task_unref(a);
     corio_task_unref(b);
     corio_task_unref(c);
@@ -247,11 +247,11 @@ static void *failed_group_refuses_main(void *arg)
     int rc = corio_sleep(10);
     cr_expect_eq(rc, -ECANCELED);
     corio_task *t = IV(1);
-    cr_expect_eq(corio_taskgroup_create_task(tg, nap_ms, IV(1), NULL, &t), CORIO_EINVALSTATE,
+    cr_expect_eq(corio_taskgroup_create_task(&t, tg, nap_ms, IV(1), NULL), CORIO_EINVALSTATE,
                  "shutting down");
     cr_expect_null(t);
     cr_expect_eq(corio_taskgroup_exit(tg, rc), -EIO);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return NULL;
 }
 
@@ -271,7 +271,7 @@ static void *declines_main(void *arg)
     void *v;
     cr_expect_eq(corio_future_result(tf(t), &v), 0, "it declined the cancellation");
     cr_expect_eq(v, IV(7));
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     corio_task_unref(t);
     return NULL;
 }
@@ -292,7 +292,7 @@ static void *body_cancels_child_main(void *arg)
     corio_task_cancel(t, NULL);
     cr_expect_eq(corio_taskgroup_wait(tg), 0);
     expect_errors(tg, 0, NULL, NULL);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     corio_task_unref(t);
     return NULL;
 }
@@ -316,7 +316,7 @@ static void *body_error_main(void *arg)
     ev(1);
     expect_errors(tg, 1, (const corio_task *[]){NULL}, (int[]){-EINVAL});
     cr_expect_eq(corio_task_cancelling(self()), 0);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return NULL;
 }
 
@@ -335,7 +335,7 @@ static void *body_and_child_error_main(void *arg)
     /* the body's cleanup fails in turn */
     cr_expect_eq(corio_taskgroup_exit(tg, -ENOENT), -EIO, "the task's error came first");
     expect_errors(tg, 2, (const corio_task *[]){bad, NULL}, (int[]){-EIO, -ENOENT});
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     corio_task_unref(bad);
     return NULL;
 }
@@ -361,7 +361,7 @@ static void *owner_cancelled_in_body(void *arg)
     r->exit_rc = corio_taskgroup_exit(tg, r->body_rc);
     ev(1);
     r->cancelling = corio_task_cancelling(self());
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return corio_raise(r->exit_rc);
 }
 
@@ -374,14 +374,14 @@ static void *owner_cancelled_in_exit(void *arg)
     r->exit_rc = corio_taskgroup_wait(tg);
     ev(1);
     r->cancelling = corio_task_cancelling(self());
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return corio_raise(r->exit_rc);
 }
 
 static void *cancel_owner_main(void *arg)
 {
     struct owner_result r = {1, 1, -1, 1};
-    corio_task *owner = corio_create_task(arg, &r, NULL);
+    corio_task *owner = spawn_opts(arg, &r, NULL);
     corio_sleep(0.01);
     corio_task_cancel(owner, NULL);
     cr_expect_eq(corio_await(tf(owner), NULL), -ECANCELED);
@@ -415,7 +415,7 @@ static void *cancel_before_exit_main(void *arg)
     cr_expect_eq(corio_taskgroup_wait(tg), -ECANCELED);
     ev(1);
     cr_expect_eq(corio_task_uncancel(self()), 0);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return NULL;
 }
 
@@ -435,7 +435,7 @@ static void *owner_error_wins(void *arg)
     r->exit_rc = corio_taskgroup_wait(tg);
     r->cancelling = corio_task_cancelling(self());
     r->after_rc = corio_sleep(0.001);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return corio_raise(r->after_rc);
 }
 
@@ -443,7 +443,7 @@ static void *error_wins_main(void *arg)
 {
     (void)arg;
     struct owner_result r = {1, 1, -1, 1};
-    corio_task *owner = corio_create_task(owner_error_wins, &r, NULL);
+    corio_task *owner = spawn_opts(owner_error_wins, &r, NULL);
     corio_sleep(0.01);
     corio_task_cancel(owner, NULL);
     cr_expect_eq(corio_await(tf(owner), NULL), -ECANCELED);
@@ -468,7 +468,7 @@ static void *inner_group(void *arg)
     add_anon(tg, fail_after_nap, -EIO);
     add_anon(tg, sleep_long, 3);
     int rc = corio_taskgroup_wait(tg);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     return corio_raise(rc);
 }
 
@@ -480,7 +480,7 @@ static void *nested_main(void *arg)
     add_anon(tg, sleep_long, 4);
     cr_expect_eq(corio_taskgroup_wait(tg), -EIO);
     expect_errors(tg, 1, (const corio_task *[]){child}, (int[]){-EIO});
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     corio_task_unref(child);
     return NULL;
 }
@@ -503,7 +503,7 @@ static void *timeout_main(void *arg)
     add_anon(tg, slow_cleanup, 2);
     int rc = corio_taskgroup_exit(tg, corio_sleep(10));
     cr_expect_eq(rc, -ECANCELED);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     cr_expect_eq(corio_timeout_exit(tm, rc), -ETIMEDOUT);
     cr_expect_eq(corio_task_cancelling(self()), 0);
     return NULL;
@@ -523,7 +523,7 @@ static void *timeout_in_exit_main(void *arg)
     corio_taskgroup *tg = group();
     add_anon(tg, slow_cleanup, 1);
     int rc = corio_taskgroup_wait(tg);
-    corio_taskgroup_free(tg);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
     cr_expect_eq(corio_timeout_exit(tm, rc), -ETIMEDOUT);
     return NULL;
 }
@@ -542,17 +542,19 @@ static void *compact_owner(void *arg)
     corio_taskgroup *tg = group();
     corio_task_opts opts = {.flags = CORIO_TASK_COMPACT};
     for (int i = 0; i < 20; i++)
-        cr_expect_eq(corio_taskgroup_create_task(tg, nap_ms, IV(1 + i % 3), &opts, NULL), 0);
-    cr_expect_eq(corio_taskgroup_create_task(tg, fail_after_nap, IV(-EIO), &opts, NULL), 0);
-    cr_expect_eq(corio_taskgroup_create_task(tg, slow_cleanup, IV(0), &opts, NULL), 0);
-    return IV(corio_taskgroup_wait(tg) == -EIO ? (corio_taskgroup_free(tg), 0) : -1);
+        cr_expect_eq(corio_taskgroup_create_task(NULL, tg, nap_ms, IV(1 + i % 3), &opts), 0);
+    cr_expect_eq(corio_taskgroup_create_task(NULL, tg, fail_after_nap, IV(-EIO), &opts), 0);
+    cr_expect_eq(corio_taskgroup_create_task(NULL, tg, slow_cleanup, IV(0), &opts), 0);
+    int rc = corio_taskgroup_wait(tg);
+    int freed = corio_taskgroup_free(tg);
+    return IV(rc == -EIO && freed == 0 ? 0 : -1);
 }
 
 static void *compact_main(void *arg)
 {
     (void)arg;
-    corio_task *t = corio_create_task(compact_owner, NULL,
-                                      &(corio_task_opts){.flags = CORIO_TASK_COMPACT});
+    const corio_task_opts compact = {.flags = CORIO_TASK_COMPACT};
+    corio_task *t = spawn_opts(compact_owner, NULL, &compact);
     void *v = IV(1);
     cr_expect_eq(corio_await(tf(t), &v), 0);
     cr_expect_eq(v, IV(0));
@@ -565,7 +567,41 @@ Test(taskgroup, compact_tasks, .timeout = 10)
     run_in_loop(compact_main, NULL);
 }
 
-/* ---- leaving early, loop close ---- */
+/* ---- freeing: refused while the owner waits in exit, leaving early, loop close ---- */
+
+struct busy_free {
+    corio_taskgroup *tg;
+    int rc;
+};
+
+/* A task of the group that tries to free it while the owner waits in exit. */
+static void *frees_its_group(void *arg)
+{
+    struct busy_free *b = arg;
+    corio_sleep(0.01); /* the owner waits in exit by now */
+    b->rc = corio_taskgroup_free(b->tg);
+    ev(1);
+    return NULL;
+}
+
+static void *busy_free_main(void *arg)
+{
+    (void)arg;
+    struct busy_free b = {group(), 1};
+    cr_expect_eq(corio_taskgroup_create_task(NULL, b.tg, frees_its_group, &b, NULL), 0);
+    add_anon(b.tg, nap_ms, 20);
+    cr_expect_eq(corio_taskgroup_wait(b.tg), 0, "the refused free changed nothing");
+    ev(2);
+    cr_expect_eq(b.rc, -EBUSY);
+    cr_expect_eq(corio_taskgroup_free(b.tg), 0, "the owner has left exit");
+    return NULL;
+}
+
+Test(taskgroup, free_while_owner_waits_in_exit_is_refused, .timeout = 10)
+{
+    run_in_loop(busy_free_main, NULL);
+    EV_EXPECT(1, 20, 2);
+}
 
 static void *free_early_main(void *arg)
 {
@@ -573,7 +609,7 @@ static void *free_early_main(void *arg)
     corio_taskgroup *tg = group();
     corio_task *t = add(tg, sleep_long, 1);
     corio_sleep(0);
-    corio_taskgroup_free(tg); /* without exit: the tasks are cancelled */
+    cr_expect_eq(corio_taskgroup_free(tg), 0); /* without exit: the tasks are cancelled */
     cr_expect_eq(corio_await(tf(t), NULL), -ECANCELED);
     corio_task_unref(t);
     return NULL;
@@ -585,7 +621,7 @@ Test(taskgroup, free_without_exit_cancels_tasks, .timeout = 10)
     EV_EXPECT(101);
 }
 
-static int close_exit_rc = 1;
+static int close_exit_rc = 1, close_free_rc = 1;
 
 static void *close_owner(void *arg)
 {
@@ -594,7 +630,7 @@ static void *close_owner(void *arg)
     add_anon(tg, sleep_long, 1);
     add_anon(tg, slow_cleanup, 2);
     close_exit_rc = corio_taskgroup_wait(tg);
-    corio_taskgroup_free(tg);
+    close_free_rc = corio_taskgroup_free(tg);
     return NULL;
 }
 
@@ -602,14 +638,17 @@ Test(taskgroup, loop_close_while_owner_waits, .timeout = 10)
 {
     corio_loop *loop = new_loop();
     corio_loop_set_error_handler(loop, capture_handler, NULL);
-    corio_task *owner = corio_loop_create_task(loop, close_owner, NULL, NULL);
+    corio_task *owner;
+    cr_assert_eq(corio_create_task(&owner, loop, close_owner, NULL, NULL), 0);
     run_once(loop);
     run_once(loop);
-    cr_assert_eq(corio_future_get_state(tf(owner)), CORIO_PENDING);
+    cr_assert_eq(corio_future_get_state(tf(owner)), CORIO_FUTURE_PENDING);
     cr_assert_eq(corio_loop_close(loop), 0);
     cr_assert_eq(close_exit_rc, -ECANCELED, "exit gives up when the loop destroys its owner");
+    cr_assert_eq(close_free_rc, 0, "and the group can be freed after it");
     cr_assert_eq(cap.n, 3, "three pending tasks reported");
     corio_task_unref(owner);
+    cr_assert_eq(corio_loop_free(loop), 0);
 }
 
 /* ---- misuse ---- */
@@ -621,9 +660,9 @@ static void *misuse_main(void *arg)
     (void)arg;
     cr_expect_eq(corio_taskgroup_new(NULL), -EINVAL);
     corio_taskgroup *tg = group();
-    cr_expect_eq(corio_taskgroup_create_task(NULL, nap_ms, NULL, NULL, NULL), -EINVAL);
-    cr_expect_eq(corio_taskgroup_create_task(tg, NULL, NULL, NULL, NULL), -EINVAL);
-    corio_task *t = corio_create_task(exit_from_other, tg, NULL);
+    cr_expect_eq(corio_taskgroup_create_task(NULL, NULL, nap_ms, NULL, NULL), -EINVAL);
+    cr_expect_eq(corio_taskgroup_create_task(NULL, tg, NULL, NULL, NULL), -EINVAL);
+    corio_task *t = spawn_opts(exit_from_other, tg, NULL);
     void *v;
     corio_await(tf(t), &v);
     cr_expect_eq(VI(v), -EINVAL, "only the owner exits");
@@ -632,8 +671,8 @@ static void *misuse_main(void *arg)
     cr_expect_eq(corio_taskgroup_wait(tg), CORIO_EINVALSTATE, "exit twice");
     cr_expect_eq(corio_taskgroup_exit(NULL, 0), -EINVAL);
     cr_expect_eq(corio_taskgroup_errors(NULL, NULL), 0);
-    corio_taskgroup_free(tg);
-    corio_taskgroup_free(NULL);
+    cr_expect_eq(corio_taskgroup_free(tg), 0);
+    cr_expect_eq(corio_taskgroup_free(NULL), 0);
     return NULL;
 }
 

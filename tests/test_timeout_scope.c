@@ -22,7 +22,7 @@ static corio_timeout *enter(double delay)
 static corio_timeout *enter_at(double when)
 {
     corio_timeout *tm = NULL;
-    cr_expect_eq(corio_timeout_at(&tm, when), 0);
+    cr_expect_eq(corio_timeout_enter_at(&tm, when), 0);
     return tm;
 }
 
@@ -83,11 +83,11 @@ Test(timeout_scope, deadline_not_reached, .timeout = 10)
 static void *disabled_main(void *arg)
 {
     (void)arg;
-    corio_timeout *tm = enter(-1);
-    cr_expect(isinf(corio_timeout_when(tm)));
+    corio_timeout *tm = enter(CORIO_FOREVER);
+    cr_expect_eq(corio_timeout_when(tm), CORIO_FOREVER, "no deadline: CORIO_FOREVER, not +inf");
     cr_expect_eq(corio_timeout_exit(tm, corio_sleep(0.01)), 0);
-    tm = enter_at(CORIO_TIMEOUT_NEVER);
-    cr_expect_eq(corio_timeout_when(tm), CORIO_TIMEOUT_NEVER);
+    tm = enter_at(CORIO_FOREVER);
+    cr_expect_eq(corio_timeout_when(tm), CORIO_FOREVER);
     cr_expect_eq(corio_timeout_exit(tm, corio_sleep(0.01)), 0);
     return NULL;
 }
@@ -95,6 +95,42 @@ static void *disabled_main(void *arg)
 Test(timeout_scope, no_deadline, .timeout = 10)
 {
     run_in_loop(disabled_main, NULL);
+}
+
+/* Any negative delay or absolute deadline means none (not "already past"), and reads back as
+ * CORIO_FOREVER. */
+static void *negative_main(void *arg)
+{
+    (void)arg;
+    corio_timeout *tm = enter(-0.5);
+    cr_expect_eq(corio_timeout_when(tm), CORIO_FOREVER);
+    cr_expect_eq(corio_timeout_exit(tm, corio_sleep(0.01)), 0);
+
+    tm = enter_at(-3);
+    cr_expect_eq(corio_timeout_when(tm), CORIO_FOREVER);
+    int rc = corio_sleep(0.01);
+    cr_expect_not(corio_timeout_expired(tm));
+    cr_expect_eq(corio_timeout_exit(tm, rc), 0);
+
+    tm = enter(0.01);
+    cr_expect_eq(corio_timeout_reschedule(tm, -7), 0);
+    cr_expect_eq(corio_timeout_when(tm), CORIO_FOREVER, "rescheduled to none");
+    rc = corio_sleep(0.03); /* past the first deadline */
+    cr_expect_not(corio_timeout_expired(tm));
+    cr_expect_eq(corio_timeout_exit(tm, rc), 0);
+
+    tm = enter_at(-1e9);
+    double when = loop_now() + 0.01;
+    cr_expect_eq(corio_timeout_reschedule(tm, when), 0, "from none to a deadline");
+    cr_expect_eq(corio_timeout_when(tm), when);
+    cr_expect_eq(corio_timeout_exit(tm, corio_sleep(10)), -ETIMEDOUT);
+    cr_expect_eq(corio_task_cancelling(self()), 0);
+    return NULL;
+}
+
+Test(timeout_scope, negative_deadline_means_none, .timeout = 10)
+{
+    run_in_loop(negative_main, NULL);
 }
 
 static void *zero_main(void *arg)
@@ -162,7 +198,7 @@ static void *foreign_cancel_main(void *arg)
 {
     (void)arg;
     struct foreign r = {1, -1};
-    corio_task *t = corio_create_task(scoped_sleeper, &r, NULL);
+    corio_task *t = spawn_opts(scoped_sleeper, &r, NULL);
     corio_sleep(0.01);
     corio_task_cancel(t, NULL);
     cr_expect_eq(corio_await(tf(t), NULL), -ECANCELED);
@@ -277,14 +313,14 @@ Test(timeout_scope, nested_concurrent_expiry, .timeout = 10)
 static void *reschedule_main(void *arg)
 {
     (void)arg;
-    corio_timeout *tm = enter(-1);
+    corio_timeout *tm = enter(CORIO_FOREVER);
     double when = loop_now() + 0.01;
     cr_expect_eq(corio_timeout_reschedule(tm, when), 0);
     cr_expect_eq(corio_timeout_when(tm), when);
     cr_expect_eq(corio_timeout_exit(tm, corio_sleep(10)), -ETIMEDOUT);
 
     tm = enter(0.01);
-    cr_expect_eq(corio_timeout_reschedule(tm, CORIO_TIMEOUT_NEVER), 0);
+    cr_expect_eq(corio_timeout_reschedule(tm, CORIO_FOREVER), 0);
     cr_expect_eq(corio_timeout_exit(tm, corio_sleep(0.03)), 0, "the deadline was lifted");
 
     tm = enter(0.01);
@@ -356,10 +392,10 @@ static void *compact_scoped(void *arg)
 static void *compact_main(void *arg)
 {
     (void)arg;
+    const corio_task_opts compact = {.flags = CORIO_TASK_COMPACT};
     corio_task *t[4];
     for (int i = 0; i < 4; i++)
-        t[i] = corio_create_task(compact_scoped, IV(i % 2 ? 5 : 5000),
-                                 &(corio_task_opts){.flags = CORIO_TASK_COMPACT});
+        t[i] = spawn_opts(compact_scoped, IV(i % 2 ? 5 : 5000), &compact);
     for (int i = 0; i < 4; i++) {
         void *v;
         cr_expect_eq(corio_await(tf(t[i]), &v), 0);
@@ -383,9 +419,9 @@ static void *invalid_main(void *arg)
     cr_expect_eq(corio_timeout_enter(NULL, 1), -EINVAL);
     cr_expect_eq(corio_timeout_enter(&tm, NAN), -EINVAL);
     cr_expect_null(tm);
-    cr_expect_eq(corio_timeout_at(&tm, NAN), -EINVAL);
+    cr_expect_eq(corio_timeout_enter_at(&tm, NAN), -EINVAL);
     tm = enter(10);
-    corio_task *t = corio_create_task(other_task_exit, tm, NULL);
+    corio_task *t = spawn_opts(other_task_exit, tm, NULL);
     void *v;
     corio_await(tf(t), &v);
     cr_expect_eq(VI(v), -EINVAL, "only the task that entered may exit");

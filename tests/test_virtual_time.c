@@ -30,7 +30,8 @@ static void *times_out_repeatedly(void *arg)
 {
     (void)arg;
     for (int i = 0; i < 60; i++) { /* sixty one-minute timeouts */
-        corio_task *t = corio_create_task(never_done, NULL, NULL);
+        corio_task *t;
+        cr_expect_eq(corio_create_task(&t, NULL, never_done, NULL, NULL), 0);
         if (corio_wait_for(corio_task_future(t), 60.0, NULL) == -ETIMEDOUT)
             timeouts++;
         corio_task_unref(t);
@@ -43,8 +44,8 @@ static void *hour_main(void *arg)
     (void)arg;
     corio_task *t[101];
     for (int i = 0; i < 100; i++)
-        t[i] = corio_create_task(sleeps_for, IV(60), NULL);
-    t[100] = corio_create_task(times_out_repeatedly, NULL, NULL);
+        cr_expect_eq(corio_create_task(&t[i], NULL, sleeps_for, IV(60), NULL), 0);
+    cr_expect_eq(corio_create_task(&t[100], NULL, times_out_repeatedly, NULL, NULL), 0);
     corio_future *fs[101];
     for (int i = 0; i < 101; i++)
         fs[i] = corio_task_future(t[i]);
@@ -66,7 +67,7 @@ Test(virtual_time, an_hour_of_timers_takes_well_under_a_second, .timeout = 10)
     cr_assert_eq(timeouts, 60);
     cr_assert_lt(fabs(virt - 3600.0), 1e-3, "an hour of loop time passed (%f s)", virt);
     cr_assert_lt(real, 1.0, "an hour of virtual time took %f s of real time", real);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- order ---- */
@@ -85,17 +86,18 @@ Test(virtual_time, timers_fire_by_deadline_then_scheduling_order, .timeout = 10)
     int order[] = {31, 10, 20, 11, 32, 21, 12, 30};
     corio_task *t[8];
     for (int i = 0; i < 8; i++)
-        t[i] = corio_loop_create_task(loop, sleep_and_log, IV(order[i]), NULL);
+        cr_assert_eq(corio_create_task(&t[i], loop, sleep_and_log, IV(order[i]), NULL), 0);
     corio_future *fs[8];
     for (int i = 0; i < 8; i++)
         fs[i] = corio_task_future(t[i]);
-    corio_future *g = corio_gather_future(fs, 8, 0);
+    corio_future *g;
+    cr_assert_eq(corio_gather_new(&g, fs, 8, 0), 0);
     cr_assert_eq(corio_loop_run_until_complete(loop, g, NULL), 0);
     EV_EXPECT(10, 11, 12, 20, 21, 31, 32, 30);
     corio_future_unref(g);
     for (int i = 0; i < 8; i++)
         corio_task_unref(t[i]);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static corio_loop *the_loop;
@@ -111,10 +113,10 @@ Test(virtual_time, clock_jumps_to_each_deadline_exactly, .timeout = 10)
 {
     corio_loop *loop = the_loop = new_vt_loop();
     double l0 = corio_loop_time(loop);
-    corio_call_later(loop, 7200.0, note_time, NULL, NULL);
-    corio_call_later(loop, 0.25, note_time, NULL, NULL);
-    corio_call_at(loop, l0 + 3.5, note_time, NULL, NULL);
-    corio_call_later(loop, 7200.0, stop_cb, loop, NULL);
+    corio_loop_call_later(NULL, loop, 7200.0, note_time, NULL);
+    corio_loop_call_later(NULL, loop, 0.25, note_time, NULL);
+    corio_loop_call_at(NULL, loop, l0 + 3.5, note_time, NULL);
+    corio_loop_call_later(NULL, loop, 7200.0, stop_cb, loop);
     double t0 = now_s();
     cr_assert_eq(corio_loop_run_forever(loop), 0);
     cr_assert_lt(now_s() - t0, 1.0);
@@ -122,7 +124,7 @@ Test(virtual_time, clock_jumps_to_each_deadline_exactly, .timeout = 10)
     cr_assert_lt(fabs(seen[0] - l0 - 0.25), 1e-6);
     cr_assert_lt(fabs(seen[1] - l0 - 3.5), 1e-6);
     cr_assert_lt(fabs(seen[2] - l0 - 7200.0), 1e-6);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void busy_then_note(void *arg)
@@ -137,11 +139,11 @@ static void busy_then_note(void *arg)
 Test(virtual_time, clock_stands_still_while_callbacks_run, .timeout = 10)
 {
     corio_loop *loop = the_loop = new_vt_loop();
-    corio_call_soon(loop, busy_then_note, NULL, NULL);
+    corio_loop_call_soon(NULL, loop, busy_then_note, NULL);
     run_once(loop);
     cr_assert_eq(nseen, 1);
     cr_assert_eq(seen[0], 0.0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- the same program, the same run ---- */
@@ -166,13 +168,13 @@ static void run_workers(char *out, size_t len)
     double l0 = start = corio_loop_time(loop);
     corio_task *t[6];
     for (int i = 0; i < 6; i++)
-        t[i] = corio_loop_create_task(loop, worker, IV(i), NULL);
+        cr_assert_eq(corio_create_task(&t[i], loop, worker, IV(i), NULL), 0);
     for (int i = 0; i < 6; i++) {
         run_task(loop, t[i], NULL);
         corio_task_unref(t[i]);
     }
     snprintf(out, len, "%s|%.6f", trace, corio_loop_time(loop) - l0);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(virtual_time, runs_are_repeatable, .timeout = 10)
@@ -205,42 +207,60 @@ Test(virtual_time, cancelled_sleep_ends_at_the_cancel, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
     double l0 = corio_loop_time(loop);
-    corio_task *s = corio_loop_create_task(loop, sleeps_long, NULL, NULL);
-    corio_task *c = corio_loop_create_task(loop, cancels_after, s, NULL);
+    corio_task *s;
+    cr_assert_eq(corio_create_task(&s, loop, sleeps_long, NULL, NULL), 0);
+    corio_task *c;
+    cr_assert_eq(corio_create_task(&c, loop, cancels_after, s, NULL), 0);
     cr_assert_eq(run_task(loop, s, NULL), -ECANCELED);
     cr_assert_eq(slept_rc, -ECANCELED);
     cr_assert_lt(fabs(corio_loop_time(loop) - l0 - 10.0), 1e-6);
     run_task(loop, c, NULL);
     corio_task_unref(s);
     corio_task_unref(c);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- options ---- */
 
-Test(virtual_time, off_by_default_and_from_the_environment, .timeout = 10)
+/* Does a loop made with these options (NULL: none) keep virtual time? Its clock stands still
+ * while real time passes outside the loop. */
+static int is_virtual(const corio_loop_opts *opts)
 {
     corio_loop *loop;
-    unsetenv("CORIO_VIRTUAL_TIME");
-    cr_assert_eq(corio_loop_new(&loop, &(corio_loop_opts){0}), 0);
+    cr_assert_eq(corio_loop_new(&loop, opts), 0);
     double a = corio_loop_time(loop);
-    struct timespec ts = {0, 5 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    cr_assert_gt(corio_loop_time(loop), a, "a zeroed opts means real time");
-    corio_loop_close(loop);
+    double t0 = now_s();
+    while (now_s() - t0 < 0.005) { /* nanosleep may return early on a signal */
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int virt = corio_loop_time(loop) == a;
+    cr_assert_eq(corio_loop_free(loop), 0);
+    return virt;
+}
+
+/* virtual_time is tri-state: 0 (a zeroed struct, or opts NULL) reads CORIO_VIRTUAL_TIME, > 0 is
+ * on, < 0 is off, whatever the environment says. */
+Test(virtual_time, option_is_tri_state, .timeout = 10)
+{
+    unsetenv("CORIO_VIRTUAL_TIME");
+    cr_assert_not(is_virtual(NULL), "off by default");
+    cr_assert_not(is_virtual(&(corio_loop_opts){0}), "a zeroed opts: the environment (unset)");
+    cr_assert(is_virtual(&(corio_loop_opts){.virtual_time = 1}));
+    cr_assert_not(is_virtual(&(corio_loop_opts){.virtual_time = -1}));
 
     setenv("CORIO_VIRTUAL_TIME", "1", 1);
-    cr_assert_eq(corio_loop_new(&loop, NULL), 0);
-    a = corio_loop_time(loop);
-    nanosleep(&ts, NULL);
-    cr_assert_eq(corio_loop_time(loop), a, "CORIO_VIRTUAL_TIME=1 with opts NULL");
-    corio_loop_close(loop);
+    cr_assert(is_virtual(NULL), "CORIO_VIRTUAL_TIME=1 with opts NULL");
+    cr_assert(is_virtual(&(corio_loop_opts){.virtual_time = 0}), "0 reads the environment");
+    cr_assert(is_virtual(&(corio_loop_opts){.virtual_time = 1}));
+    cr_assert_not(is_virtual(&(corio_loop_opts){.virtual_time = -1}),
+                  "a negative value wins over the environment");
 
-    cr_assert_eq(corio_loop_new(&loop, &(corio_loop_opts){.virtual_time = 0}), 0);
-    a = corio_loop_time(loop);
-    nanosleep(&ts, NULL);
-    cr_assert_gt(corio_loop_time(loop), a, "an explicit 0 wins over the environment");
-    corio_loop_close(loop);
+    setenv("CORIO_VIRTUAL_TIME", "0", 1);
+    cr_assert_not(is_virtual(NULL), "CORIO_VIRTUAL_TIME=0");
+    cr_assert_not(is_virtual(&(corio_loop_opts){.virtual_time = 0}));
+    cr_assert(is_virtual(&(corio_loop_opts){.virtual_time = 2}),
+              "a positive value wins over the environment");
     unsetenv("CORIO_VIRTUAL_TIME");
 }
 
@@ -253,8 +273,10 @@ static void *seed_task(void *arg)
 static void *seed_main(void *arg)
 {
     (void)arg;
-    corio_task *a = corio_create_task(seed_task, IV(1), NULL);
-    corio_task *b = corio_create_task(seed_task, IV(2), NULL);
+    corio_task *a;
+    cr_expect_eq(corio_create_task(&a, NULL, seed_task, IV(1), NULL), 0);
+    corio_task *b;
+    cr_expect_eq(corio_create_task(&b, NULL, seed_task, IV(2), NULL), 0);
     corio_future *fs[2] = {corio_task_future(a), corio_task_future(b)};
     void *v[2];
     int rc = corio_gather(fs, 2, 0, v, NULL);
@@ -290,5 +312,5 @@ Test(virtual_time, forever_after_forever_does_not_overflow, .timeout = 10)
     cr_assert_eq(run_main(loop, sleeps_forever_twice, NULL, &res), 0);
     cr_assert_eq(res, IV(7));
     cr_assert_gt(corio_loop_time(loop), 1e9);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }

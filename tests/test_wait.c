@@ -42,7 +42,7 @@ static void *first_completed_main(void *arg)
     unsigned char done[3];
     cr_expect_eq(corio_wait(fs, 3, CORIO_FIRST_COMPLETED, CORIO_FOREVER, done), 1);
     cr_expect(done[0] == 0 && done[1] == 1 && done[2] == 0);
-    cr_expect_eq(corio_future_get_state(fs[0]), CORIO_PENDING, "wait cancels nothing");
+    cr_expect_eq(corio_future_get_state(fs[0]), CORIO_FUTURE_PENDING, "wait cancels nothing");
     drop_all(t, 3);
     return NULL;
 }
@@ -65,7 +65,7 @@ static void *done_on_entry_main(void *arg)
 {
     (void)arg;
     corio_task *other = spawn(logs_one, 0);
-    corio_future *f = corio_future_new(NULL), *p = corio_future_new(NULL);
+    corio_future *f = new_future_on(NULL), *p = new_future_on(NULL);
     corio_future_set_result(f, NULL);
     corio_future *fs[2] = {p, f};
     unsigned char done[2];
@@ -91,7 +91,7 @@ Test(wait, done_on_entry_returns_at_once, .timeout = 10)
 static void *concurrent_complete_main(void *arg)
 {
     (void)arg;
-    corio_future *a = corio_future_new(NULL), *b = corio_future_new(NULL);
+    corio_future *a = new_future_on(NULL), *b = new_future_on(NULL);
     corio_task *t = spawn(nap_ms, 10);
     corio_future *fs[3] = {a, b, tf(t)};
     corio_future_set_result(a, NULL); /* both before the waiting task runs again */
@@ -204,7 +204,8 @@ static void *timeout_main(void *arg)
     cr_expect(done[0] && !done[1]);
     cr_expect_geq(elapsed, 0.099, "not before the timeout");
     cr_expect_lt(elapsed, 5.0);
-    cr_expect_eq(corio_future_get_state(fs[1]), CORIO_PENDING, "the timeout cancels nothing");
+    cr_expect_eq(corio_future_get_state(fs[1]), CORIO_FUTURE_PENDING,
+                 "the timeout cancels nothing");
     drop_all(t, 2);
     return NULL;
 }
@@ -221,7 +222,7 @@ static void *timeout_zero_main(void *arg)
     corio_task *t = spawn(sleep_long, 0);
     corio_future *fs[1] = {tf(t)};
     cr_expect_eq(corio_wait(fs, 1, CORIO_FIRST_COMPLETED, 0, NULL), 0);
-    cr_expect_eq(corio_future_get_state(fs[0]), CORIO_PENDING);
+    cr_expect_eq(corio_future_get_state(fs[0]), CORIO_FUTURE_PENDING);
     corio_task_cancel(t, NULL);
     cr_expect_eq(corio_wait(fs, 1, CORIO_FIRST_COMPLETED, CORIO_FOREVER, NULL), 1);
     corio_task_unref(t);
@@ -232,6 +233,26 @@ Test(wait, timeout_zero_polls_once, .timeout = 10)
 {
     run_in_loop(timeout_zero_main, NULL);
     EV_EXPECT(100);
+}
+
+/* Any negative timeout is CORIO_FOREVER: no limit, not "already expired". */
+static void *negative_timeout_main(void *arg)
+{
+    (void)arg;
+    corio_task *t[2] = {spawn(nap_ms, 50), spawn(nap_ms, 20)};
+    corio_future *fs[2] = {tf(t[0]), tf(t[1])};
+    unsigned char done[2] = {9, 9};
+    cr_expect_eq(corio_wait(fs, 2, CORIO_ALL_COMPLETED, -0.001, done), 2);
+    cr_expect(done[0] == 1 && done[1] == 1);
+    cr_expect_eq(corio_wait(fs, 2, CORIO_FIRST_COMPLETED, -3600, NULL), 2);
+    drop_all(t, 2);
+    return NULL;
+}
+
+Test(wait, negative_timeout_means_no_limit, .timeout = 10)
+{
+    run_in_loop(negative_timeout_main, NULL);
+    EV_EXPECT(20, 50);
 }
 
 /* The futures complete before the timeout: the timer goes with the wait. */
@@ -272,13 +293,13 @@ static void *cancel_waiter_main(void *arg)
 {
     (void)arg;
     struct cancel_wait c = {.t = {spawn(nap_ms, 10), spawn(nap_ms, 300)}, .rc = 1};
-    corio_task *w = corio_create_task(waits_all, &c, NULL);
+    corio_task *w = spawn_opts(waits_all, &c, NULL);
     corio_sleep(0.1);
     corio_task_cancel(w, NULL);
     cr_expect_eq(corio_await(tf(w), NULL), -ECANCELED);
     cr_expect_eq(c.rc, -ECANCELED);
     cr_expect(c.done[0] == 1 && c.done[1] == 0, "done[] is filled on cancellation too");
-    cr_expect_eq(corio_future_get_state(tf(c.t[1])), CORIO_PENDING);
+    cr_expect_eq(corio_future_get_state(tf(c.t[1])), CORIO_FUTURE_PENDING);
     cr_expect_eq(corio_await(tf(c.t[1]), NULL), 0);
     corio_task_unref(w);
     drop_all(c.t, 2);
@@ -335,7 +356,7 @@ Test(wait, duplicate_futures, .timeout = 10)
 static void *invalid_args_main(void *arg)
 {
     corio_loop *other = arg;
-    corio_future *f = corio_future_new(NULL), *g = corio_future_new(other);
+    corio_future *f = new_future_on(NULL), *g = new_future_on(other);
     corio_future *fs[2] = {f, NULL}, *mixed[2] = {f, g};
     cr_expect_eq(corio_wait(fs, 0, CORIO_ALL_COMPLETED, -1, NULL), -EINVAL, "empty set");
     cr_expect_eq(corio_wait(NULL, 1, CORIO_ALL_COMPLETED, -1, NULL), -EINVAL);
@@ -353,7 +374,7 @@ Test(wait, invalid_arguments, .timeout = 10)
 {
     corio_loop *other = new_loop();
     run_in_loop(invalid_args_main, other);
-    corio_loop_close(other);
+    cr_assert_eq(corio_loop_free(other), 0);
     corio_future *f = NULL;
     cr_assert_eq(corio_wait(&f, 1, CORIO_ALL_COMPLETED, -1, NULL), CORIO_ENOTASK);
 }
@@ -374,10 +395,11 @@ static void *compact_waiter(void *arg)
 static void *compact_main(void *arg)
 {
     (void)arg;
-    corio_future *fs[3] = {corio_future_new(NULL), corio_future_new(NULL), corio_future_new(NULL)};
+    corio_future *fs[3] = {new_future_on(NULL), new_future_on(NULL), new_future_on(NULL)};
+    const corio_task_opts compact = {.flags = CORIO_TASK_COMPACT};
     corio_task *w[4];
     for (int i = 0; i < 4; i++)
-        w[i] = corio_create_task(compact_waiter, fs, &(corio_task_opts){.flags = CORIO_TASK_COMPACT});
+        w[i] = spawn_opts(compact_waiter, fs, &compact);
     corio_sleep(0); /* all four wait now */
     corio_future_set_result(fs[1], NULL);
     corio_sleep(0); /* they see it and wait for all */

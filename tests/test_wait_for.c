@@ -28,7 +28,7 @@ struct wf {
 static void *run_wait_for(void *arg)
 {
     struct wf *w = arg;
-    w->inner = corio_create_task(w->inner_fn, w->inner_arg, NULL);
+    cr_expect_eq(corio_create_task(&w->inner, NULL, w->inner_fn, w->inner_arg, NULL), 0);
     double t0 = loop_now();
     w->value = IV(-12345);
     w->rc = corio_wait_for(corio_task_future(w->inner), w->timeout, &w->value);
@@ -46,7 +46,7 @@ static void do_wait_for(struct wf *w)
     if (w->inner && !corio_future_done(corio_task_future(w->inner)))
         run_task(loop, w->inner, NULL);
     corio_task_unref(w->inner);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(wait_for, result_before_timeout, .timeout = 10)
@@ -92,7 +92,7 @@ Test(wait_for, timeout_cancels_inner_and_waits_for_it, .timeout = 10)
     cr_assert_lt(w.elapsed, 2.0);
     cr_assert_eq(inner_await_rc, -ECANCELED);
     cr_assert(w.inner_done_at_return, "the inner task has ended when wait_for returns");
-    cr_assert_eq(w.inner_state_at_return, CORIO_CANCELLED);
+    cr_assert_eq(w.inner_state_at_return, CORIO_FUTURE_CANCELLED);
     cr_assert_eq(inner_cleanup, 1, "its cleanup ran before wait_for returned");
 }
 
@@ -111,7 +111,7 @@ Test(wait_for, inner_declines_cancel_returns_result, .timeout = 10)
     cr_assert_eq(inner_await_rc, -ECANCELED);
     cr_assert_eq(w.rc, 0, "got %d (%s)", w.rc, corio_err_name(w.rc));
     cr_assert_eq(w.value, IV(42));
-    cr_assert_eq(w.inner_state_at_return, CORIO_FINISHED);
+    cr_assert_eq(w.inner_state_at_return, CORIO_FUTURE_FINISHED);
 }
 
 Test(wait_for, negative_timeout_is_no_limit, .timeout = 10)
@@ -146,44 +146,44 @@ static void *wait_plain(void *arg)
 Test(wait_for, timeout_zero_on_done_future_returns_result, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    pf = corio_future_new(loop);
+    cr_assert_eq(corio_future_new(&pf, loop), 0);
     corio_future_set_result(pf, IV(77));
     pf_timeout = 0;
     cr_assert_eq(run_main(loop, wait_plain, NULL, NULL), 0);
     cr_assert_eq(pf_rc, 0);
     cr_assert_eq(pf_value, IV(77));
     corio_future_unref(pf);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(wait_for, timeout_zero_on_done_future_with_error, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    pf = corio_future_new(loop);
+    cr_assert_eq(corio_future_new(&pf, loop), 0);
     corio_future_set_error(pf, -EPIPE);
     pf_timeout = 0;
     cr_assert_eq(run_main(loop, wait_plain, NULL, NULL), 0);
     cr_assert_eq(pf_rc, -EPIPE);
     corio_future_unref(pf);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(wait_for, timeout_zero_on_pending_future_times_out, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    pf = corio_future_new(loop);
+    cr_assert_eq(corio_future_new(&pf, loop), 0);
     pf_timeout = 0;
     cr_assert_eq(run_main(loop, wait_plain, NULL, NULL), 0);
     cr_assert_eq(pf_rc, -ETIMEDOUT);
     cr_assert(corio_future_cancelled(pf), "the future was cancelled");
     corio_future_unref(pf);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 Test(wait_for, plain_future_timeout_cancels_it, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    pf = corio_future_new(loop);
+    cr_assert_eq(corio_future_new(&pf, loop), 0);
     pf_timeout = 0.02;
     double t0 = corio_loop_time(loop);
     cr_assert_eq(run_main(loop, wait_plain, NULL, NULL), 0);
@@ -191,7 +191,7 @@ Test(wait_for, plain_future_timeout_cancels_it, .timeout = 10)
     cr_assert_eq(pf_rc, -ETIMEDOUT);
     cr_assert(corio_future_cancelled(pf));
     corio_future_unref(pf);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 static void set_pf(void *arg) { corio_future_set_result(pf, arg); }
@@ -199,28 +199,41 @@ static void set_pf(void *arg) { corio_future_set_result(pf, arg); }
 Test(wait_for, plain_future_completed_in_time, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    pf = corio_future_new(loop);
+    cr_assert_eq(corio_future_new(&pf, loop), 0);
     pf_timeout = 5.0;
-    corio_call_later(loop, 0.01, set_pf, IV(3), NULL);
+    corio_loop_call_later(NULL, loop, 0.01, set_pf, IV(3));
     double t0 = corio_loop_time(loop);
     cr_assert_eq(run_main(loop, wait_plain, NULL, NULL), 0);
     cr_assert_lt(fabs(corio_loop_time(loop) - t0 - 0.01), 1e-6, "done when set, not at timeout");
     cr_assert_eq(pf_rc, 0);
     cr_assert_eq(pf_value, IV(3));
     corio_future_unref(pf);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
+}
+
+Test(wait_for, nan_timeout_is_einval, .timeout = 10)
+{
+    corio_loop *loop = new_vt_loop();
+    cr_assert_eq(corio_future_new(&pf, loop), 0);
+    pf_timeout = NAN;
+    cr_assert_eq(run_main(loop, wait_plain, NULL, NULL), 0);
+    cr_assert_eq(pf_rc, -EINVAL);
+    cr_assert_eq(corio_future_done(pf), 0, "the future is left alone");
+    corio_future_unref(pf);
+    corio_loop_free(loop);
 }
 
 Test(wait_for, outside_task_is_enotask, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_future *f = corio_future_new(loop);
+    corio_future *f;
+    cr_assert_eq(corio_future_new(&f, loop), 0);
     cr_assert_eq(corio_wait_for(f, 1.0, NULL), CORIO_ENOTASK);
     corio_future_set_result(f, NULL);
     cr_assert_eq(corio_wait_for(f, 0, NULL), CORIO_ENOTASK);
     cr_assert_eq(corio_future_cancelled(f), 0);
     corio_future_unref(f);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- the outer task is cancelled ---- */
@@ -230,7 +243,7 @@ static int outer_rc = 1;
 static void *outer_waits(void *arg)
 {
     (void)arg;
-    inner_task = corio_create_task(slow_with_cleanup, IV(1), NULL);
+    cr_expect_eq(corio_create_task(&inner_task, NULL, slow_with_cleanup, IV(1), NULL), 0);
     outer_rc = corio_wait_for(corio_task_future(inner_task), 50.0, NULL);
     return NULL;
 }
@@ -238,7 +251,8 @@ static void *outer_waits(void *arg)
 Test(wait_for, outer_cancelled_cancels_inner, .timeout = 10)
 {
     corio_loop *loop = new_vt_loop();
-    corio_task *outer = corio_loop_create_task(loop, outer_waits, NULL, NULL);
+    corio_task *outer;
+    cr_assert_eq(corio_create_task(&outer, loop, outer_waits, NULL, NULL), 0);
     run_once(loop);
     run_once(loop);
     double t0 = now_s();
@@ -252,7 +266,7 @@ Test(wait_for, outer_cancelled_cancels_inner, .timeout = 10)
     cr_assert_lt(now_s() - t0, 5.0, "neither the 50 s timeout nor the 100 s sleep was waited for");
     corio_task_unref(inner_task);
     corio_task_unref(outer);
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }
 
 /* ---- wait_for on a future finished at the same moment the timeout fires ---- */
@@ -269,14 +283,15 @@ Test(wait_for, inner_done_before_first_step_timeout_zero, .timeout = 10)
     if (w.rc == 0)
         cr_assert_eq(w.value, IV(1));
     else
-        cr_assert_eq(w.inner_state_at_return, CORIO_CANCELLED);
+        cr_assert_eq(w.inner_state_at_return, CORIO_FUTURE_CANCELLED);
 }
 
 static void *many_wait_fors(void *arg)
 {
     (void)arg;
     for (int i = 0; i < 200; i++) {
-        corio_task *t = corio_create_task(sleep_then_return, IV(i), NULL);
+        corio_task *t;
+        cr_expect_eq(corio_create_task(&t, NULL, sleep_then_return, IV(i), NULL), 0);
         void *v = NULL;
         int rc = corio_wait_for(corio_task_future(t), i % 2 ? 10.0 : 0.001, &v);
         corio_task_unref(t);
@@ -294,5 +309,5 @@ Test(wait_for, repeated_no_leaks_of_timers, .timeout = 10)
     void *res = NULL;
     cr_assert_eq(run_main(loop, many_wait_fors, NULL, &res), 0);
     cr_assert_eq(res, IV(1));
-    corio_loop_close(loop);
+    corio_loop_free(loop);
 }

@@ -24,7 +24,7 @@ static void *accept_loop(void *arg)
 {
     struct server *s = arg;
     /* For bench/net/run.sh, which checks that the backend is the one it asked for. */
-    printf("backend %s\n", corio_loop_backend(corio_get_running_loop()));
+    printf("backend %s\n", corio_loop_get_backend(NULL));
     fflush(stdout);
     for (;;) {
         int fd = corio_sock_accept(s->listen_fd, NULL, NULL);
@@ -34,10 +34,7 @@ static void *accept_loop(void *arg)
             return corio_raise(fd);
         net_nodelay(fd);
         /* Fire and forget: the loop holds the task until it returns. */
-        corio_task *t = corio_create_task(s->serve_conn, (void *)(intptr_t)fd, NULL);
-        if (t)
-            corio_task_unref(t);
-        else
+        if (corio_create_task(NULL, NULL, s->serve_conn, (void *)(intptr_t)fd, NULL) < 0)
             corio_close(fd);
     }
 }

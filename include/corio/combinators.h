@@ -1,14 +1,15 @@
 /* corio combinators: shield, wait, as_completed, timeout scopes and task groups, as asyncio's
  * shield(), wait(), as_completed(), timeout()/timeout_at() and TaskGroup.
  *
- * The conventions of <corio.h> hold: errors are negative codes, every object belongs to the loop
- * of the thread that made it and is used from that thread only, and the functions documented
- * "awaits" run only inside a task (elsewhere they return CORIO_ENOTASK).
+ * docs/conventions.md holds: errors are negative codes, every object belongs to the loop of the
+ * thread that made it and is used from that thread only, and the functions documented "awaits"
+ * run only inside a task (elsewhere they return CORIO_ENOTASK).
  */
 #ifndef CORIO_COMBINATORS_H
 #define CORIO_COMBINATORS_H
 
-#include "corio.h"
+#include "corio/base.h"
+#include "corio/task.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,10 +22,10 @@ extern "C" {
 /* asyncio.shield: a future that mirrors `f` (its result, error or cancellation) but whose
  * cancellation does not reach f. A task awaiting the shield and cancelled meanwhile gets
  * -ECANCELED while f keeps running; f's outcome is then dropped. The caller owns one reference to
- * the returned future; the shield holds its own reference to f until f is done or the shield is.
- * If f is already done, returns f itself with a new reference (as asyncio does). NULL for a NULL
- * f or on -ENOMEM. */
-corio_future *corio_shield(corio_future *f);
+ * *out; the shield holds its own reference to f until f is done or the shield is. If f is
+ * already done, *out is f itself with a new reference (as asyncio does). Returns 0, -EINVAL
+ * (NULL f or out), -ENOMEM. */
+int corio_shield(corio_future **out, corio_future *f);
 
 /* ------------------------------------------------------------------------------------------------
  * wait
@@ -38,7 +39,7 @@ enum {
 };
 
 /* asyncio.wait: awaits until the `n` futures (or tasks) satisfy `return_when`, or until `timeout`
- * seconds have passed (negative: no limit; 0: one pass through the loop). Nothing is cancelled,
+ * seconds have passed (CORIO_FOREVER: no limit; 0: one pass through the loop). Nothing is cancelled,
  * neither on timeout nor when the calling task is cancelled. If the condition already holds on
  * entry it returns at once, without yielding. On return, done[i] (if done is not NULL) is 1 for
  * each future that is done and 0 for the pending ones (asyncio's (done, pending) pair).
@@ -56,12 +57,13 @@ int corio_wait(corio_future *const *futs, size_t n, int return_when, double time
 typedef struct corio_as_completed corio_as_completed;
 
 /* asyncio.as_completed as an iterator: yields the `n` futures in the order they complete
- * (those already done first, in argument order). `timeout` seconds (negative: none) bound the
- * whole iteration. Takes its own reference to every future. Returns 0 with *it set, -EINVAL
- * (NULL arguments, a NULL future, futures of another loop, NaN timeout), -ENOMEM, CORIO_ENOLOOP.
- * Callable outside a task; the iteration itself awaits. */
-int corio_as_completed_new(corio_future *const *futs, size_t n, double timeout,
-                           corio_as_completed **it);
+ * (those already done first, in argument order). `timeout` seconds (CORIO_FOREVER: none) bound
+ * the whole iteration. Takes its own reference to every future. Returns 0 with *out set, -EINVAL
+ * (NULL arguments, a NULL future, futures of different loops, NaN timeout), -ENOMEM,
+ * CORIO_ENOLOOP (n == 0 without a loop). Callable outside a task; the iteration itself awaits.
+ * The caller owns the iterator: corio_as_completed_free. */
+int corio_as_completed_new(corio_as_completed **out, corio_future *const *futs, size_t n,
+                           double timeout);
 
 /* Awaits the next future to complete and stores it in *fut (borrowed: valid until
  * corio_as_completed_free). Returns 1 with *fut set, 0 when all n have been returned,
@@ -72,9 +74,10 @@ int corio_as_completed_new(corio_future *const *futs, size_t n, double timeout,
  * unless 1 is returned. Nothing is cancelled. */
 int corio_as_completed_next(corio_as_completed *it, corio_future **fut);
 
-/* Stops watching and drops the iterator's references. The futures keep running. Not while a
- * task waits in corio_as_completed_next on it. NULL is ignored. */
-void corio_as_completed_free(corio_as_completed *it);
+/* Stops watching and drops the iterator's references. The futures keep running. Returns 0, or
+ * -EBUSY while a task waits in corio_as_completed_next on it (nothing is freed). NULL does
+ * nothing. */
+int corio_as_completed_free(corio_as_completed *it);
 
 /* ------------------------------------------------------------------------------------------------
  * Timeout scopes
@@ -96,26 +99,22 @@ void corio_as_completed_free(corio_as_completed *it);
  * The scope lives on the heap (its timer must not point into a compact task's stack). */
 typedef struct corio_timeout corio_timeout;
 
-/* No deadline, for corio_timeout_at and corio_timeout_reschedule: +infinity (math.h's INFINITY,
- * without making every user of corio.h include math.h). */
-#define CORIO_TIMEOUT_NEVER (__builtin_inf())
+/* Enters a scope in the current task whose deadline is `delay` seconds from now (CORIO_FOREVER:
+ * no deadline; 0: expires at the next loop iteration, so the block's first await that suspends is
+ * cancelled). Returns 0 with *out set, CORIO_ENOTASK outside a task, -EINVAL (NULL out, NaN),
+ * -ENOMEM. */
+int corio_timeout_enter(corio_timeout **out, double delay);
+/* asyncio.timeout_at: as corio_timeout_enter with an absolute deadline in loop time
+ * (corio_loop_time; CORIO_FOREVER: none; a time already past expires at the next loop
+ * iteration). */
+int corio_timeout_enter_at(corio_timeout **out, double when);
 
-/* Enters a scope in the current task whose deadline is `delay` seconds from now (negative: no
- * deadline, as everywhere in corio; 0: expires at the next loop iteration, so the block's first
- * await that suspends is cancelled). Returns 0 with *scope set,
- * CORIO_ENOTASK outside a task, -EINVAL (NULL scope, NaN), -ENOMEM. */
-int corio_timeout_enter(corio_timeout **scope, double delay);
-/* As corio_timeout_enter with an absolute deadline in loop time (corio_loop_time;
- * CORIO_TIMEOUT_NEVER: none; a time already past expires at the next loop iteration). */
-int corio_timeout_at(corio_timeout **scope, double when);
-
-/* Moves the deadline to the loop time `when` (CORIO_TIMEOUT_NEVER: none). Returns 0,
- * CORIO_EINVALSTATE once the scope has expired, -EINVAL (NULL, NaN, a task other than the
- * scope's), -ENOMEM. */
+/* Moves the deadline to the loop time `when` (CORIO_FOREVER: none). Returns 0, CORIO_EINVALSTATE
+ * once the scope has expired, -EINVAL (NULL, NaN, a task other than the scope's), -ENOMEM. */
 int corio_timeout_reschedule(corio_timeout *scope, double when);
-/* The current deadline in loop time, CORIO_TIMEOUT_NEVER if none (NaN for NULL). */
+/* The current deadline in loop time, CORIO_FOREVER if none (NaN for NULL). */
 double corio_timeout_when(const corio_timeout *scope);
-/* 1 once the deadline has passed and the task was cancelled for it, else 0. */
+/* 1 once the deadline has passed and the task was cancelled for it, else 0 (also for NULL). */
 int corio_timeout_expired(const corio_timeout *scope);
 
 /* Leaves the scope and frees it; `rc` is the block's outcome. If the scope expired and rc is
@@ -135,7 +134,7 @@ int corio_timeout_exit(corio_timeout *scope, int rc);
  *     int rc = corio_taskgroup_new(&tg);                  // async with TaskGroup() as tg:
  *     if (rc < 0)
  *         return rc;
- *     rc = corio_taskgroup_create_task(tg, fn, arg, NULL, NULL);   // tg.create_task(...)
+ *     rc = corio_taskgroup_create_task(NULL, tg, fn, arg, NULL);   // tg.create_task(...)
  *     if (rc == 0)
  *         rc = other_work();                               // the body: may await
  *     rc = corio_taskgroup_exit(tg, rc);                   // __aexit__: awaits every task
@@ -162,17 +161,17 @@ typedef struct corio_taskgroup_error {
     int err;
 } corio_taskgroup_error;
 
-/* Creates a group owned by the current task. Returns 0 with *tg set, CORIO_ENOTASK outside a
- * task, -EINVAL, -ENOMEM. */
-int corio_taskgroup_new(corio_taskgroup **tg);
+/* Creates a group owned by the current task. Returns 0 with *out set, CORIO_ENOTASK outside a
+ * task, -EINVAL, -ENOMEM. The owner frees it with corio_taskgroup_free after exit. */
+int corio_taskgroup_new(corio_taskgroup **out);
 
-/* Creates a task in the group (as corio_create_task, on the owner's loop). If task is not NULL
- * it receives a reference the caller must drop; with NULL the group alone tracks the task.
+/* Creates a task in the group (as corio_create_task, on the owner's loop). `out` may be NULL (the
+ * group alone tracks the task); otherwise it receives a reference the caller must drop.
  * Callable from any task on the loop (a task of the group may add more). Returns 0,
  * CORIO_EINVALSTATE once the group is shutting down (a task failed, the owner was cancelled, the
  * body failed) or finished (exit returned), -EINVAL, -ENOMEM. */
-int corio_taskgroup_create_task(corio_taskgroup *tg, corio_coro_fn fn, void *arg,
-                                const corio_task_opts *opts, corio_task **task);
+int corio_taskgroup_create_task(corio_task **out, corio_taskgroup *tg, corio_coro_fn fn, void *arg,
+                                const corio_task_opts *opts);
 
 /* asyncio's __aexit__: awaits, from the owner, until every task of the group is done. body_rc is
  * how the body ended: 0 (or any value >= 0), -ECANCELED (its await was cancelled), or an error,
@@ -186,12 +185,13 @@ int corio_taskgroup_exit(corio_taskgroup *tg, int body_rc);
 int corio_taskgroup_wait(corio_taskgroup *tg);
 
 /* The errors recorded so far, in order; *errors (if not NULL) points to them, valid until the
- * next error or corio_taskgroup_free. Returns how many. */
+ * next error or corio_taskgroup_free. Returns how many (0 for NULL). */
 size_t corio_taskgroup_errors(const corio_taskgroup *tg, const corio_taskgroup_error **errors);
 
 /* Frees the group. Called before exit (a leak of a group is a bug, but not a crash), it cancels
- * the tasks still running and lets them finish on their own. NULL is ignored. */
-void corio_taskgroup_free(corio_taskgroup *tg);
+ * the tasks still running and lets them finish on their own. Returns 0, or -EBUSY while the owner
+ * waits in corio_taskgroup_exit (nothing is freed). NULL does nothing. */
+int corio_taskgroup_free(corio_taskgroup *tg);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /* corio I/O: awaitable socket and fd calls on the loop's backend (epoll or io_uring).
  *
- * Included by corio.h; the conventions listed there hold. In particular every call documented
+ * Included by <corio.h>; docs/conventions.md holds. In particular every call documented
  * "awaits" suspends only the calling task, may be called only from a task (CORIO_ENOTASK
  * elsewhere), and returns -ECANCELED when the task is cancelled while it waits. A cancelled call
  * has had no effect on the fd beyond what it reports: on epoll it never started; on io_uring the
@@ -33,14 +33,16 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "corio/base.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The name of the loop's I/O backend: "epoll" or "io_uring". */
-const char *corio_loop_backend(const corio_loop *loop);
+/* The name of the loop's I/O backend: "epoll" or "io_uring" (NULL without a loop). */
+const char *corio_loop_get_backend(const corio_loop *loop);
 
-/* socket(2) with SOCK_NONBLOCK and SOCK_CLOEXEC added. Returns the fd or -errno. Any thread. */
+/* socket(2) with SOCK_NONBLOCK and SOCK_CLOEXEC added. Returns the fd or -errno. ANY THREAD. */
 int corio_socket(int domain, int type, int protocol);
 
 /* Awaits a connection on the listening socket fd and returns the new socket (non-blocking,
@@ -48,7 +50,7 @@ int corio_socket(int domain, int type, int protocol);
  * the listening socket stays usable; -EFAULT: addr without addrlen). */
 int corio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
 
-/* Awaits connecting fd to addr, for at most `timeout` seconds (negative: no limit). Returns 0,
+/* Awaits connecting fd to addr, for at most `timeout` seconds (CORIO_FOREVER: no limit). Returns 0,
  * the connection's error (-ECONNREFUSED, -ENETUNREACH, ...), or -ETIMEDOUT; after an error or
  * timeout the socket should be closed. -EINVAL for a NULL addr or a NaN timeout. */
 int corio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, double timeout);
@@ -74,7 +76,7 @@ ssize_t corio_sock_recvfrom(int fd, void *buf, size_t len, int flags, struct soc
 ssize_t corio_sock_sendto(int fd, const void *buf, size_t len, int flags,
                           const struct sockaddr *addr, socklen_t addrlen);
 
-/* shutdown(2): does not await. 0 or -errno. Loop thread. */
+/* shutdown(2): does not await. 0 or -errno. */
 int corio_sock_shutdown(int fd, int how);
 
 /* read(2) / write(2) on any non-blocking fd that can be polled (pipes, terminals, eventfds,
@@ -83,24 +85,25 @@ ssize_t corio_read(int fd, void *buf, size_t len);
 ssize_t corio_write(int fd, const void *buf, size_t len);
 
 /* Awaits until fd is readable (or at EOF / in error) / writable, for at most `timeout` seconds
- * (negative: no limit). Returns 0, -ETIMEDOUT, -EBADF (fd closed with corio_close meanwhile, or
+ * (CORIO_FOREVER: no limit; 0: only if it is ready now). Returns 0, -ETIMEDOUT, -EBADF (fd closed with corio_close meanwhile, or
  * invalid), -EBUSY if another task already waits on the same fd in the same direction. */
 int corio_wait_readable(int fd, double timeout);
 int corio_wait_writable(int fd, double timeout);
 
 /* Wakes every task waiting on fd (their calls return -EBADF), removes its reader and writer
  * callbacks, forgets it and closes it. Does not await; works outside tasks too (on the thread's
- * running or current loop; with none, it is close(2)). Returns 0 or -errno from close(2). */
+ * running or current loop; with none, it is close(2)). Returns 0 or -errno from close(2). The one
+ * function here that takes no loop and works without one. */
 int corio_close(int fd);
 
 /* asyncio's add_reader / add_writer: fn(fd, arg) is scheduled on the loop each iteration while
  * fd is readable / writable, until removed. One reader and one writer per fd: adding replaces
  * the previous one. Returns 0, -EBADF, -EPERM (an fd that cannot be polled, such as a regular
- * file), -ENOMEM. Loop thread only. */
+ * file), -EINVAL (NULL fn), -ENOMEM, CORIO_ECLOSED, CORIO_ENOLOOP. */
 typedef void (*corio_fd_callback_fn)(int fd, void *arg);
 int corio_loop_add_reader(corio_loop *loop, int fd, corio_fd_callback_fn fn, void *arg);
 int corio_loop_add_writer(corio_loop *loop, int fd, corio_fd_callback_fn fn, void *arg);
-/* Removes the callback; returns 1 if there was one, 0 if not. */
+/* Removes the callback; returns 1 if there was one, 0 if not, CORIO_ENOLOOP. */
 int corio_loop_remove_reader(corio_loop *loop, int fd);
 int corio_loop_remove_writer(corio_loop *loop, int fd);
 

@@ -1,18 +1,19 @@
 /* corio streams: asyncio's StreamReader / StreamWriter, open_connection and start_server.
  *
- * Included by corio.h; its conventions hold (errors are negative codes, loop thread only, calls
- * documented "awaits" suspend only the calling task and return -ECANCELED when it is cancelled).
+ * Included by <corio.h>; docs/conventions.md holds (errors are negative codes, loop thread only,
+ * calls documented "awaits" suspend only the calling task and return -ECANCELED when it is
+ * cancelled).
  *
  * A connection is one object reached through two handles: a corio_reader (the receiving half,
  * with its buffer) and a corio_writer (the sending half, with its buffer). Ownership:
- *  - corio_open_connection() and friends give the caller the connection; the caller releases it
- *    with corio_stream_release(r, w), which closes it if it is not closed yet (gracefully: bytes
+ *  - corio_open_connection() and friends give the caller the connection; the caller frees it
+ *    with corio_stream_free(r, w), which closes it if it is not closed yet (gracefully: bytes
  *    already written are still sent, in the background) and frees both halves once nothing uses
  *    them any more. Neither handle may be used after that call.
  *  - A server's handler borrows its connection: the handles are valid until the handler
- *    returns, then the server releases the connection itself.
- * Closing is not releasing: after corio_writer_close() both handles stay valid (reads return
- * what is buffered, then EOF) until released.
+ *    returns, then the server frees the connection itself.
+ * Closing is not freeing: after corio_writer_close() both handles stay valid (reads return
+ * what is buffered, then EOF) until freed.
  *
  * Cancellation: a task cancelled in any reader call loses nothing (the bytes received so far
  * stay in the reader's buffer for the next call); a task cancelled in drain or wait_closed leaves
@@ -26,16 +27,16 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "corio/base.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-enum {
-    CORIO_EINCOMPLETE = -20201, /* EOF before the requested bytes or separator (asyncio's
-                                   IncompleteReadError); the partial data is handed back */
-    CORIO_ELIMIT = -20202       /* a line or chunk longer than the reader's limit (asyncio's
-                                   LimitOverrunError / ValueError from readline) */
-};
+/* Errors of the reader (corio/errors.h): CORIO_EINCOMPLETE, EOF before the requested bytes or
+ * separator (asyncio's IncompleteReadError; the partial data is handed back); CORIO_ELIMIT, a
+ * line or chunk longer than the reader's limit (asyncio's LimitOverrunError / ValueError from
+ * readline). */
 
 typedef struct corio_reader corio_reader;
 typedef struct corio_writer corio_writer;
@@ -53,7 +54,7 @@ typedef void (*corio_stream_handler_fn)(corio_reader *r, corio_writer *w, void *
 typedef struct corio_stream_opts {
     size_t limit;           /* the reader's limit in bytes; 0: 64 KiB (asyncio's 2**16) */
     double connect_timeout; /* open_connection: seconds for the whole connect, every address
-                               tried included; <= 0: none */
+                               tried included; 0 or CORIO_FOREVER: none */
     int family;             /* address family to resolve: 0 (AF_UNSPEC), AF_INET or AF_INET6 */
     int backlog;            /* start_server: listen(2) backlog; 0: 100 */
     unsigned flags;         /* start_server: CORIO_SERVER_* */
@@ -66,28 +67,30 @@ typedef struct corio_stream_opts {
 /* Awaits a TCP connection to host:port (asyncio's open_connection). The host is looked up
  * without blocking the loop (a numeric address needs no lookup); each resolved address is tried
  * in order until one connects. TCP_NODELAY is set, as asyncio does. On 0, *r and *w are the
- * connection's halves (see ownership above). Returns 0, the first address's connect error
- * (-ECONNREFUSED, -ENETUNREACH, ...), -ETIMEDOUT (opts->connect_timeout passed), a name lookup
- * error (-21000 - EAI_* code: CORIO_EAI(code) of the executor's header), -EINVAL (NULL host, r
- * or w, port outside 0..65535), -ECANCELED (nothing is left behind), -ENOMEM, CORIO_ENOTASK. */
-int corio_open_connection(const char *host, int port, const corio_stream_opts *opts,
-                          corio_reader **r, corio_writer **w);
+ * connection's halves (see ownership above; both are NULL on failure). Returns 0, the first
+ * address's connect error (-ECONNREFUSED, -ENETUNREACH, ...), -ETIMEDOUT
+ * (opts->connect_timeout passed), a name lookup error (CORIO_EAI_NONAME, ...), -EINVAL (NULL host,
+ * r or w, port outside 0..65535), -ECANCELED (nothing is left behind), -ENOMEM, CORIO_ENOTASK. */
+int corio_open_connection(corio_reader **r, corio_writer **w, const char *host, int port,
+                          const corio_stream_opts *opts);
 
 /* As corio_open_connection, to a Unix stream socket at `path` (-ENAMETOOLONG if too long). */
-int corio_open_unix_connection(const char *path, const corio_stream_opts *opts, corio_reader **r,
-                               corio_writer **w);
+int corio_open_unix_connection(corio_reader **r, corio_writer **w, const char *path,
+                               const corio_stream_opts *opts);
 
-/* Wraps a connected stream socket that the caller gives away (asyncio's open_connection(sock=)):
- * made non-blocking; closed by the connection from now on (not on error). Does not await.
- * Returns 0, -EBADF (not an open fd), -ENOTSOCK, -EINVAL (not a stream socket, NULL r or w),
- * -ENOMEM. Loop thread. */
-int corio_stream_from_fd(int fd, const corio_stream_opts *opts, corio_reader **r,
-                         corio_writer **w);
+/* A connection on a connected stream socket that the caller gives away (asyncio's
+ * open_connection(sock=)), bound to `loop`: made non-blocking; closed by the connection from now
+ * on (not on error). Does not await. Returns 0, -EBADF (not an open fd), -ENOTSOCK, -EINVAL (not
+ * a stream socket, NULL r or w), -ENOMEM, CORIO_ECLOSED, CORIO_ENOLOOP. */
+int corio_stream_new(corio_reader **r, corio_writer **w, corio_loop *loop, int fd,
+                     const corio_stream_opts *opts);
 
-/* Releases a connection (both halves; either argument may be NULL when the other is given):
- * closes it as corio_writer_close if it is not closed, and frees it once the last call in
- * progress on it has returned and the buffered bytes are sent. Does not await. */
-void corio_stream_release(corio_reader *r, corio_writer *w);
+/* Frees a connection (both halves; either argument may be NULL when the other is given): closes
+ * it as corio_writer_close if it is not closed, and lets it go once the last call in progress on
+ * it has returned and the buffered bytes are sent (in the background). Does not await. Returns 0,
+ * -EINVAL if r and w are halves of different connections (nothing is freed). Both NULL: nothing
+ * to do. */
+int corio_stream_free(corio_reader *r, corio_writer *w);
 
 /* ------------------------------------------------------------------------------------------------
  * Reader (asyncio's StreamReader)
@@ -147,11 +150,12 @@ int corio_writer_write(corio_writer *w, const void *data, size_t n);
 int corio_writer_drain(corio_writer *w);
 
 /* Sets the write buffer's high- and low-water marks (asyncio's set_write_buffer_limits).
- * CORIO_WRITE_LIMIT_AUTO for high: 64 KiB, or 4 * low when low is given; for low: high / 4.
+ * CORIO_WRITER_LIMIT_AUTO for high: 64 KiB, or 4 * low when low is given; for low: high / 4.
  * Returns 0, -EINVAL (low > high, NULL w). */
-#define CORIO_WRITE_LIMIT_AUTO ((size_t)-1)
+#define CORIO_WRITER_LIMIT_AUTO ((size_t)-1)
 int corio_writer_set_write_buffer_limits(corio_writer *w, size_t high, size_t low);
-void corio_writer_get_write_buffer_limits(const corio_writer *w, size_t *high, size_t *low);
+/* The marks in *high and *low (each may be NULL). 0 or -EINVAL for NULL w. */
+int corio_writer_get_write_buffer_limits(const corio_writer *w, size_t *high, size_t *low);
 /* The bytes buffered and not yet sent. */
 size_t corio_writer_get_write_buffer_size(const corio_writer *w);
 
@@ -184,28 +188,29 @@ int corio_writer_get_sockname(const corio_writer *w, struct sockaddr *addr, sock
 /* Awaits the setup of a TCP server: a listening socket per address host resolves to (NULL or
  * "": every interface), each with an accept task, and a task per accepted connection that calls
  * handler(r, w, arg) and releases the connection when it returns. Serving starts at once.
- * port 0 picks a free port per socket (see corio_server_get_port). The caller owns *server
- * (corio_server_release). Returns 0, -EADDRINUSE and other bind/listen errors (nothing is left
- * open), a lookup error as corio_open_connection, -EINVAL (NULL handler or server, bad port),
+ * port 0 picks a free port per socket (see corio_server_get_port). The caller owns *out
+ * (corio_server_free). Returns 0, -EADDRINUSE and other bind/listen errors (nothing is left
+ * open), a lookup error as corio_open_connection, -EINVAL (NULL handler or out, bad port),
  * -ENOMEM, -ECANCELED, CORIO_ENOTASK. */
-int corio_start_server(const char *host, int port, corio_stream_handler_fn handler, void *arg,
-                       const corio_stream_opts *opts, corio_server **server);
+int corio_start_server(corio_server **out, const char *host, int port,
+                       corio_stream_handler_fn handler, void *arg, const corio_stream_opts *opts);
 
 /* As corio_start_server on a Unix stream socket at path. A stale socket file there is removed
  * first, and the file is removed when the server closes (if it is still the same file). */
-int corio_start_unix_server(const char *path, corio_stream_handler_fn handler, void *arg,
-                            const corio_stream_opts *opts, corio_server **server);
+int corio_start_unix_server(corio_server **out, const char *path, corio_stream_handler_fn handler,
+                            void *arg, const corio_stream_opts *opts);
 
 /* Stops listening (asyncio's Server.close): the listening sockets are closed, the accept tasks
- * end; connections already accepted go on. Does not await. Idempotent. */
-void corio_server_close(corio_server *server);
+ * end; connections already accepted go on. Does not await. Idempotent. Returns 0 or -EINVAL. */
+int corio_server_close(corio_server *server);
 /* Closes every active connection gracefully (asyncio 3.13's close_clients): their handlers'
- * reads see EOF once the buffered bytes are sent. */
-void corio_server_close_clients(corio_server *server);
+ * reads see EOF once the buffered bytes are sent. Returns 0 or -EINVAL. */
+int corio_server_close_clients(corio_server *server);
 /* Closes every active connection at once, dropping buffered bytes, and cancels each handler
  * task (asyncio 3.13's abort_clients, plus the cancel: C has no collector for a handler that
- * waits on something else); a handler that has not started yet does not run. */
-void corio_server_abort_clients(corio_server *server);
+ * waits on something else); a handler that has not started yet does not run. Returns 0 or
+ * -EINVAL. */
+int corio_server_abort_clients(corio_server *server);
 
 /* Awaits until the server is closed and every connection task and accept task has ended
  * (asyncio's wait_closed). Returns 0, -ECANCELED, CORIO_ENOTASK, -EINVAL. */
@@ -215,19 +220,20 @@ int corio_server_wait_closed(corio_server *server);
  * cancelled, closes the server and returns -ECANCELED. */
 int corio_server_serve_forever(corio_server *server);
 
-/* 1 while listening (asyncio's is_serving). */
+/* 1 while listening (asyncio's is_serving), else 0 (also for NULL). */
 int corio_server_is_serving(const corio_server *server);
 /* Stores up to cap listening fds in fds (borrowed: do not close) and returns how many there are
- * (asyncio's sockets). */
-size_t corio_server_sockets(const corio_server *server, int *fds, size_t cap);
-/* The port the first listening socket is bound to (useful with port 0), or -EBADF once closed. */
+ * (asyncio's sockets; 0 once closed), or -EINVAL (NULL server, NULL fds with cap > 0). */
+int corio_server_sockets(const corio_server *server, int *fds, size_t cap);
+/* The port the first listening socket is bound to (useful with port 0), -EBADF once closed,
+ * -EINVAL for NULL. */
 int corio_server_get_port(const corio_server *server);
-/* The number of connections being handled now. */
+/* The number of connections being handled now (0 for NULL). */
 size_t corio_server_active_connections(const corio_server *server);
 
-/* Releases the caller's reference: closes the server as corio_server_close (connections go on
- * and end on their own) and frees it once its tasks are done. NULL is ignored. */
-void corio_server_release(corio_server *server);
+/* Frees the server: closes it as corio_server_close (connections go on and end on their own) and
+ * lets it go once its tasks are done. Returns 0. NULL does nothing. */
+int corio_server_free(corio_server *server);
 
 #ifdef __cplusplus
 }

@@ -2,9 +2,7 @@
  * BoundedSemaphore, Barrier and Queue (FIFO, LIFO, priority), with asyncio's semantics
  * (CPython 3.13 Lib/asyncio/locks.py and queues.py).
  *
- * Included by <corio.h>; do not include it alone.
- *
- * Conventions for everything below:
+ * Included by <corio.h>; docs/conventions.md holds. For everything below:
  *  - Each object is bound to one loop, given to its constructor (NULL: the running loop, else the
  *    thread's current loop; CORIO_ENOLOOP if there is none). It may be used only on that loop's
  *    thread, and awaited only from tasks of that loop (-EINVAL from another loop's task).
@@ -13,13 +11,14 @@
  *    *_free function. Freeing NULL does nothing and returns 0. Freeing an object that tasks are
  *    waiting on is refused with -EBUSY (nothing is freed; the waiters keep waiting): cancel them
  *    first, or let them finish. An object holds a reference on its loop, so it may outlive
- *    corio_loop_close() and be freed afterwards.
+ *    corio_loop_close() and be freed afterwards (before corio_loop_free or after it).
  *  - Functions documented "awaits" suspend the calling task until they can complete. They return
  *    0 (or a non-negative value) on success, -ECANCELED when the task is cancelled while it waits
  *    (the primitive is left consistent: no wake-up, item or lock is lost, see each function),
  *    CORIO_ENOTASK outside a task, -EINVAL for NULL. A cancellation requested before the call is
  *    delivered only if the call has to wait, as in asyncio. For a time limit, await from a task of
  *    your own and use corio_wait_for() on it.
+ *  - Accessors (locked, is_set, value, qsize, ...) return 0 for NULL.
  *  - Waiters are served in FIFO order. Waking a waiter schedules it on the loop (as asyncio's
  *    future.set_result does); it runs on a later iteration, never inside the waking call.
  *  - Nothing here is safe to call from another thread.
@@ -30,16 +29,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "corio/base.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Error codes of the primitives (outside errno's range, as the CORIO_E* codes of corio.h). */
-enum {
-    CORIO_EBROKEN = -20101,  /* the barrier is broken (asyncio's BrokenBarrierError): aborted, or
-                                reset while the task waited in it */
-    CORIO_ESHUTDOWN = -20102 /* the queue was shut down (asyncio's QueueShutDown) */
-};
+/* Errors of the primitives (corio/errors.h): CORIO_EBROKEN, the barrier is broken (asyncio's
+ * BrokenBarrierError: aborted, or reset while the task waited in it); CORIO_ESHUTDOWN, the queue
+ * was shut down (asyncio's QueueShutDown). */
 
 typedef struct corio_lock corio_lock;
 typedef struct corio_event corio_event;
@@ -61,7 +59,7 @@ int corio_lock_free(corio_lock *lock);
  * (the lock is not held), CORIO_ENOTASK, -EINVAL. */
 int corio_lock_acquire(corio_lock *lock);
 /* Takes the lock if that needs no wait: 0, or -EAGAIN if it is held or tasks are queued. */
-int corio_lock_try_acquire(corio_lock *lock);
+int corio_lock_acquire_nowait(corio_lock *lock);
 /* Frees the lock and wakes the first waiter. Any code may call it (not only the task that took
  * it). Returns 0, CORIO_EINVALSTATE if the lock is not held, -EINVAL for NULL. */
 int corio_lock_release(corio_lock *lock);
@@ -129,7 +127,7 @@ int corio_semaphore_free(corio_semaphore *sem);
  * 0, -ECANCELED (nothing taken), CORIO_ENOTASK, -EINVAL. */
 int corio_semaphore_acquire(corio_semaphore *sem);
 /* Decrements without waiting: 0, or -EAGAIN when corio_semaphore_locked() is 1. */
-int corio_semaphore_try_acquire(corio_semaphore *sem);
+int corio_semaphore_acquire_nowait(corio_semaphore *sem);
 /* Increments the counter and wakes the first waiter. 0, -EOVERFLOW (bounded semaphore released
  * more than acquired, or the counter at INT64_MAX), -EINVAL. */
 int corio_semaphore_release(corio_semaphore *sem);
@@ -142,7 +140,7 @@ int64_t corio_semaphore_value(const corio_semaphore *sem);
  * Barrier (asyncio.Barrier)
  * --------------------------------------------------------------------------------------------- */
 
-/* A barrier for `parties` tasks (-EINVAL if < 1). */
+/* A barrier for `parties` tasks (-EINVAL if < 1 or > INT_MAX). */
 int corio_barrier_new(corio_barrier **out, corio_loop *loop, size_t parties);
 int corio_barrier_free(corio_barrier *b);
 
@@ -151,7 +149,7 @@ int corio_barrier_free(corio_barrier *b);
  * broken (abort) or is reset while the task waits; -ECANCELED (the task leaves the barrier,
  * which stays usable: the others keep waiting for a full count); CORIO_ENOTASK, -EINVAL. Tasks
  * arriving while the previous pass drains wait for it to finish. */
-int64_t corio_barrier_wait(corio_barrier *b);
+int corio_barrier_wait(corio_barrier *b);
 /* Returns the barrier to its empty state; tasks waiting in it get CORIO_EBROKEN. A broken
  * barrier becomes usable again once they have left. 0 or -EINVAL. */
 int corio_barrier_reset(corio_barrier *b);

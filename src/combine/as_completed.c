@@ -20,7 +20,7 @@ struct corio_as_completed {
 };
 
 static void wake(corio_as_completed *it) {
-    if (it->waiter && it->waiter->state == CORIO_PENDING)
+    if (it->waiter && it->waiter->state == CORIO_FUTURE_PENDING)
         corio_future_set_result(it->waiter, NULL);
 }
 
@@ -41,17 +41,15 @@ static void on_timeout(corio__timer *t) {
     wake(it);
 }
 
-int corio_as_completed_new(corio_future *const *futs, size_t n, double timeout,
-                           corio_as_completed **out) {
+int corio_as_completed_new(corio_as_completed **out, corio_future *const *futs, size_t n,
+                           double timeout) {
     if (!out)
         return -EINVAL;
     *out = NULL;
-    if ((n && !futs) || isnan(timeout))
+    if ((n && (!futs || !futs[0])) || isnan(timeout))
         return -EINVAL;
-    corio_loop *loop = n ? (futs[0] ? futs[0]->loop : NULL)
-                         : (corio__running_loop ? corio__running_loop : corio__current_loop);
-    if (n && !loop)
-        return -EINVAL;
+    /* The futures' loop; with none, the thread's (the iteration ends at once). */
+    corio_loop *loop = n ? futs[0]->loop : corio__loop_resolve(NULL);
     if (!loop)
         return CORIO_ENOLOOP;
     if (corio__check_futures(futs, n, loop) < 0)
@@ -72,7 +70,7 @@ int corio_as_completed_new(corio_future *const *futs, size_t n, double timeout,
     it->timer = (corio__timer){.idx = CORIO__TIMER_IDLE, .expire = on_timeout};
     for (size_t i = 0; i < n; i++) {
         it->futs[i] = corio_future_ref(futs[i]);
-        if (futs[i]->state != CORIO_PENDING)
+        if (futs[i]->state != CORIO_FUTURE_PENDING)
             it->done[it->tail++] = futs[i];
     }
     int rc = corio__watch_pending(it->futs, n, on_completion, it);
@@ -117,9 +115,9 @@ int corio_as_completed_next(corio_as_completed *it, corio_future **fut) {
     while ((rc = take(it, fut)) == -EAGAIN) {
         if (t->destroying)
             return -ECANCELED;
-        it->waiter = corio_future_new(it->loop);
-        if (!it->waiter)
-            return -ENOMEM;
+        rc = corio_future_new(&it->waiter, it->loop);
+        if (rc < 0)
+            return rc;
         rc = corio_await(it->waiter, NULL);
         corio_future_unref(it->waiter);
         it->waiter = NULL;
@@ -129,9 +127,11 @@ int corio_as_completed_next(corio_as_completed *it, corio_future **fut) {
     return rc;
 }
 
-void corio_as_completed_free(corio_as_completed *it) {
+int corio_as_completed_free(corio_as_completed *it) {
     if (!it)
-        return;
+        return 0;
+    if (it->waiter)
+        return -EBUSY; /* a task waits in next(): its wake-up would reach freed memory */
     corio__loop_timer_cancel(it->loop, &it->timer);
     corio__unwatch(it->futs, it->n, on_completion, it);
     for (size_t i = 0; i < it->n; i++)
@@ -139,4 +139,5 @@ void corio_as_completed_free(corio_as_completed *it) {
     free(it->futs);
     free(it->done);
     free(it);
+    return 0;
 }

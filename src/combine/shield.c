@@ -12,7 +12,7 @@
 
 static void inner_done(corio_future *inner, void *arg) {
     corio_future *outer = arg;
-    if (outer->state == CORIO_PENDING) {
+    if (outer->state == CORIO_FUTURE_PENDING) {
         void *value;
         int err = corio_future_result(inner, &value);
         if (err == 0)
@@ -33,24 +33,31 @@ static void outer_done(corio_future *outer, void *arg) {
     corio_future_unref(inner);
 }
 
-corio_future *corio_shield(corio_future *f) {
+int corio_shield(corio_future **out, corio_future *f) {
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
     if (!f)
-        return NULL;
-    if (f->state != CORIO_PENDING)
-        return corio_future_ref(f);
-    corio_future *outer = corio_future_new(f->loop);
-    if (!outer)
-        return NULL;
+        return -EINVAL;
+    if (f->state != CORIO_FUTURE_PENDING) {
+        *out = corio_future_ref(f);
+        return 0;
+    }
+    corio_future *outer;
+    int rc = corio_future_new(&outer, f->loop);
+    if (rc < 0)
+        return rc;
     if (corio__future_add_eager_callback(f, inner_done, outer) < 0) {
         corio_future_unref(outer);
-        return NULL;
+        return -ENOMEM;
     }
     if (corio__future_add_eager_callback(outer, outer_done, f) < 0) {
         corio_future_remove_done_callback(f, inner_done, outer);
         corio_future_unref(outer);
-        return NULL;
+        return -ENOMEM;
     }
     corio_future_ref(outer); /* inner_done's */
     corio_future_ref(f);     /* outer_done's */
-    return outer;
+    *out = outer;
+    return 0;
 }

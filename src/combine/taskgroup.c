@@ -70,13 +70,13 @@ static void on_task_done(corio_future *f, void *arg) {
     corio_taskgroup *tg = m->tg;
     corio__list_remove(&m->link);
     free(m);
-    if (--tg->nrunning == 0 && tg->on_completed && tg->on_completed->state == CORIO_PENDING)
+    if (--tg->nrunning == 0 && tg->on_completed && tg->on_completed->state == CORIO_FUTURE_PENDING)
         corio_future_set_result(tg->on_completed, NULL);
     int err = corio_future_error(f);
     if (err < 0 && err != -ECANCELED) {
         corio_task *task = (corio_task *)f;
         record_error(tg, task, err);
-        if (tg->owner->fut.state != CORIO_PENDING) {
+        if (tg->owner->fut.state != CORIO_FUTURE_PENDING) {
             corio__loop_report(f->loop, "Task error in a TaskGroup whose owner is done", err, f,
                                task);
         } else if (!tg->aborting && !tg->parent_cancel_requested) {
@@ -89,10 +89,10 @@ static void on_task_done(corio_future *f, void *arg) {
     corio_task_unref((corio_task *)f); /* the group's reference */
 }
 
-int corio_taskgroup_create_task(corio_taskgroup *tg, corio_coro_fn fn, void *arg,
-                                const corio_task_opts *opts, corio_task **task) {
-    if (task)
-        *task = NULL;
+int corio_taskgroup_create_task(corio_task **out, corio_taskgroup *tg, corio_coro_fn fn,
+                                void *arg, const corio_task_opts *opts) {
+    if (out)
+        *out = NULL;
     if (!tg || !fn)
         return -EINVAL;
     if (tg->finished || (tg->exiting && tg->nrunning == 0) || tg->aborting)
@@ -100,21 +100,23 @@ int corio_taskgroup_create_task(corio_taskgroup *tg, corio_coro_fn fn, void *arg
     member *m = corio__malloc(sizeof *m);
     if (!m)
         return -ENOMEM;
-    corio_task *t = corio_loop_create_task(tg->owner->fut.loop, fn, arg, opts);
-    if (!t || corio__future_add_eager_callback(&t->fut, on_task_done, m) < 0) {
-        if (t) {
-            corio_task_cancel(t, NULL); /* it never runs: a task cancelled before it starts */
-            corio_task_unref(t);
-        }
+    corio_task *t;
+    int rc = corio_create_task(&t, tg->owner->fut.loop, fn, arg, opts);
+    if (rc == 0 && corio__future_add_eager_callback(&t->fut, on_task_done, m) < 0) {
+        corio_task_cancel(t, NULL); /* it never runs: a task cancelled before it starts */
+        corio_task_unref(t);
+        rc = -ENOMEM;
+    }
+    if (rc < 0) {
         free(m);
-        return -ENOMEM;
+        return rc;
     }
     m->tg = tg;
     m->task = t; /* the creation reference becomes the group's */
     corio__list_insert_tail(&tg->running, &m->link);
     tg->nrunning++;
-    if (task)
-        *task = corio_task_ref(t);
+    if (out)
+        *out = corio_task_ref(t);
     return 0;
 }
 
@@ -125,7 +127,7 @@ static int wait_all(corio_taskgroup *tg, corio_task *owner) {
     while (tg->nrunning) {
         if (owner->destroying)
             return -ECANCELED; /* the loop closes: its tasks are destroyed with it */
-        if (!tg->on_completed && !(tg->on_completed = corio_future_new(owner->fut.loop))) {
+        if (!tg->on_completed && corio_future_new(&tg->on_completed, owner->fut.loop) < 0) {
             /* Out of memory: yield and look again rather than leave tasks behind. */
             if (corio_sleep(0.001) == -ECANCELED && !tg->aborting) {
                 propagate = -ECANCELED;
@@ -182,9 +184,11 @@ size_t corio_taskgroup_errors(const corio_taskgroup *tg, const corio_taskgroup_e
     return tg ? tg->nerrors : 0;
 }
 
-void corio_taskgroup_free(corio_taskgroup *tg) {
+int corio_taskgroup_free(corio_taskgroup *tg) {
     if (!tg)
-        return;
+        return 0;
+    if (tg->exiting && !tg->finished)
+        return -EBUSY; /* the owner waits in exit, on state freed here */
     while (tg->running.next != &tg->running) {
         member *m = corio__container_of(tg->running.next, member, link);
         corio_future_remove_done_callback(&m->task->fut, on_task_done, m);
@@ -199,4 +203,5 @@ void corio_taskgroup_free(corio_taskgroup *tg) {
     corio_future_unref(tg->on_completed);
     corio_task_unref(tg->owner);
     free(tg);
+    return 0;
 }

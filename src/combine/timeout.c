@@ -11,7 +11,7 @@ enum { ENTERED, EXPIRING };
 struct corio_timeout {
     corio__timer timer; /* on the heap with the scope: a compact task's frame moves */
     corio_task *task;   /* the task that entered (a reference) */
-    double when;        /* loop time, CORIO_TIMEOUT_NEVER for none */
+    double when;        /* loop time, CORIO_FOREVER for none */
     int cancelling;     /* the task's cancellation requests when it entered */
     int state;
 };
@@ -22,21 +22,25 @@ static void on_timeout(corio__timer *timer) {
     s->state = EXPIRING;
 }
 
+/* Sets the deadline: `when` in loop time, negative for none. +inf is never reached either: no
+ * timer for it (under virtual time the loop would jump to a far timer and fire it). */
 static int arm(corio_timeout *s, double when) {
     corio_loop *loop = s->task->fut.loop;
     corio__loop_timer_cancel(loop, &s->timer);
-    s->when = when;
-    if (isinf(when) && when > 0)
+    if (when < 0 || isinf(when)) {
+        s->when = CORIO_FOREVER;
         return 0;
+    }
+    s->when = when;
     /* A deadline already past fires at the next iteration, as asyncio's call_soon. */
     double delay = when - corio_loop_time(loop);
     return corio__loop_timer_after(loop, &s->timer, corio__sec_to_ns(delay > 0 ? delay : 0));
 }
 
-int corio_timeout_at(corio_timeout **scope, double when) {
-    if (!scope)
+int corio_timeout_enter_at(corio_timeout **out, double when) {
+    if (!out)
         return -EINVAL;
-    *scope = NULL;
+    *out = NULL;
     corio_task *t = corio__current_task();
     if (!t)
         return CORIO_ENOTASK;
@@ -55,16 +59,16 @@ int corio_timeout_at(corio_timeout **scope, double when) {
         free(s);
         return rc;
     }
-    *scope = s;
+    *out = s;
     return 0;
 }
 
-int corio_timeout_enter(corio_timeout **scope, double delay) {
+int corio_timeout_enter(corio_timeout **out, double delay) {
     if (isnan(delay) || !corio__current_task())
-        return corio_timeout_at(scope, delay); /* for its error code */
+        return corio_timeout_enter_at(out, delay); /* for its error code */
     if (delay < 0)
-        return corio_timeout_at(scope, CORIO_TIMEOUT_NEVER);
-    return corio_timeout_at(scope, corio_loop_time(corio__current_task()->fut.loop) + delay);
+        return corio_timeout_enter_at(out, CORIO_FOREVER);
+    return corio_timeout_enter_at(out, corio_loop_time(corio__current_task()->fut.loop) + delay);
 }
 
 int corio_timeout_reschedule(corio_timeout *s, double when) {

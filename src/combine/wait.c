@@ -16,12 +16,12 @@ typedef struct waiting {
 } waiting;
 
 static void wake(waiting *w) {
-    if (w->waiter->state == CORIO_PENDING)
+    if (w->waiter->state == CORIO_FUTURE_PENDING)
         corio_future_set_result(w->waiter, NULL);
 }
 
 static int is_failure(corio_future *f) {
-    return f->state == CORIO_FINISHED && f->err != 0;
+    return f->state == CORIO_FUTURE_FINISHED && f->err != 0;
 }
 
 static void on_completion(corio_future *f, void *arg) {
@@ -39,7 +39,7 @@ static int satisfied(corio_future *const *futs, size_t n, int return_when, size_
     size_t done = 0;
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
-        if (futs[i]->state != CORIO_PENDING)
+        if (futs[i]->state != CORIO_FUTURE_PENDING)
             done++;
         failed |= is_failure(futs[i]);
     }
@@ -51,7 +51,7 @@ static int satisfied(corio_future *const *futs, size_t n, int return_when, size_
 static int report(corio_future *const *futs, size_t n, unsigned char *done, int rc) {
     int ndone = 0;
     for (size_t i = 0; i < n; i++) {
-        int d = futs[i]->state != CORIO_PENDING;
+        int d = futs[i]->state != CORIO_FUTURE_PENDING;
         if (done)
             done[i] = (unsigned char)d;
         ndone += d;
@@ -90,10 +90,11 @@ int corio_wait(corio_future *const *futs, size_t n, int return_when, double time
     if (!w)
         return -ENOMEM;
     *w = (waiting){.timer = {.idx = CORIO__TIMER_IDLE, .expire = on_timeout},
-                   .waiter = corio_future_new(t->fut.loop),
                    .pending = pending,
                    .return_when = return_when};
-    int rc = w->waiter ? wait_pending(w, futs, n, timeout) : -ENOMEM;
+    int rc = corio_future_new(&w->waiter, t->fut.loop);
+    if (rc == 0)
+        rc = wait_pending(w, futs, n, timeout);
     corio_future_unref(w->waiter);
     free(w);
     return report(futs, n, done, rc);

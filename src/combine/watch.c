@@ -14,7 +14,7 @@ int corio__check_futures(corio_future *const *futs, size_t n, corio_loop *loop) 
 
 int corio__watch_pending(corio_future *const *futs, size_t n, corio_done_fn fn, void *arg) {
     for (size_t i = 0; i < n; i++) {
-        if (futs[i]->state != CORIO_PENDING)
+        if (futs[i]->state != CORIO_FUTURE_PENDING)
             continue;
         if (corio__future_add_eager_callback(futs[i], fn, arg) < 0) {
             corio__unwatch(futs, i, fn, arg);

@@ -112,6 +112,7 @@ int corio__poller_attach(corio__poller *p) {
 
 const char *corio__poller_name(const corio__poller *p) { return p->be ? p->be->name : "none"; }
 
-const char *corio_loop_backend(const corio_loop *loop) {
+const char *corio_loop_get_backend(const corio_loop *loop) {
+    loop = corio__loop_resolve(loop);
     return loop ? corio__poller_name(&loop->poller) : NULL;
 }

@@ -16,7 +16,7 @@ static void op_destroy(corio_future *f) {
 
 static int op_cancel(corio_future *f, const char *msg) {
     const corio__backend *be = f->loop->poller.be;
-    if (be && be->cancel && f->state == CORIO_PENDING)
+    if (be && be->cancel && f->state == CORIO_FUTURE_PENDING)
         return be->cancel((corio__io_op *)f, msg);
     return corio__future_cancel_plain(f, msg);
 }
@@ -25,7 +25,7 @@ const corio__future_ops corio__io_ops = {.cancel = op_cancel, .destroy = op_dest
 
 static void op_expire(corio__timer *t) {
     corio__io_op *op = corio__container_of(t, corio__io_op, timer);
-    if (op->fut.state != CORIO_PENDING)
+    if (op->fut.state != CORIO_FUTURE_PENDING)
         return;
     /* A backend whose operation is in the kernel must get it back first: it cancels it and
      * completes the op itself, with -ETIMEDOUT, when the kernel lets go. */
@@ -57,16 +57,16 @@ corio__io_op *corio__io_op_new(corio_loop *loop, int fd, uint32_t dir, int64_t t
 }
 
 void corio__io_op_complete(corio__io_op *op, int64_t res) {
-    if (op->fut.state != CORIO_PENDING)
+    if (op->fut.state != CORIO_FUTURE_PENDING)
         return;
     corio__loop_timer_cancel(op->fut.loop, &op->timer);
     op->res = res;
     if (res == -ECANCELED)
-        corio__future_finish(&op->fut, CORIO_CANCELLED, 0, NULL, NULL);
+        corio__future_finish(&op->fut, CORIO_FUTURE_CANCELLED, 0, NULL, NULL);
     else if (res < 0)
-        corio__future_finish(&op->fut, CORIO_FINISHED, (int)res, NULL, NULL);
+        corio__future_finish(&op->fut, CORIO_FUTURE_FINISHED, (int)res, NULL, NULL);
     else
-        corio__future_finish(&op->fut, CORIO_FINISHED, 0, NULL, NULL);
+        corio__future_finish(&op->fut, CORIO_FUTURE_FINISHED, 0, NULL, NULL);
 }
 
 int64_t corio__io_op_await(corio__io_op *op) {

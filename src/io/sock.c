@@ -76,9 +76,13 @@ ssize_t corio_sock_send(int fd, const void *buf, size_t len, int flags) {
 }
 
 ssize_t corio_sock_sendall(int fd, const void *buf, size_t len, int flags) {
+    if (!buf && len)
+        return -EFAULT; /* as corio_sock_send */
     size_t done = 0;
     do {
-        ssize_t n = corio_sock_send(fd, (const char *)buf + done, len - done, flags);
+        /* NULL + 0 is undefined: buf moves only once bytes went, so it is not NULL then. */
+        const void *rest = done ? (const char *)buf + done : buf;
+        ssize_t n = corio_sock_send(fd, rest, len - done, flags);
         if (n < 0)
             return n;
         done += (size_t)n;
@@ -150,7 +154,7 @@ int corio_wait_writable(int fd, double timeout) { return wait_fd(fd, CORIO__IO_O
 int corio_close(int fd) {
     if (fd < 0)
         return -EBADF;
-    corio_loop *loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    corio_loop *loop = corio__loop_resolve(NULL);
     if (loop && loop->poller.be && !loop->closed)
         loop->poller.be->forget(loop, fd);
     return close(fd) < 0 ? -errno : 0;
@@ -159,7 +163,9 @@ int corio_close(int fd) {
 /* ---- add_reader / add_writer ---- */
 
 static int add_watch(corio_loop *loop, int fd, uint32_t dir, corio_fd_callback_fn fn, void *arg) {
-    if (!loop || !fn)
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (!fn)
         return -EINVAL;
     if (fd < 0)
         return -EBADF;
@@ -185,7 +191,9 @@ static int add_watch(corio_loop *loop, int fd, uint32_t dir, corio_fd_callback_f
 }
 
 static int remove_watch(corio_loop *loop, int fd, uint32_t dir) {
-    if (!loop || fd < 0 || !loop->poller.be || loop->closed)
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (fd < 0 || !loop->poller.be || loop->closed)
         return 0;
     int err = 0;
     corio__io_watch *old = loop->poller.be->watch(loop, fd, dir, NULL, &err);

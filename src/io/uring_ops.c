@@ -61,7 +61,7 @@ static int poll_ready(int res, uint32_t dir) {
 }
 
 void corio__uring_op_done(corio__uring *s, corio__io_op *op, int res, int more) {
-    if (op->fut.state == CORIO_PENDING) {
+    if (op->fut.state == CORIO_FUTURE_PENDING) {
         if (more && res >= 0 && !poll_ready(res, op->dir))
             return; /* a half-close the op does not wait for: keep waiting */
         if (res == -ECANCELED) {
@@ -215,9 +215,9 @@ static ssize_t run_op(corio__uring *s, corio_task *t, corio__io_req *r) {
     if (waiter)
         *(dir & CORIO__IO_IN ? &sl->prd : &sl->pwr) = op;
     ssize_t rc = (ssize_t)corio__io_op_await(op);
-    if (op->fut.state == CORIO_PENDING) {
+    if (op->fut.state == CORIO_FUTURE_PENDING) {
         drain(s, op); /* rc is -ECANCELED: the task is being destroyed */
-    } else if (rc == -ECANCELED && op->fut.state == CORIO_FINISHED) {
+    } else if (rc == -ECANCELED && op->fut.state == CORIO_FUTURE_FINISHED) {
         /* Cancelled too late: the kernel had done the work. Keep its result and deliver the
          * cancellation at the task's next await. */
         rc = (ssize_t)op->res;

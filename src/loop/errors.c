@@ -1,26 +1,24 @@
-/* corio_strerror and corio_err_name. */
-#include "corio.h"
+/* corio_strerror and corio_err_name, made from CORIO_ERROR_MAP; getaddrinfo's codes as corio's. */
+#define _GNU_SOURCE /* EAI_NODATA, EAI_ADDRFAMILY */
+#include "loop/errors.h"
+
+#include "corio/errors.h"
 
 #include <errno.h>
 #include <netdb.h>
 #include <string.h>
 
+/* corio's own codes: the one list of <corio/errors.h>, nothing kept by hand here. */
 static const struct {
     int code;
     const char *name, *text;
 } own[] = {
-    {CORIO_EINVALSTATE, "CORIO_EINVALSTATE", "invalid state for this operation"},
-    {CORIO_ENOTASK, "CORIO_ENOTASK", "awaiting outside a task"},
-    {CORIO_ECLOSED, "CORIO_ECLOSED", "event loop is closed"},
-    {CORIO_ERUNNING, "CORIO_ERUNNING", "an event loop is already running"},
-    {CORIO_ESTOPPED, "CORIO_ESTOPPED", "event loop stopped before the future completed"},
-    {CORIO_ENOLOOP, "CORIO_ENOLOOP", "no event loop in this thread"},
-    {CORIO_EBROKEN, "CORIO_EBROKEN", "barrier is broken"},
-    {CORIO_ESHUTDOWN, "CORIO_ESHUTDOWN", "queue is shut down"},
-    {CORIO_EINCOMPLETE, "CORIO_EINCOMPLETE", "end of stream before the data was complete"},
-    {CORIO_ELIMIT, "CORIO_ELIMIT", "line or chunk longer than the stream's limit"},
+#define CORIO__ERROR_ENTRY(name, value, text) {CORIO_##name, "CORIO_" #name, text},
+    CORIO_ERROR_MAP(CORIO__ERROR_ENTRY)
+#undef CORIO__ERROR_ENTRY
 };
 
+/* The errno values corio passes on, by name (their descriptions are the C library's). */
 static const struct {
     int code;
     const char *name;
@@ -37,47 +35,81 @@ static const struct {
     {EISCONN, "EISCONN"},     {ENOTCONN, "ENOTCONN"},   {ETIMEDOUT, "ETIMEDOUT"},
     {ECONNREFUSED, "ECONNREFUSED"}, {EHOSTUNREACH, "EHOSTUNREACH"}, {EALREADY, "EALREADY"},
     {EINPROGRESS, "EINPROGRESS"}, {ECANCELED, "ECANCELED"}, {EMSGSIZE, "EMSGSIZE"},
-    {ENOTSOCK, "ENOTSOCK"},   {ENAMETOOLONG, "ENAMETOOLONG"},   {EPROTO, "EPROTO"},       {EOVERFLOW, "EOVERFLOW"},
+    {ENOTSOCK, "ENOTSOCK"},   {ENAMETOOLONG, "ENAMETOOLONG"}, {EPROTO, "EPROTO"},
+    {EOVERFLOW, "EOVERFLOW"},
 };
 
-const char *corio_strerror(int err) {
+static int own_index(int err) {
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
         if (own[i].code == err)
-            return own[i].text;
-    if (err == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *corio_strerror(int err) {
+    if (err >= 0)
         return "success";
-    if (err < CORIO_EAI_BASE && err > CORIO_EAI_BASE - 1000) /* CORIO_EAI(): glibc's are < 0 */
-        return gai_strerror(err - CORIO_EAI_BASE);
+    int i = own_index(err);
+    if (i >= 0)
+        return own[i].text;
     /* glibc words these for sockets ("Connection timed out"); here they mean asyncio's
      * TimeoutError and CancelledError. */
     if (err == -ETIMEDOUT)
         return "timed out";
     if (err == -ECANCELED)
         return "cancelled";
-    if (err < 0 && err > -4096)
+    if (err > -4096)
         return strerror(-err); /* glibc's table is static and fine for valid codes */
     return "unknown error";
 }
 
-static const struct {
-    int code;
-    const char *name;
-} eais[] = {
-    {EAI_AGAIN, "CORIO_EAI(EAI_AGAIN)"},     {EAI_BADFLAGS, "CORIO_EAI(EAI_BADFLAGS)"},
-    {EAI_FAIL, "CORIO_EAI(EAI_FAIL)"},       {EAI_FAMILY, "CORIO_EAI(EAI_FAMILY)"},
-    {EAI_NONAME, "CORIO_EAI(EAI_NONAME)"},   {EAI_SERVICE, "CORIO_EAI(EAI_SERVICE)"},
-    {EAI_SOCKTYPE, "CORIO_EAI(EAI_SOCKTYPE)"},
-};
-
 const char *corio_err_name(int err) {
-    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
-        if (own[i].code == err)
-            return own[i].name;
-    for (size_t i = 0; i < sizeof eais / sizeof eais[0]; i++)
-        if (CORIO_EAI(eais[i].code) == err)
-            return eais[i].name;
-    for (size_t i = 0; i < sizeof errnos / sizeof errnos[0]; i++)
-        if (-errnos[i].code == err)
-            return errnos[i].name;
+    if (err == 0)
+        return "OK";
+    int i = own_index(err);
+    if (i >= 0)
+        return own[i].name;
+    for (size_t j = 0; j < sizeof errnos / sizeof errnos[0]; j++)
+        if (-errnos[j].code == err)
+            return errnos[j].name;
     return "UNKNOWN";
+}
+
+int corio__eai_error(int rc, int err) {
+    switch (rc) {
+    case 0:
+        return 0;
+    case EAI_SYSTEM:
+        return err > 0 ? -err : -EIO;
+    case EAI_MEMORY:
+        return -ENOMEM;
+    case EAI_AGAIN:
+        return CORIO_EAI_AGAIN;
+    case EAI_BADFLAGS:
+        return CORIO_EAI_BADFLAGS;
+    case EAI_FAIL:
+        return CORIO_EAI_FAIL;
+    case EAI_FAMILY:
+        return CORIO_EAI_FAMILY;
+    case EAI_NONAME:
+        return CORIO_EAI_NONAME;
+    case EAI_SERVICE:
+        return CORIO_EAI_SERVICE;
+    case EAI_SOCKTYPE:
+        return CORIO_EAI_SOCKTYPE;
+#ifdef EAI_NODATA
+    case EAI_NODATA:
+        return CORIO_EAI_NODATA;
+#endif
+#ifdef EAI_ADDRFAMILY
+    case EAI_ADDRFAMILY:
+        return CORIO_EAI_ADDRFAMILY;
+#endif
+#ifdef EAI_OVERFLOW
+    case EAI_OVERFLOW:
+        return CORIO_EAI_OVERFLOW;
+#endif
+    default:
+        return CORIO_EAI_FAIL; /* a code this C library has and corio does not name */
+    }
 }

@@ -57,18 +57,21 @@ static corio_handle *handle_new(corio_loop *loop, corio_callback_fn fn, void *ar
     return h;
 }
 
-static int check_args(corio_loop *loop, corio_callback_fn fn, corio_handle **out) {
+/* Resolves *loop (the NULL-loop rule) and checks what every scheduling call takes. */
+static int check_args(corio_handle **out, corio_loop **loop, corio_callback_fn fn) {
     if (out)
         *out = NULL;
-    if (!loop || !fn)
+    if (!(*loop = corio__loop_resolve(*loop)))
+        return CORIO_ENOLOOP;
+    if (!fn)
         return -EINVAL;
-    if (loop->closed || loop->closing)
+    if ((*loop)->closed || (*loop)->closing)
         return CORIO_ECLOSED;
     return 0;
 }
 
-int corio_call_soon(corio_loop *loop, corio_callback_fn fn, void *arg, corio_handle **out) {
-    int rc = check_args(loop, fn, out);
+int corio_loop_call_soon(corio_handle **out, corio_loop *loop, corio_callback_fn fn, void *arg) {
+    int rc = check_args(out, &loop, fn);
     if (rc < 0)
         return rc;
     corio_handle *h = handle_new(loop, fn, arg, out);
@@ -78,8 +81,8 @@ int corio_call_soon(corio_loop *loop, corio_callback_fn fn, void *arg, corio_han
     return 0;
 }
 
-static int call_at_ns(corio_loop *loop, int64_t when, corio_callback_fn fn, void *arg,
-                      corio_handle **out) {
+static int call_at_ns(corio_handle **out, corio_loop *loop, int64_t when, corio_callback_fn fn,
+                      void *arg) {
     corio_handle *h = handle_new(loop, fn, arg, out);
     if (!h)
         return -ENOMEM;
@@ -94,24 +97,30 @@ static int call_at_ns(corio_loop *loop, int64_t when, corio_callback_fn fn, void
     return 0;
 }
 
-int corio_call_later(corio_loop *loop, double delay, corio_callback_fn fn, void *arg,
-                     corio_handle **out) {
-    int rc = check_args(loop, fn, out);
+int corio_loop_call_later(corio_handle **out, corio_loop *loop, double delay,
+                          corio_callback_fn fn, void *arg) {
+    int rc = check_args(out, &loop, fn);
     if (rc < 0)
         return rc;
     if (isnan(delay))
         return -EINVAL;
-    return call_at_ns(loop, corio__loop_deadline(loop, corio__sec_to_ns(delay)), fn, arg, out);
+    return call_at_ns(out, loop, corio__loop_deadline(loop, corio__sec_to_ns(delay)), fn, arg);
 }
 
-int corio_call_at(corio_loop *loop, double when, corio_callback_fn fn, void *arg,
-                  corio_handle **out) {
-    int rc = check_args(loop, fn, out);
+int corio_loop_call_at(corio_handle **out, corio_loop *loop, double when, corio_callback_fn fn,
+                       void *arg) {
+    int rc = check_args(out, &loop, fn);
     if (rc < 0)
         return rc;
     if (isnan(when))
         return -EINVAL;
-    return call_at_ns(loop, corio__sec_to_ns(when), fn, arg, out);
+    return call_at_ns(out, loop, corio__sec_to_ns(when), fn, arg);
+}
+
+corio_handle *corio_handle_ref(corio_handle *h) {
+    if (h)
+        h->refs++;
+    return h;
 }
 
 void corio_handle_cancel(corio_handle *h) {
@@ -129,12 +138,14 @@ void corio_handle_cancel(corio_handle *h) {
 int corio_handle_cancelled(const corio_handle *h) { return h && h->cancelled; }
 
 double corio_handle_when(const corio_handle *h) {
-    if (!h || !h->is_timer)
+    if (!h)
+        return NAN;
+    if (!h->is_timer)
         return -1.0;
     return (double)h->timer.when / 1e9;
 }
 
-void corio_handle_release(corio_handle *h) {
+void corio_handle_unref(corio_handle *h) {
     if (h)
         handle_unref(h);
 }

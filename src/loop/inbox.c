@@ -18,7 +18,8 @@ void corio__inbox_init(corio__inbox *ib) {
 int corio__inbox_post(corio__inbox *ib, corio__poller *p, corio__work *newest,
                       corio__work *oldest) {
     /* Counted before the push, so that close (which closes the head first, then waits for the
-     * count to drop) never frees the loop under a poster that is about to wake it. */
+     * count to drop) never returns, and lets corio_loop_free go on, under a poster that is about
+     * to wake the loop. */
     atomic_fetch_add_explicit(&ib->posting, 1, memory_order_seq_cst);
     corio__work *old = atomic_load_explicit(&ib->head, memory_order_relaxed);
     do {

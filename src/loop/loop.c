@@ -87,8 +87,8 @@ void corio__loop_run_once(corio_loop *loop) {
 }
 
 int corio_loop_run_forever(corio_loop *loop) {
-    if (!loop)
-        return -EINVAL;
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
     if (loop->closed || loop->closing)
         return CORIO_ECLOSED;
     if (corio__running_loop)
@@ -110,41 +110,47 @@ int corio_loop_run_forever(corio_loop *loop) {
     return 0;
 }
 
-void corio_loop_stop(corio_loop *loop) {
-    if (loop)
-        loop->stopping = 1;
+int corio_loop_stop(corio_loop *loop) {
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    loop->stopping = 1;
+    return 0;
 }
 
-int corio_loop_is_running(const corio_loop *loop) { return loop && loop->running; }
-int corio_loop_is_closed(const corio_loop *loop) { return loop && loop->closed; }
+int corio_loop_is_running(const corio_loop *loop) {
+    loop = corio__loop_resolve(loop);
+    return loop && loop->running;
+}
 
-double corio_loop_time(corio_loop *loop) {
+int corio_loop_is_closed(const corio_loop *loop) {
+    loop = corio__loop_resolve(loop);
+    return loop && loop->closed;
+}
+
+double corio_loop_time(const corio_loop *loop) {
+    loop = corio__loop_resolve(loop);
     return (double)(loop ? corio__loop_clock(loop) : corio__clock_ns()) / 1e9;
 }
 
-void corio_loop_set_debug(corio_loop *loop, int enabled) {
-    if (loop) {
-        loop->debug = enabled != 0;
-        loop->watched = loop->debug || loop->dump_signo;
-    }
+int corio_loop_set_debug(corio_loop *loop, int enabled) {
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    loop->debug = enabled != 0;
+    loop->watched = loop->debug || loop->dump_signo;
+    return 0;
 }
-int corio_loop_get_debug(const corio_loop *loop) { return loop && loop->debug; }
+
+int corio_loop_get_debug(const corio_loop *loop) {
+    loop = corio__loop_resolve(loop);
+    return loop && loop->debug;
+}
 
 /* ---- per-thread loop ---- */
 
 corio_loop *corio_get_running_loop(void) { return corio__running_loop; }
 
-corio_loop *corio_get_event_loop(void) {
-    if (corio__running_loop)
-        return corio__running_loop;
-    if (!corio__current_loop) {
-        corio_loop *loop;
-        if (corio_loop_new(&loop, NULL) < 0)
-            return NULL;
-        corio__current_loop = loop;
-    }
-    return corio__current_loop;
-}
+/* asyncio 3.14's: no loop is created behind the caller's back. */
+corio_loop *corio_get_event_loop(void) { return corio__loop_resolve(NULL); }
 
 int corio_set_event_loop(corio_loop *loop) {
     if (corio__running_loop)
@@ -171,20 +177,24 @@ void corio_loop_default_error_handler(corio_loop *loop, const corio_error_contex
         fprintf(stderr, "corio: %s%s\n", ctx->message ? ctx->message : "error", task);
 }
 
-void corio_loop_set_error_handler(corio_loop *loop, corio_error_handler_fn fn, void *arg) {
-    if (!loop)
-        return;
+int corio_loop_set_error_handler(corio_loop *loop, corio_error_handler_fn fn, void *arg) {
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
     loop->err_fn = fn;
     loop->err_arg = arg;
+    return 0;
 }
 
-void corio_loop_call_error_handler(corio_loop *loop, const corio_error_context *ctx) {
-    if (!loop || !ctx)
-        return;
+int corio_loop_call_error_handler(corio_loop *loop, const corio_error_context *ctx) {
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (!ctx)
+        return -EINVAL;
     if (loop->err_fn)
         loop->err_fn(loop, ctx, loop->err_arg);
     else
         corio_loop_default_error_handler(loop, ctx);
+    return 0;
 }
 
 void corio__loop_report(corio_loop *loop, const char *message, int err, corio_future *fut,

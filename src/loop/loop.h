@@ -74,6 +74,16 @@ struct corio_loop {
 extern CORIO__TLS corio_loop *corio__running_loop;
 extern CORIO__TLS corio_loop *corio__current_loop;
 
+/* The loop a public call means (docs/conventions.md, "NULL loop"): `loop` itself, else the
+ * running loop, else the thread's current one; NULL when there is none (the caller then fails
+ * with CORIO_ENOLOOP or returns its neutral value). Takes const as strchr does, so that accessors
+ * can use it too. The TLS loads happen only for a NULL loop. */
+static inline corio_loop *corio__loop_resolve(const corio_loop *loop) {
+    if (__builtin_expect(loop != NULL, 1))
+        return (corio_loop *)loop;
+    return corio__running_loop ? corio__running_loop : corio__current_loop;
+}
+
 /* Initialises the core (queues, timers, poller); the caller sets up pools and stacks. */
 int corio__loop_init(corio_loop *loop, const char *backend);
 /* Drops queued work and armed timers and closes the poller. */

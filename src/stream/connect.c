@@ -63,8 +63,8 @@ static int wrap(int fd, const corio_stream_opts *opts, corio_reader **r, corio_w
     return 0;
 }
 
-int corio_open_connection(const char *host, int port, const corio_stream_opts *opts,
-                          corio_reader **r, corio_writer **w) {
+int corio_open_connection(corio_reader **r, corio_writer **w, const char *host, int port,
+                          const corio_stream_opts *opts) {
     if (r)
         *r = NULL;
     if (w)
@@ -88,8 +88,8 @@ int corio_open_connection(const char *host, int port, const corio_stream_opts *o
     return wrap(fd, opts, r, w);
 }
 
-int corio_open_unix_connection(const char *path, const corio_stream_opts *opts, corio_reader **r,
-                               corio_writer **w) {
+int corio_open_unix_connection(corio_reader **r, corio_writer **w, const char *path,
+                               const corio_stream_opts *opts) {
     if (r)
         *r = NULL;
     if (w)

@@ -1,6 +1,7 @@
 /* Name lookup for the streams: numeric hosts on the loop's thread (that cannot block), any other
  * on the executor through corio_getaddrinfo. */
 #include "stream/resolve.h"
+#include "loop/errors.h"
 #include "task/task.h"
 
 #include "corio.h"
@@ -9,16 +10,6 @@
 #include <errno.h>
 
 int corio__stream_resolve_pending(void) { return 0; }
-
-static int lookup_error(int rc, int err) {
-    if (rc == 0)
-        return 0;
-    if (rc == EAI_SYSTEM)
-        return err ? -err : -EIO;
-    if (rc == EAI_MEMORY)
-        return -ENOMEM;
-    return CORIO_EAI(rc);
-}
 
 static int is_numeric(const char *host) {
     unsigned char buf[sizeof(struct in6_addr)];
@@ -48,5 +39,5 @@ int corio__stream_resolve(const char *host, const char *service, const struct ad
     int rc = getaddrinfo(host, service, &h, res);
     if (rc != 0)
         *res = NULL;
-    return lookup_error(rc, errno);
+    return corio__eai_error(rc, errno);
 }

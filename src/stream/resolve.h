@@ -7,16 +7,11 @@
 
 #include <netdb.h>
 
-/* getaddrinfo's EAI_* codes as corio errors, as the executor's header defines them. */
-#ifndef CORIO_EAI_BASE
-#define CORIO_EAI_BASE (-21000)
-#define CORIO_EAI(eai) (CORIO_EAI_BASE - (eai) * ((eai) < 0 ? -1 : 1))
-#endif
-
 /* Awaits getaddrinfo(host, service, hints). A numeric host (or none) is looked up on the loop's
  * thread, since that cannot block; any other goes to the loop's default executor. On 0 *res is
- * the list (freeaddrinfo). Returns 0, CORIO_EAI(code), -errno, -ECANCELED (the job then finishes
- * on its thread and its result is freed; nothing leaks), CORIO_ENOTASK, -EINVAL. */
+ * the list (freeaddrinfo). Returns 0, CORIO_EAI_* (see corio__eai_error), -errno, -ECANCELED
+ * (the job then finishes on its thread and its result is freed; nothing leaks), CORIO_ENOTASK,
+ * -EINVAL. */
 int corio__stream_resolve(const char *host, const char *service, const struct addrinfo *hints,
                           struct addrinfo **res);
 

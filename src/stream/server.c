@@ -61,7 +61,7 @@ static void conn_end(corio__stream *s) {
     srv->nconns--;
     corio_task_unref(s->task);
     s->task = NULL;
-    corio_stream_release(&s->reader, &s->writer);
+    corio_stream_free(&s->reader, &s->writer);
     task_ended(srv);
 }
 
@@ -106,14 +106,13 @@ static void spawn(corio_server *srv, int fd) {
         return;
     }
     s->server = srv;
-    s->task = corio_loop_create_task(srv->loop, conn_main, s, NULL);
-    if (!s->task ||
+    if (corio_create_task(&s->task, srv->loop, conn_main, s, NULL) < 0 ||
         corio_future_add_done_callback(corio_task_future(s->task), conn_done, s) < 0) {
         if (s->task) {
             corio_task_cancel(s->task, NULL);
             corio_task_unref(s->task);
         }
-        corio_stream_release(&s->reader, &s->writer);
+        corio_stream_free(&s->reader, &s->writer);
         report_dropped(srv);
         return;
     }
@@ -149,9 +148,11 @@ static void *accept_main(void *arg) {
     return NULL;
 }
 
-void corio_server_close(corio_server *srv) {
-    if (!srv || srv->closed)
-        return;
+int corio_server_close(corio_server *srv) {
+    if (!srv)
+        return -EINVAL;
+    if (srv->closed)
+        return 0;
     srv->closed = 1;
     for (size_t i = 0; i < srv->nls; i++) {
         listener *l = &srv->ls[i];
@@ -172,18 +173,20 @@ void corio_server_close(corio_server *srv) {
     corio__waiters_wake(&srv->servers, 0);
     if (!srv->running)
         corio__waiters_wake(&srv->closers, 0);
+    return 0;
 }
 
-void corio_server_close_clients(corio_server *srv) {
+int corio_server_close_clients(corio_server *srv) {
     if (!srv)
-        return;
+        return -EINVAL;
     for (corio__link *l = srv->conns.next; l != &srv->conns; l = l->next)
         corio_writer_close(&corio__container_of(l, corio__stream, link)->writer);
+    return 0;
 }
 
-void corio_server_abort_clients(corio_server *srv) {
+int corio_server_abort_clients(corio_server *srv) {
     if (!srv)
-        return;
+        return -EINVAL;
     for (corio__link *l = srv->conns.next; l != &srv->conns; l = l->next) {
         corio__stream *s = corio__container_of(l, corio__stream, link);
         corio_writer_abort(&s->writer);
@@ -193,6 +196,7 @@ void corio_server_abort_clients(corio_server *srv) {
         if (s->task && s->task->started)
             corio_task_cancel(s->task, NULL);
     }
+    return 0;
 }
 
 static int server_wait(corio_server *srv, corio__waiters *ws) {
@@ -223,16 +227,20 @@ int corio_server_serve_forever(corio_server *srv) {
 
 int corio_server_is_serving(const corio_server *srv) { return srv && !srv->closed; }
 
-size_t corio_server_sockets(const corio_server *srv, int *fds, size_t cap) {
-    if (!srv || srv->closed)
+int corio_server_sockets(const corio_server *srv, int *fds, size_t cap) {
+    if (!srv || (!fds && cap))
+        return -EINVAL;
+    if (srv->closed)
         return 0;
     for (size_t i = 0; i < srv->nls && i < cap; i++)
         fds[i] = srv->ls[i].fd;
-    return srv->nls;
+    return (int)srv->nls; /* one socket per address: far below INT_MAX */
 }
 
 int corio_server_get_port(const corio_server *srv) {
-    if (!srv || srv->closed || !srv->nls)
+    if (!srv)
+        return -EINVAL;
+    if (srv->closed || !srv->nls)
         return -EBADF;
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -247,12 +255,13 @@ int corio_server_get_port(const corio_server *srv) {
 
 size_t corio_server_active_connections(const corio_server *srv) { return srv ? srv->nconns : 0; }
 
-void corio_server_release(corio_server *srv) {
+int corio_server_free(corio_server *srv) {
     if (!srv || srv->released)
-        return;
+        return 0;
     srv->released = 1;
     corio_server_close(srv);
     server_unref(srv);
+    return 0;
 }
 
 /* ---- setup ---- */
@@ -305,20 +314,21 @@ static int listen_on(const corio_stream_opts *o, int family, const struct sockad
 }
 
 /* Starts an accept task per listening socket; on failure closes everything. */
-static int start(corio_server *srv, corio_server **out) {
+static int start(corio_server **out, corio_server *srv) {
     for (size_t i = 0; i < srv->nls; i++) {
         listener *l = &srv->ls[i];
         l->srv = srv;
-        l->task = corio_loop_create_task(srv->loop, accept_main, l, NULL);
-        if (!l->task ||
+        int rc = corio_create_task(&l->task, srv->loop, accept_main, l, NULL);
+        if (rc == 0 &&
             corio_future_add_done_callback(corio_task_future(l->task), accept_done, l) < 0) {
-            if (l->task) {
-                corio_task_cancel(l->task, NULL);
-                corio_task_unref(l->task);
-                l->task = NULL;
-            }
-            corio_server_release(srv);
-            return -ENOMEM;
+            corio_task_cancel(l->task, NULL);
+            corio_task_unref(l->task);
+            l->task = NULL;
+            rc = -ENOMEM;
+        }
+        if (rc < 0) {
+            corio_server_free(srv);
+            return rc;
         }
         srv->running++;
         srv->refs++;
@@ -327,11 +337,11 @@ static int start(corio_server *srv, corio_server **out) {
     return 0;
 }
 
-int corio_start_server(const char *host, int port, corio_stream_handler_fn handler, void *arg,
-                       const corio_stream_opts *opts, corio_server **server) {
-    if (server)
-        *server = NULL;
-    if (!handler || !server || port < 0 || port > 65535)
+int corio_start_server(corio_server **out, const char *host, int port,
+                       corio_stream_handler_fn handler, void *arg, const corio_stream_opts *opts) {
+    if (out)
+        *out = NULL;
+    if (!handler || !out || port < 0 || port > 65535)
         return -EINVAL;
     char service[8];
     snprintf(service, sizeof service, "%d", port);
@@ -359,17 +369,17 @@ int corio_start_server(const char *host, int port, corio_stream_handler_fn handl
     }
     freeaddrinfo(res);
     if (rc < 0) {
-        corio_server_release(srv);
+        corio_server_free(srv);
         return rc;
     }
-    return start(srv, server);
+    return start(out, srv);
 }
 
-int corio_start_unix_server(const char *path, corio_stream_handler_fn handler, void *arg,
-                            const corio_stream_opts *opts, corio_server **server) {
-    if (server)
-        *server = NULL;
-    if (!handler || !server)
+int corio_start_unix_server(corio_server **out, const char *path, corio_stream_handler_fn handler,
+                            void *arg, const corio_stream_opts *opts) {
+    if (out)
+        *out = NULL;
+    if (!handler || !out)
         return -EINVAL;
     struct sockaddr_un sun;
     int rc = corio__stream_unix_addr(path, &sun);
@@ -390,7 +400,7 @@ int corio_start_unix_server(const char *path, corio_stream_handler_fn handler, v
     if (fd < 0) {
         free(srv->unix_path);
         srv->unix_path = NULL;
-        corio_server_release(srv);
+        corio_server_free(srv);
         return fd;
     }
     srv->ls[srv->nls++].fd = fd;
@@ -398,5 +408,5 @@ int corio_start_unix_server(const char *path, corio_stream_handler_fn handler, v
         srv->dev = st.st_dev;
         srv->ino = st.st_ino;
     }
-    return start(srv, server);
+    return start(out, srv);
 }

@@ -107,12 +107,18 @@ int corio__stream_unix_addr(const char *path, struct sockaddr_un *sun) {
     return 0;
 }
 
-int corio_stream_from_fd(int fd, const corio_stream_opts *opts, corio_reader **r,
-                         corio_writer **w) {
+int corio_stream_new(corio_reader **r, corio_writer **w, corio_loop *loop, int fd,
+                     const corio_stream_opts *opts) {
+    if (r)
+        *r = NULL;
+    if (w)
+        *w = NULL;
     if (!r || !w)
         return -EINVAL;
-    *r = NULL;
-    *w = NULL;
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (loop->closed || loop->closing)
+        return CORIO_ECLOSED;
     int type = 0;
     socklen_t len = sizeof type;
     if (fd < 0 || fcntl(fd, F_GETFD) < 0)
@@ -121,11 +127,6 @@ int corio_stream_from_fd(int fd, const corio_stream_opts *opts, corio_reader **r
         return -errno;
     if (type != SOCK_STREAM)
         return -EINVAL;
-    corio_loop *loop = corio_get_running_loop();
-    if (!loop)
-        loop = corio_get_event_loop();
-    if (!loop)
-        return -ENOMEM;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return -errno;
@@ -137,13 +138,16 @@ int corio_stream_from_fd(int fd, const corio_stream_opts *opts, corio_reader **r
     return 0;
 }
 
-void corio_stream_release(corio_reader *r, corio_writer *w) {
+int corio_stream_free(corio_reader *r, corio_writer *w) {
+    if (r && w && r->s != w->s)
+        return -EINVAL;
     corio__stream *s = w ? w->s : r ? r->s : NULL;
     if (!s || s->released)
-        return;
+        return 0;
     s->released = 1;
     corio_writer_close(&s->writer);
     corio__stream_unref(s);
+    return 0;
 }
 
 int corio_writer_is_closing(const corio_writer *w) { return w && w->s->closing; }

@@ -22,11 +22,12 @@ int corio__waiters_wait(corio__waiters *ws, corio_loop *loop) {
         ws->v = v;
         ws->cap = cap;
     }
-    corio_future *f = corio_future_new(loop);
-    if (!f)
-        return -ENOMEM;
+    corio_future *f;
+    int rc = corio_future_new(&f, loop);
+    if (rc < 0)
+        return rc;
     ws->v[ws->n++] = f;
-    int rc = corio_await(f, NULL);
+    rc = corio_await(f, NULL);
     forget(ws, f); /* still listed when this task was cancelled */
     corio_future_unref(f);
     return rc;

@@ -63,9 +63,10 @@ static void flusher_done(corio_future *f, void *arg) {
 
 static int start_flusher(corio__stream *s) {
     static const corio_task_opts opts = {.name = "corio.stream.flush"};
-    corio_task *t = corio_loop_create_task(s->loop, flush_main, s, &opts);
-    if (!t)
-        return -ENOMEM;
+    corio_task *t;
+    int rc = corio_create_task(&t, s->loop, flush_main, s, &opts);
+    if (rc < 0)
+        return rc;
     if (corio_future_add_done_callback(corio_task_future(t), flusher_done, s) < 0) {
         corio_task_cancel(t, NULL); /* not started: it never runs */
         corio_task_unref(t);
@@ -132,9 +133,9 @@ int corio_writer_drain(corio_writer *w) {
 int corio_writer_set_write_buffer_limits(corio_writer *w, size_t high, size_t low) {
     if (!w)
         return -EINVAL;
-    if (high == CORIO_WRITE_LIMIT_AUTO)
-        high = low == CORIO_WRITE_LIMIT_AUTO ? 64 * 1024 : 4 * low;
-    if (low == CORIO_WRITE_LIMIT_AUTO)
+    if (high == CORIO_WRITER_LIMIT_AUTO)
+        high = low == CORIO_WRITER_LIMIT_AUTO ? 64 * 1024 : 4 * low;
+    if (low == CORIO_WRITER_LIMIT_AUTO)
         low = high / 4;
     if (low > high)
         return -EINVAL;
@@ -146,11 +147,12 @@ int corio_writer_set_write_buffer_limits(corio_writer *w, size_t high, size_t lo
     return 0;
 }
 
-void corio_writer_get_write_buffer_limits(const corio_writer *w, size_t *high, size_t *low) {
+int corio_writer_get_write_buffer_limits(const corio_writer *w, size_t *high, size_t *low) {
     if (high)
         *high = w ? w->s->high : 0;
     if (low)
         *low = w ? w->s->low : 0;
+    return w ? 0 : -EINVAL;
 }
 
 size_t corio_writer_get_write_buffer_size(const corio_writer *w) { return w ? w->s->wlen : 0; }

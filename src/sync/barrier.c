@@ -4,6 +4,7 @@
  * CORIO_EBROKEN. */
 #include "sync/sync.h"
 
+#include <limits.h>
 #include <stdlib.h>
 
 enum { FILLING, DRAINING, RESETTING, BROKEN };
@@ -19,7 +20,7 @@ int corio_barrier_new(corio_barrier **out, corio_loop *loop, size_t parties) {
     if (!out)
         return -EINVAL;
     *out = NULL;
-    if (parties < 1)
+    if (parties < 1 || parties > INT_MAX) /* an arrival index is returned as an int */
         return -EINVAL;
     corio_barrier *b = corio__malloc(sizeof *b);
     if (!b)
@@ -72,7 +73,7 @@ static void leave(corio_barrier *b) {
 }
 
 /* Inside the condition's lock: wait for the pass in progress to drain, then take part. */
-static int64_t pass(corio_barrier *b, int *held) {
+static int pass(corio_barrier *b, int *held) {
     int rc = wait_until(b, not_draining, held);
     if (rc < 0)
         return rc;
@@ -88,17 +89,17 @@ static int64_t pass(corio_barrier *b, int *held) {
             rc = CORIO_EBROKEN;
     }
     leave(b);
-    return rc < 0 ? rc : (int64_t)index;
+    return rc < 0 ? rc : (int)index;
 }
 
-int64_t corio_barrier_wait(corio_barrier *b) {
+int corio_barrier_wait(corio_barrier *b) {
     if (!b)
         return -EINVAL;
     int rc = corio_condition_acquire(b->cond);
     if (rc < 0)
         return rc;
     int held = 1;
-    int64_t r = pass(b, &held);
+    int r = pass(b, &held);
     if (held)
         corio_condition_release(b->cond);
     return r;

@@ -65,7 +65,7 @@ int corio_lock_acquire(corio_lock *lock) {
     return rc;
 }
 
-int corio_lock_try_acquire(corio_lock *lock) {
+int corio_lock_acquire_nowait(corio_lock *lock) {
     if (!lock)
         return -EINVAL;
     if (!can_take(lock))

@@ -203,6 +203,6 @@ int corio_queue_shutdown(corio_queue *q, int immediate) {
 
 size_t corio_queue_qsize(const corio_queue *q) { return q ? q->store.len : 0; }
 size_t corio_queue_maxsize(const corio_queue *q) { return q ? q->maxsize : 0; }
-int corio_queue_empty(const corio_queue *q) { return !q || q->store.len == 0; }
+int corio_queue_empty(const corio_queue *q) { return q && q->store.len == 0; } /* 0 for NULL */
 int corio_queue_full(const corio_queue *q) { return q && is_full(q); }
 int corio_queue_is_shutdown(const corio_queue *q) { return q && q->shutdown; }

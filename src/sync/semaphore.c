@@ -82,7 +82,7 @@ int corio_semaphore_acquire(corio_semaphore *sem) {
     if (fut) {
         corio__waitq_remove(&sem->waiters, fut);
         /* Woken (a unit was handed over) but not returning 0: give the unit back. */
-        if (rc < 0 && corio_future_get_state(fut) == CORIO_FINISHED)
+        if (rc < 0 && corio_future_get_state(fut) == CORIO_FUTURE_FINISHED)
             sem->value++;
         corio_future_unref(fut);
     }
@@ -93,7 +93,7 @@ int corio_semaphore_acquire(corio_semaphore *sem) {
     return rc;
 }
 
-int corio_semaphore_try_acquire(corio_semaphore *sem) {
+int corio_semaphore_acquire_nowait(corio_semaphore *sem) {
     if (!sem)
         return -EINVAL;
     if (corio_semaphore_locked(sem))

@@ -54,7 +54,7 @@ static inline int corio__sync_can_wait(corio_loop *loop) {
 
 /* Queues a new waiter future on q and awaits it. Returns corio_await's code. *fut is the waiter,
  * which the caller inspects, removes from q if it may still be there, and unrefs; NULL if none
- * could be made (-ENOMEM). */
+ * could be made (corio_future_new's error, or -ENOMEM). */
 int corio__sync_wait(corio_loop *loop, corio__waitq *q, corio_future **fut);
 
 /* A constructor's start: resolves *loop (NULL: the running loop, else the current one), takes a

@@ -86,23 +86,23 @@ int corio__waitq_all_cancelled(const corio__waitq *q) {
 }
 
 int corio__sync_wait(corio_loop *loop, corio__waitq *q, corio_future **fut) {
-    corio_future *f = *fut = corio_future_new(loop);
-    if (!f)
-        return -ENOMEM;
+    int rc = corio_future_new(fut, loop);
+    if (rc < 0)
+        return rc;
+    corio_future *f = *fut;
     if (push(q, f) < 0) {
         corio_future_unref(f);
         *fut = NULL;
         return -ENOMEM;
     }
     q->inside++;
-    int rc = corio_await(f, NULL);
+    rc = corio_await(f, NULL);
     q->inside--;
     return rc;
 }
 
 void *corio__sync_new(corio_loop **loop, size_t size, int *rc) {
-    if (!*loop)
-        *loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    *loop = corio__loop_resolve(*loop);
     *rc = !*loop ? CORIO_ENOLOOP : (*loop)->closed ? CORIO_ECLOSED : 0;
     void *obj = *rc ? NULL : corio__calloc(1, size);
     if (!obj) {

@@ -56,12 +56,15 @@ void corio__debug_run_batch(corio_loop *loop) {
 }
 
 int corio_loop_set_slow_callback_duration(corio_loop *loop, double seconds) {
-    if (!loop || isnan(seconds) || seconds < 0)
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (isnan(seconds) || seconds < 0)
         return -EINVAL;
     loop->slow_ns = corio__sec_to_ns(seconds);
     return 0;
 }
 
 double corio_loop_get_slow_callback_duration(const corio_loop *loop) {
-    return loop ? (double)loop->slow_ns / 1e9 : 0.0;
+    loop = corio__loop_resolve(loop);
+    return loop ? (double)loop->slow_ns / 1e9 : NAN;
 }

@@ -19,7 +19,7 @@ corio_task *corio__work_task(corio__work *w);
 /* Writes what t awaits ("awaits sleep (1.500 s left)") into buf; "" when it awaits nothing. */
 void corio__task_describe_wait(corio_task *t, char *buf, size_t len);
 
-/* Writes the loop's task tree to out (corio_dump_tasks without the checks). */
+/* Writes the loop's task tree to out (corio_loop_dump_tasks without the checks). */
 int corio__dump_tasks(corio_loop *loop, FILE *out);
 
 /* Called each watched iteration: dumps if the dump signal came since the last dump. */
@@ -29,7 +29,7 @@ void corio__dump_if_signalled(corio_loop *loop);
  * scan. */
 corio__stack *corio__task_stack_mark(corio_task *t, corio__stack *stack)
     __attribute__((cold, noinline));
-long corio__task_stack_scan(corio_task *t) __attribute__((noinline));
+ssize_t corio__task_stack_scan(corio_task *t) __attribute__((noinline));
 /* Keeps the mark of a task that is done, before its stack goes back to the pool. */
 void corio__task_stack_keep_mark(corio_task *t) __attribute__((cold, noinline));
 

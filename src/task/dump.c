@@ -1,4 +1,4 @@
-/* corio_dump_tasks: every pending task as the await tree of `python -m asyncio pstree`. */
+/* corio_loop_dump_tasks: every pending task as the await tree of `python -m asyncio pstree`. */
 #include "task/debug.h"
 
 #include <errno.h>
@@ -105,14 +105,14 @@ static void print_task(tree *tr, corio_task *t, const char *prefix, const char *
     char wait[160];
     corio__task_describe_wait(t, wait, sizeof wait);
     /* A task whose waiter is done has its wake-up queued: it is ready. */
-    const char *state = t == tr->loop->current                           ? "running"
-                        : t->waiter && t->waiter->state == CORIO_PENDING ? "waiting"
-                                                                         : "ready";
+    const char *state = t == tr->loop->current                                  ? "running"
+                        : t->waiter && t->waiter->state == CORIO_FUTURE_PENDING ? "waiting"
+                                                                                : "ready";
     fprintf(tr->out, "%s%s(T) %s [%s%s]%s%s", prefix, branch, corio_task_get_name(t), state,
             t->ncancel ? ", cancelling" : "", *wait ? " " : "", wait);
-    long hwm = t->stack_marked ? corio_task_stack_high_water(t) : -1;
+    ssize_t hwm = t->stack_marked ? corio_task_stack_high_water(t) : -1;
     if (hwm >= 0)
-        fprintf(tr->out, " stack %ld B", hwm);
+        fprintf(tr->out, " stack %zd B", hwm);
     fprintf(tr->out, "%s\n", note);
 }
 
@@ -144,7 +144,7 @@ static int tree_init(tree *tr, corio_loop *loop, FILE *out) {
     memset(tr, 0, sizeof *tr);
     tr->loop = loop;
     tr->out = out;
-    tr->n = corio_all_tasks(loop, NULL, 0);
+    tr->n = (size_t)corio_all_tasks(loop, NULL, 0); /* loop is set: a count, never an error */
     size_t m = tr->n ? tr->n : 1;
     tr->v = corio__malloc(m * sizeof *tr->v);
     tr->by_ptr = corio__malloc(m * sizeof *tr->by_ptr);
@@ -195,19 +195,19 @@ int corio__dump_tasks(corio_loop *loop, FILE *out) {
     return (int)tr.n;
 }
 
-int corio_dump_tasks(corio_loop *loop, FILE *out) {
-    if (!loop)
-        loop = corio__running_loop;
-    if (!loop || !out)
+int corio_loop_dump_tasks(corio_loop *loop, FILE *out) {
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (!out)
         return -EINVAL;
     return corio__dump_tasks(loop, out);
 }
 
-int corio_dump_tasks_fd(corio_loop *loop, int fd) {
-    if (!loop)
-        loop = corio__running_loop;
-    if (!loop || fd < 0)
-        return -EINVAL;
+int corio_loop_dump_tasks_fd(corio_loop *loop, int fd) {
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (fd < 0)
+        return -EBADF;
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);

@@ -48,9 +48,15 @@ static void stop_listening(int signo) {
 }
 
 int corio_loop_dump_on_signal(corio_loop *loop, int signo, int fd) {
-    if (!loop || signo < 0 || signo >= NSIG || signo == SIGKILL || signo == SIGSTOP ||
-        signo == SIGSEGV || signo == SIGBUS)
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (signo < 0 || signo >= NSIG || signo == SIGKILL || signo == SIGSTOP || signo == SIGSEGV ||
+        signo == SIGBUS)
         return -EINVAL;
+    /* A closed loop would never stop listening (close is where that happens): the process
+     * would keep corio's handler for good. Turning it off (close itself does) is always fine. */
+    if (signo && (loop->closed || loop->closing))
+        return CORIO_ECLOSED;
     if (signo && signo != loop->dump_signo) {
         int rc = listen_to(signo);
         if (rc < 0)
@@ -70,5 +76,5 @@ void corio__dump_if_signalled(corio_loop *loop) {
     if (now == loop->dump_seen)
         return;
     loop->dump_seen = now;
-    corio_dump_tasks_fd(loop, loop->dump_fd);
+    corio_loop_dump_tasks_fd(loop, loop->dump_fd);
 }

@@ -21,7 +21,7 @@ void corio__future_init(corio_future *f, corio_loop *loop, int kind) {
     f->loop = loop;
     f->kind = (uint8_t)kind;
     f->refs = 1;
-    f->state = CORIO_PENDING;
+    f->state = CORIO_FUTURE_PENDING;
     f->flags = 0;
     f->err = 0;
     f->result = NULL;
@@ -30,15 +30,22 @@ void corio__future_init(corio_future *f, corio_loop *loop, int kind) {
     corio__loop_ref(loop);
 }
 
-corio_future *corio_future_new(corio_loop *loop) {
-    if (!loop)
-        loop = corio__running_loop ? corio__running_loop : corio__current_loop;
-    if (!loop || loop->closed)
-        return NULL;
+int corio_future_new(corio_future **out, corio_loop *loop) {
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    /* Not refused while the loop closes: a task being destroyed may still make the future its
+     * await then fails on at once. */
+    if (loop->closed)
+        return CORIO_ECLOSED;
     corio_future *f = corio__pool_alloc(&loop->pools[CORIO__POOL_FUTURE]);
-    if (f)
-        corio__future_init(f, loop, CORIO__FUT_PLAIN);
-    return f;
+    if (!f)
+        return -ENOMEM;
+    corio__future_init(f, loop, CORIO__FUT_PLAIN);
+    *out = f;
+    return 0;
 }
 
 corio_future *corio_future_ref(corio_future *f) {
@@ -62,8 +69,9 @@ static void report_unretrieved(corio_future *f) {
 /* Debug mode's checks on a future being freed: an error nobody looked at, or callbacks that will
  * never run because nobody will complete the future now. */
 static void report_on_free(corio_future *f) {
-    int unretrieved = f->state == CORIO_FINISHED && f->err && !(f->flags & CORIO__F_RETRIEVED);
-    int orphaned = f->state == CORIO_PENDING && ((f->flags & CORIO__F_CB0_USED) || f->cbs);
+    int unretrieved =
+        f->state == CORIO_FUTURE_FINISHED && f->err && !(f->flags & CORIO__F_RETRIEVED);
+    int orphaned = f->state == CORIO_FUTURE_PENDING && ((f->flags & CORIO__F_CB0_USED) || f->cbs);
     if (!unretrieved && !orphaned)
         return;
     f->refs = 1; /* the handler may look at it */
@@ -208,13 +216,13 @@ int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg)
         return -EINVAL;
     if (!add_registration(f, fn, arg))
         return -ENOMEM;
-    if (f->state != CORIO_PENDING)
+    if (f->state != CORIO_FUTURE_PENDING)
         schedule_callbacks(f);
     return 0;
 }
 
 int corio__future_add_eager_callback(corio_future *f, corio_done_fn fn, void *arg) {
-    if (f->state != CORIO_PENDING)
+    if (f->state != CORIO_FUTURE_PENDING)
         return corio_future_add_done_callback(f, fn, arg);
     corio__fcb *cb = add_registration(f, fn, arg);
     if (!cb)
@@ -228,7 +236,7 @@ int corio__future_add_eager_callback(corio_future *f, corio_done_fn fn, void *ar
 
 int corio_future_remove_done_callback(corio_future *f, corio_done_fn fn, void *arg) {
     if (!f)
-        return 0;
+        return -EINVAL;
     int removed = 0;
     if ((f->flags & CORIO__F_CB0_USED) && f->cb0.fn == fn && f->cb0.arg == arg) {
         f->flags &= (uint8_t)~(CORIO__F_CB0_USED | CORIO__F_CB0_EAGER);
@@ -264,27 +272,27 @@ void corio__future_finish(corio_future *f, corio_future_state state, int err, vo
 int corio_future_set_result(corio_future *f, void *value) {
     if (!f || f->kind != CORIO__FUT_PLAIN)
         return -EINVAL;
-    if (f->state != CORIO_PENDING)
+    if (f->state != CORIO_FUTURE_PENDING)
         return CORIO_EINVALSTATE;
-    corio__future_finish(f, CORIO_FINISHED, 0, value, NULL);
+    corio__future_finish(f, CORIO_FUTURE_FINISHED, 0, value, NULL);
     return 0;
 }
 
 int corio_future_set_error(corio_future *f, int err) {
     if (!f || f->kind != CORIO__FUT_PLAIN || err >= 0)
         return -EINVAL;
-    if (f->state != CORIO_PENDING)
+    if (f->state != CORIO_FUTURE_PENDING)
         return CORIO_EINVALSTATE;
     if (err == -ECANCELED)
         return corio__future_cancel_plain(f, NULL) ? 0 : CORIO_EINVALSTATE;
-    corio__future_finish(f, CORIO_FINISHED, err, NULL, NULL);
+    corio__future_finish(f, CORIO_FUTURE_FINISHED, err, NULL, NULL);
     return 0;
 }
 
 int corio__future_cancel_plain(corio_future *f, const char *msg) {
-    if (f->state != CORIO_PENDING)
+    if (f->state != CORIO_FUTURE_PENDING)
         return 0;
-    corio__future_finish(f, CORIO_CANCELLED, -ECANCELED, NULL, corio__strdup(msg));
+    corio__future_finish(f, CORIO_FUTURE_CANCELLED, -ECANCELED, NULL, corio__strdup(msg));
     return 1;
 }
 
@@ -300,10 +308,12 @@ int corio_future_cancel(corio_future *f, const char *msg) {
 /* ---- queries ---- */
 
 corio_future_state corio_future_get_state(const corio_future *f) {
-    return f ? (corio_future_state)f->state : CORIO_PENDING;
+    return f ? (corio_future_state)f->state : CORIO_FUTURE_PENDING;
 }
-int corio_future_done(const corio_future *f) { return f && f->state != CORIO_PENDING; }
-int corio_future_cancelled(const corio_future *f) { return f && f->state == CORIO_CANCELLED; }
+int corio_future_done(const corio_future *f) { return f && f->state != CORIO_FUTURE_PENDING; }
+int corio_future_cancelled(const corio_future *f) {
+    return f && f->state == CORIO_FUTURE_CANCELLED;
+}
 
 int corio_future_result(corio_future *f, void **value) {
     if (value)
@@ -311,9 +321,9 @@ int corio_future_result(corio_future *f, void **value) {
     if (!f)
         return -EINVAL;
     switch (f->state) {
-    case CORIO_PENDING:
+    case CORIO_FUTURE_PENDING:
         return CORIO_EINVALSTATE;
-    case CORIO_CANCELLED:
+    case CORIO_FUTURE_CANCELLED:
         return -ECANCELED;
     default:
         f->flags |= CORIO__F_RETRIEVED;

@@ -2,6 +2,7 @@
 #include "task/debug.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 
 typedef struct gather gather;
@@ -38,6 +39,17 @@ static void gather_destroy(corio_future *f) {
     free(g);
 }
 
+/* The first failed child fails the gather; the other children keep running, and until each is
+ * done its slot in corio_gather_errors says so. */
+static void fail_fast(gather *g, int err) {
+    for (size_t i = 0; i < g->n; i++)
+        if (g->slots[i].child->state == CORIO_FUTURE_PENDING)
+            g->errors[i] = CORIO_EINVALSTATE;
+    corio__future_finish(&g->fut, err == -ECANCELED ? CORIO_FUTURE_CANCELLED
+                                                    : CORIO_FUTURE_FINISHED,
+                         err, NULL, NULL);
+}
+
 /* Records a child's outcome while the child is hot in cache, so that finishing the gather is not
  * another pass over every child. */
 static void child_done(corio_future *child, void *arg) {
@@ -46,15 +58,13 @@ static void child_done(corio_future *child, void *arg) {
     size_t i = (size_t)(slot - g->slots);
     int err = g->errors[i] = corio_future_result(child, &g->values[i]);
     g->nfinished++;
-    if (g->fut.state == CORIO_PENDING) {
+    if (g->fut.state == CORIO_FUTURE_PENDING) {
         if (!(g->flags & CORIO_GATHER_RETURN_ERRORS) && err < 0)
-            /* Fail fast; the other children keep running. */
-            corio__future_finish(&g->fut, err == -ECANCELED ? CORIO_CANCELLED : CORIO_FINISHED,
-                                 err, NULL, NULL);
+            fail_fast(g, err);
         else if (g->nfinished == g->n && g->cancel_requested)
-            corio__future_finish(&g->fut, CORIO_CANCELLED, -ECANCELED, NULL, NULL);
+            corio__future_finish(&g->fut, CORIO_FUTURE_CANCELLED, -ECANCELED, NULL, NULL);
         else if (g->nfinished == g->n)
-            corio__future_finish(&g->fut, CORIO_FINISHED, 0, g->values, NULL);
+            corio__future_finish(&g->fut, CORIO_FUTURE_FINISHED, 0, g->values, NULL);
     }
     if (g->nfinished == g->n)
         corio_future_unref(&g->fut); /* the reference held while children ran */
@@ -62,7 +72,7 @@ static void child_done(corio_future *child, void *arg) {
 
 static int gather_cancel(corio_future *f, const char *msg) {
     gather *g = (gather *)f;
-    if (f->state != CORIO_PENDING)
+    if (f->state != CORIO_FUTURE_PENDING)
         return 0;
     int any = 0;
     for (size_t i = 0; i < g->n; i++)
@@ -91,19 +101,22 @@ static gather *gather_alloc(corio_loop *loop, size_t n, unsigned flags) {
     return g;
 }
 
-corio_future *corio_gather_future(corio_future *const *futs, size_t n, unsigned flags) {
-    if (n && !futs)
-        return NULL;
-    corio_loop *loop = n ? futs[0]->loop : (corio__running_loop ? corio__running_loop
-                                                               : corio__current_loop);
+int corio_gather_new(corio_future **out, corio_future *const *futs, size_t n, unsigned flags) {
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (n && (!futs || !futs[0]))
+        return -EINVAL;
+    /* The children's loop; with none, the thread's (the gather is done at once). */
+    corio_loop *loop = n ? futs[0]->loop : corio__loop_resolve(NULL);
     if (!loop)
-        return NULL;
+        return CORIO_ENOLOOP;
     for (size_t i = 0; i < n; i++)
         if (!futs[i] || futs[i]->loop != loop)
-            return NULL;
+            return -EINVAL;
     gather *g = gather_alloc(loop, n, flags);
     if (!g)
-        return NULL;
+        return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         g->slots[i].g = g;
         g->slots[i].child = corio_future_ref(futs[i]);
@@ -113,21 +126,28 @@ corio_future *corio_gather_future(corio_future *const *futs, size_t n, unsigned 
             for (size_t j = 0; j < i; j++)
                 corio_future_remove_done_callback(futs[j], child_done, &g->slots[j]);
             corio_future_unref(&g->fut);
-            return NULL;
+            return -ENOMEM;
         }
     }
     if (n == 0)
-        corio__future_finish(&g->fut, CORIO_FINISHED, 0, g->values, NULL);
+        corio__future_finish(&g->fut, CORIO_FUTURE_FINISHED, 0, g->values, NULL);
     else
         g->fut.refs++; /* children's callbacks point into g: keep it until the last has run */
-    return &g->fut;
+    *out = &g->fut;
+    return 0;
 }
 
-const int *corio_gather_errors(corio_future *f) {
+int corio_gather_errors(corio_future *f, const int **errors) {
+    if (errors)
+        *errors = NULL;
     if (!f || f->kind != CORIO__FUT_GATHER)
-        return NULL;
+        return -EINVAL;
     gather *g = (gather *)f;
-    return g->nfinished == g->n ? g->errors : NULL;
+    if (f->state == CORIO_FUTURE_PENDING)
+        return CORIO_EINVALSTATE;
+    if (errors)
+        *errors = g->errors;
+    return g->n > INT_MAX ? INT_MAX : (int)g->n;
 }
 
 int corio_gather(corio_future *const *futs, size_t n, unsigned flags, void **values, int *errors) {
@@ -137,14 +157,15 @@ int corio_gather(corio_future *const *futs, size_t n, unsigned flags, void **val
     for (size_t i = 0; i < n; i++)
         if (!futs || !futs[i] || futs[i]->loop != t->fut.loop)
             return -EINVAL;
-    corio_future *g = corio_gather_future(futs, n, flags);
-    if (!g)
-        return -ENOMEM;
-    int rc = corio_await(g, NULL);
+    corio_future *g;
+    int rc = corio_gather_new(&g, futs, n, flags);
+    if (rc < 0)
+        return rc;
+    rc = corio_await(g, NULL);
     gather *gg = (gather *)g;
     int all_done = gg->nfinished == n;
     for (size_t i = 0; i < n; i++) {
-        int pending = !all_done && futs[i]->state == CORIO_PENDING;
+        int pending = !all_done && futs[i]->state == CORIO_FUTURE_PENDING;
         if (values)
             values[i] = pending ? NULL : gg->values[i];
         if (errors)

@@ -16,9 +16,9 @@ static int env_flag(const char *name) {
     return v && *v && strcmp(v, "0") != 0;
 }
 
-/* An option that is 1 on, 0 off, -1 (or no opts): from the environment variable. */
+/* A tri-state option: > 0 on, < 0 off, 0 (a zeroed struct, or no opts) from the environment. */
 static uint8_t opt_flag(int value, const char *env) {
-    return (uint8_t)(value >= 0 ? value != 0 : env_flag(env));
+    return (uint8_t)(value ? value > 0 : env_flag(env));
 }
 
 int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
@@ -53,15 +53,17 @@ int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
     corio__pool_init(&loop->pools[CORIO__POOL_IO], corio__io_op_size);
     loop->run_watched = corio__debug_run_batch;
     loop->slow_ns = CORIO__SLOW_DEFAULT_NS;
-    corio_loop_set_debug(loop, opt_flag(opts ? opts->debug : -1, "CORIO_DEBUG"));
-    loop->virtual_time = opt_flag(opts ? opts->virtual_time : -1, "CORIO_VIRTUAL_TIME");
+    corio_loop_set_debug(loop, opt_flag(opts ? opts->debug : 0, "CORIO_DEBUG"));
+    loop->virtual_time = opt_flag(opts ? opts->virtual_time : 0, "CORIO_VIRTUAL_TIME");
     *out = loop;
     return 0;
 }
 
+/* asyncio's close: everything goes but the object itself, which stays valid, closed, until
+ * corio_loop_free drops the owner's reference. */
 int corio_loop_close(corio_loop *loop) {
-    if (!loop)
-        return -EINVAL;
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
     if (loop->running)
         return CORIO_ERUNNING;
     if (loop->closed || loop->closing)
@@ -80,6 +82,15 @@ int corio_loop_close(corio_loop *loop) {
     loop->closed = 1;
     if (corio__current_loop == loop)
         corio__current_loop = NULL;
+    return 0;
+}
+
+int corio_loop_free(corio_loop *loop) {
+    if (!loop)
+        return 0; /* as free(NULL): the one call where NULL is not the thread's loop */
+    int rc = corio_loop_close(loop);
+    if (rc < 0)
+        return rc;
     corio__loop_unref(loop);
     return 0;
 }
@@ -92,15 +103,15 @@ static void stop_loop(corio_future *f, void *arg) {
 int corio_loop_run_until_complete(corio_loop *loop, corio_future *fut, void **result) {
     if (result)
         *result = NULL;
-    if (!loop || !fut)
-        return -EINVAL;
-    if (fut->loop != loop)
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (!fut || fut->loop != loop)
         return -EINVAL;
     if (loop->closed || loop->closing)
         return CORIO_ECLOSED;
     if (corio__running_loop)
         return CORIO_ERUNNING;
-    if (fut->state == CORIO_PENDING) {
+    if (fut->state == CORIO_FUTURE_PENDING) {
         int rc = corio_future_add_done_callback(fut, stop_loop, loop);
         if (rc < 0)
             return rc;
@@ -108,7 +119,7 @@ int corio_loop_run_until_complete(corio_loop *loop, corio_future *fut, void **re
         corio_future_remove_done_callback(fut, stop_loop, loop);
         if (rc < 0)
             return rc;
-        if (fut->state == CORIO_PENDING)
+        if (fut->state == CORIO_FUTURE_PENDING)
             return CORIO_ESTOPPED;
     }
     return corio_future_result(fut, result);
@@ -116,9 +127,10 @@ int corio_loop_run_until_complete(corio_loop *loop, corio_future *fut, void **re
 
 /* asyncio.run's _cancel_all_tasks: cancel what is left and let it finish. */
 static void cancel_all(corio_loop *loop) {
-    size_t n = corio_all_tasks(loop, NULL, 0);
-    if (n == 0)
+    int count = corio_all_tasks(loop, NULL, 0);
+    if (count <= 0)
         return;
+    size_t n = (size_t)count;
     corio_task **v = corio__malloc(n * sizeof *v);
     if (!v)
         return; /* close will destroy them instead */
@@ -127,8 +139,8 @@ static void cancel_all(corio_loop *loop) {
         corio_task_ref(v[i]);
     for (size_t i = 0; i < n; i++)
         corio_task_cancel(v[i], NULL);
-    corio_future *g = corio_gather_future((corio_future *const *)v, n, CORIO_GATHER_RETURN_ERRORS);
-    if (g) {
+    corio_future *g;
+    if (corio_gather_new(&g, (corio_future *const *)v, n, CORIO_GATHER_RETURN_ERRORS) == 0) {
         corio_loop_run_until_complete(loop, g, NULL);
         corio_future_unref(g);
     }
@@ -155,15 +167,14 @@ int corio_run(corio_coro_fn fn, void *arg, void **result) {
         return rc;
     corio_loop *saved = corio__current_loop;
     corio__current_loop = loop;
-    corio_task *main_task = corio_loop_create_task(loop, fn, arg, &(corio_task_opts){.name = "main"});
-    if (!main_task) {
-        rc = -ENOMEM;
-    } else {
+    corio_task *main_task;
+    rc = corio_create_task(&main_task, loop, fn, arg, &(corio_task_opts){.name = "main"});
+    if (rc == 0) {
         rc = corio_loop_run_until_complete(loop, corio_task_future(main_task), result);
         cancel_all(loop);
         corio_task_unref(main_task);
     }
-    corio_loop_close(loop);
+    corio_loop_free(loop);
     corio__current_loop = saved;
     return rc;
 }

@@ -23,8 +23,8 @@ const corio__future_ops corio__sleep_ops = {.destroy = sleep_destroy};
 
 static void sleep_expire(corio__timer *timer) {
     sleep_future *s = corio__container_of(timer, sleep_future, timer);
-    if (s->fut.state == CORIO_PENDING)
-        corio__future_finish(&s->fut, CORIO_FINISHED, 0, NULL, NULL);
+    if (s->fut.state == CORIO_FUTURE_PENDING)
+        corio__future_finish(&s->fut, CORIO_FUTURE_FINISHED, 0, NULL, NULL);
 }
 
 int corio_sleep(double seconds) {

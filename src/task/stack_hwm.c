@@ -10,24 +10,24 @@ corio__stack *corio__task_stack_mark(corio_task *t, corio__stack *stack) {
 
 /* Only below the task's stack pointer is there anything to look for: a suspended task's is saved
  * in its fiber; the running task asking about itself is somewhere below this frame. */
-long corio__task_stack_scan(corio_task *t) {
+ssize_t corio__task_stack_scan(corio_task *t) {
     const void *limit = t == t->fut.loop->current ? __builtin_frame_address(0)
                                                   : corio__fiber_saved_sp(&t->fiber);
-    return (long)corio__stack_high_water(t->fiber.stack, limit);
+    return (ssize_t)corio__stack_high_water(t->fiber.stack, limit);
 }
 
 void corio__task_stack_keep_mark(corio_task *t) {
     t->stack_hwm = (size_t)corio__task_stack_scan(t);
 }
 
-long corio_task_stack_high_water(corio_task *t) {
+ssize_t corio_task_stack_high_water(corio_task *t) {
     if (!t)
         return -EINVAL;
     if (t->compact)
         return -ENOTSUP;
     if (!t->stack_marked)
         return CORIO_EINVALSTATE;
-    if (t->fut.state != CORIO_PENDING)
-        return (long)t->stack_hwm;
+    if (t->fut.state != CORIO_FUTURE_PENDING)
+        return (ssize_t)t->stack_hwm;
     return corio__task_stack_scan(t);
 }

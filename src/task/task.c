@@ -8,6 +8,7 @@
 #include "task/debug.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ const corio__future_ops corio__task_ops = {
 static inline corio_task *as_task(corio_future *f) { return (corio_task *)f; }
 
 corio_task *corio_task_ref(corio_task *t) {
-    corio_future_ref(&t->fut);
+    if (t)
+        corio_future_ref(&t->fut);
     return t;
 }
 
@@ -81,13 +83,13 @@ static void task_complete(corio_task *t) {
     loop->ntasks--;
     corio_future *f = &t->fut;
     if (t->raised && f->err != -ECANCELED) {
-        corio__future_finish(f, CORIO_FINISHED, f->err, NULL, NULL);
+        corio__future_finish(f, CORIO_FUTURE_FINISHED, f->err, NULL, NULL);
     } else if (t->raised || t->ncancel > 0 || t->must_cancel) {
-        corio__future_finish(f, CORIO_CANCELLED, -ECANCELED, NULL, NULL);
+        corio__future_finish(f, CORIO_FUTURE_CANCELLED, -ECANCELED, NULL, NULL);
     } else {
         free(f->cancel_msg); /* a cancellation that was withdrawn */
         f->cancel_msg = NULL;
-        corio__future_finish(f, CORIO_FINISHED, 0, f->result, NULL);
+        corio__future_finish(f, CORIO_FUTURE_FINISHED, 0, f->result, NULL);
     }
     corio_task_unref(t); /* the loop's reference */
 }
@@ -159,7 +161,7 @@ static void task_step(corio_task *t) {
 
 static void step_run(corio__work *w, int drop) {
     corio_task *t = corio__container_of(w, corio_task, step);
-    if (!drop && t->fut.state == CORIO_PENDING)
+    if (!drop && t->fut.state == CORIO_FUTURE_PENDING)
         task_step(t);
     corio_task_unref(t);
 }
@@ -173,7 +175,7 @@ static void schedule_step(corio_task *t) {
 static void task_wakeup(corio_future *f, void *arg) {
     (void)f;
     corio_task *t = arg;
-    if (t->fut.state == CORIO_PENDING)
+    if (t->fut.state == CORIO_FUTURE_PENDING)
         task_step(t);
 }
 
@@ -197,7 +199,7 @@ static corio_task *next_in_batch(corio_loop *loop) {
     if (!w)
         return NULL;
     corio_task *next = corio__work_task(w);
-    if (!next || !next->started || next->compact || next->fut.state != CORIO_PENDING ||
+    if (!next || !next->started || next->compact || next->fut.state != CORIO_FUTURE_PENDING ||
         next->destroying)
         return NULL; /* also what debug mode's plug (task/debug.c) gets here */
     corio__workq_pop(&loop->batch);
@@ -241,20 +243,26 @@ int corio__task_yield(corio_task *t) {
 
 /* ---- creation ---- */
 
-corio_task *corio_loop_create_task(corio_loop *loop, corio_coro_fn fn, void *arg,
-                                   const corio_task_opts *opts) {
-    if (!loop || !fn || loop->closed || loop->closing)
-        return NULL;
+int corio_create_task(corio_task **out, corio_loop *loop, corio_coro_fn fn, void *arg,
+                      const corio_task_opts *opts) {
+    if (out)
+        *out = NULL;
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (!fn)
+        return -EINVAL;
+    if (loop->closed || loop->closing)
+        return CORIO_ECLOSED;
     corio_task *t = corio__pool_alloc(&loop->pools[CORIO__POOL_TASK]);
     if (!t)
-        return NULL;
+        return -ENOMEM;
     t->name = NULL;
     if (opts && opts->name && !(t->name = corio__strdup(opts->name))) {
         corio__pool_free(&loop->pools[CORIO__POOL_TASK], t);
-        return NULL;
+        return -ENOMEM;
     }
     corio__future_init(&t->fut, loop, CORIO__FUT_TASK);
-    t->fut.refs = 2; /* the caller's and the loop's, until it is done */
+    t->fut.refs = out ? 2 : 1; /* the loop's until it is done, and the caller's if it asked */
     t->step.fn = step_run;
     t->fn = fn;
     t->arg = arg;
@@ -273,12 +281,9 @@ corio_task *corio_loop_create_task(corio_loop *loop, corio_coro_fn fn, void *arg
     corio__list_insert_tail(&loop->tasks, &t->link);
     loop->ntasks++;
     schedule_step(t);
-    return t;
-}
-
-corio_task *corio_create_task(corio_coro_fn fn, void *arg, const corio_task_opts *opts) {
-    corio_loop *loop = corio__running_loop ? corio__running_loop : corio__current_loop;
-    return corio_loop_create_task(loop, fn, arg, opts);
+    if (out)
+        *out = t;
+    return 0;
 }
 
 /* ---- await ---- */
@@ -297,7 +302,7 @@ int corio_await(corio_future *f, void **value) {
         return -EINVAL;
     if (t->destroying)
         return -ECANCELED;
-    if (f->state == CORIO_PENDING) {
+    if (f->state == CORIO_FUTURE_PENDING) {
         int rc = corio__task_compact_reserve(t);
         if (rc == 0)
             rc = corio_future_add_done_callback(f, task_wakeup, t);
@@ -318,7 +323,7 @@ int corio_await(corio_future *f, void **value) {
 
 static int task_cancel(corio_future *f, const char *msg) {
     corio_task *t = as_task(f);
-    if (f->state != CORIO_PENDING)
+    if (f->state != CORIO_FUTURE_PENDING)
         return 0;
     if (t->ncancel < UINT16_MAX) /* saturates rather than wraps to "not cancelled" */
         t->ncancel++;
@@ -361,21 +366,21 @@ void *corio_raise(int err) {
 
 corio_task *corio_current_task(void) { return corio__current_task(); }
 
-size_t corio_all_tasks(corio_loop *loop, corio_task **out, size_t cap) {
-    if (!loop)
-        loop = corio__running_loop;
-    if (!loop)
-        return 0;
+int corio_all_tasks(corio_loop *loop, corio_task **out, size_t cap) {
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
+    if (!out && cap)
+        return -EINVAL;
     size_t n = 0;
     for (corio__link *l = loop->tasks.next; l != &loop->tasks; l = l->next, n++)
-        if (out && n < cap)
+        if (n < cap)
             out[n] = corio__container_of(l, corio_task, link);
-    return n;
+    return n > INT_MAX ? INT_MAX : (int)n;
 }
 
 const char *corio_task_get_name(corio_task *t) {
     if (!t)
-        return NULL;
+        return "";
     if (!t->name) {
         char buf[32];
         snprintf(buf, sizeof buf, "Task-%llu", (unsigned long long)t->id);

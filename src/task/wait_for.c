@@ -20,9 +20,9 @@ static void deadline_expire(corio__timer *timer) {
 /* After a timeout: f was cancelled; it is done when the await returned. A result it managed to
  * produce anyway wins over the timeout, as in asyncio. */
 static int timed_out(corio_future *f, void **value) {
-    if (f->state == CORIO_FINISHED && f->err == 0)
+    if (f->state == CORIO_FUTURE_FINISHED && f->err == 0)
         return corio_future_result(f, value);
-    if (f->state == CORIO_FINISHED)
+    if (f->state == CORIO_FUTURE_FINISHED)
         f->flags |= CORIO__F_RETRIEVED;
     return -ETIMEDOUT;
 }
@@ -31,8 +31,8 @@ static int timed_out(corio_future *f, void **value) {
 static int cancel_and_wait(corio_future *f) {
     corio_future_cancel(f, "wait_for timed out");
     int cancelled = 0;
-    while (f->state == CORIO_PENDING) {
-        if (corio_await(f, NULL) == -ECANCELED && f->state == CORIO_PENDING) {
+    while (f->state == CORIO_FUTURE_PENDING) {
+        if (corio_await(f, NULL) == -ECANCELED && f->state == CORIO_FUTURE_PENDING) {
             if (corio__current_task()->destroying)
                 return -ECANCELED;
             cancelled = 1;
@@ -49,7 +49,7 @@ int corio_wait_for(corio_future *f, double timeout, void **value) {
         return CORIO_ENOTASK;
     if (!f || isnan(timeout))
         return -EINVAL;
-    if (timeout < 0 || f->state != CORIO_PENDING)
+    if (timeout < 0 || f->state != CORIO_FUTURE_PENDING)
         return corio_await(f, value);
     if (timeout == 0) {
         int rc = cancel_and_wait(f);

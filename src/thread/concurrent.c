@@ -67,13 +67,15 @@ static void start_run(corio__work *w, int drop) {
         handle_unref(h);
         return;
     }
-    h->task = corio_loop_create_task(h->loop, h->fn, h->arg, NULL);
-    if (!h->task || corio__future_add_eager_callback(corio_task_future(h->task), task_done, h)) {
-        if (h->task)
-            corio_task_cancel(h->task, NULL);
+    int rc = corio_create_task(&h->task, h->loop, h->fn, h->arg, NULL);
+    if (rc == 0 && corio__future_add_eager_callback(corio_task_future(h->task), task_done, h)) {
+        corio_task_cancel(h->task, NULL);
         corio_task_unref(h->task);
         h->task = NULL;
-        handle_complete(h, -ENOMEM, NULL);
+        rc = -ENOMEM;
+    }
+    if (rc < 0) {
+        handle_complete(h, rc, NULL);
         handle_unref(h);
     }
 }
@@ -85,12 +87,14 @@ static void cancel_run(corio__work *w, int drop) {
     handle_unref(h);
 }
 
-int corio_run_coroutine_threadsafe(corio_loop *loop, corio_coro_fn fn, void *arg,
-                                   corio_concurrent **out) {
+int corio_run_coroutine_threadsafe(corio_concurrent **out, corio_loop *loop, corio_coro_fn fn,
+                                   void *arg) {
     if (out)
         *out = NULL;
-    if (!loop || !fn || !out)
+    if (!fn || !out)
         return -EINVAL;
+    if (!(loop = corio__loop_resolve(loop))) /* the calling thread's own: name it from others */
+        return CORIO_ENOLOOP;
     corio_concurrent *h = corio__calloc(1, sizeof *h);
     if (!h)
         return -ENOMEM;
@@ -120,9 +124,9 @@ static void deadline_after(struct timespec *ts, double seconds) {
     clock_gettime(CLOCK_MONOTONIC, ts);
     if (seconds > 1e9)
         seconds = 1e9;
-    double whole = floor(seconds);
-    ts->tv_sec += (time_t)whole;
-    ts->tv_nsec += (long)((seconds - whole) * 1e9);
+    time_t whole = (time_t)seconds; /* seconds >= 0: truncation is floor, without libm */
+    ts->tv_sec += whole;
+    ts->tv_nsec += (long)((seconds - (double)whole) * 1e9);
     if (ts->tv_nsec >= 1000000000L) {
         ts->tv_sec++;
         ts->tv_nsec -= 1000000000L;
@@ -186,7 +190,8 @@ int corio_concurrent_done(corio_concurrent *h) {
     return done;
 }
 
-void corio_concurrent_free(corio_concurrent *h) {
+int corio_concurrent_free(corio_concurrent *h) {
     if (h)
         handle_unref(h);
+    return 0;
 }

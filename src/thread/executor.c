@@ -186,26 +186,33 @@ int corio__executor_remove(corio_executor *ex, corio__job *job) {
     return queued;
 }
 
+/* Is the caller one of ex's workers? It could never join itself. A worker's own thread is in
+ * threads[] before it runs a job, so the answer cannot change under the caller. */
+static int on_own_worker(corio_executor *ex) {
+    pthread_mutex_lock(&ex->mu);
+    int found = 0;
+    for (unsigned i = 0; i < ex->nthreads && !found; i++)
+        found = pthread_equal(ex->threads[i], pthread_self());
+    pthread_mutex_unlock(&ex->mu);
+    return found;
+}
+
 /* Joins every worker started so far (none is started after shutdown). */
-static int join_all(corio_executor *ex) {
+static void join_all(corio_executor *ex) {
     pthread_mutex_lock(&ex->join_mu);
     pthread_mutex_lock(&ex->mu);
     unsigned n = ex->nthreads;
     pthread_mutex_unlock(&ex->mu);
-    for (unsigned i = ex->joined; i < n; i++)
-        if (pthread_equal(ex->threads[i], pthread_self())) {
-            pthread_mutex_unlock(&ex->join_mu);
-            return -EDEADLK;
-        }
     for (; ex->joined < n; ex->joined++)
         pthread_join(ex->threads[ex->joined], NULL);
     pthread_mutex_unlock(&ex->join_mu);
-    return 0;
 }
 
 int corio_executor_shutdown(corio_executor *ex, int wait, int cancel_futures) {
     if (!ex)
         return -EINVAL;
+    if (wait && on_own_worker(ex))
+        return -EDEADLK; /* nothing is done: the worker may still shut down without waiting */
     corio__exec_flush_current(); /* jobs this thread submitted before are not refused */
     corio__job *removed[BATCH_MAX];
     pthread_mutex_lock(&ex->mu);
@@ -225,16 +232,21 @@ int corio_executor_shutdown(corio_executor *ex, int wait, int cancel_futures) {
         post_completions(removed, n);
     }
     pthread_mutex_unlock(&ex->mu);
-    return wait ? join_all(ex) : 0;
+    if (wait)
+        join_all(ex);
+    return 0;
 }
 
-void corio_executor_free(corio_executor *ex) {
+int corio_executor_free(corio_executor *ex) {
     if (!ex)
-        return;
-    corio_executor_shutdown(ex, 1, 0);
+        return 0;
+    int rc = corio_executor_shutdown(ex, 1, 0);
+    if (rc < 0)
+        return rc; /* -EDEADLK: called from one of its workers */
     pthread_cond_destroy(&ex->cv);
     pthread_mutex_destroy(&ex->join_mu);
     pthread_mutex_destroy(&ex->mu);
     free(ex->threads);
     free(ex);
+    return 0;
 }

@@ -62,9 +62,9 @@ int corio__executor_remove(corio_executor *ex, corio__job *job);
 /* run_in_executor and to_thread for internal jobs whose arg is owned by the job: arg_free(arg)
  * runs on the loop's thread when the job is freed, including on every failure path, so arg is
  * the callee's in every case. */
-corio_future *corio__run_in_executor_full(corio_loop *loop, corio_executor *ex, corio_job_fn fn,
-                                          void *arg, corio_result_dtor_fn dtor,
-                                          void (*arg_free)(void *), int *errp);
+int corio__run_in_executor_full(corio_future **out, corio_loop *loop, corio_executor *ex,
+                                corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
+                                void (*arg_free)(void *));
 int corio__to_thread_full(corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
                           void (*arg_free)(void *), void **result);
 

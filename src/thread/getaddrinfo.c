@@ -1,6 +1,8 @@
 /* corio_getaddrinfo: the resolver's blocking call, run on the loop's default executor. */
 #include "thread/executor.h"
 
+#include "loop/errors.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -14,21 +16,13 @@ typedef struct gai_req {
     int has_hints;
 } gai_req;
 
-static int gai_error(int rc) {
-    if (rc == EAI_SYSTEM)
-        return errno ? -errno : -EIO;
-    if (rc == EAI_MEMORY)
-        return -ENOMEM;
-    return CORIO_EAI(rc);
-}
-
 static void *gai_job(void *arg, int *err) {
     gai_req *r = arg;
     struct addrinfo *res = NULL;
     errno = 0;
     int rc = getaddrinfo(r->host, r->service, r->has_hints ? &r->hints : NULL, &res);
     if (rc != 0)
-        *err = gai_error(rc);
+        *err = corio__eai_error(rc, errno);
     return rc == 0 ? res : NULL;
 }
 

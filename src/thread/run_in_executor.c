@@ -62,8 +62,8 @@ static void job_release(struct corio__loop_exec *e, corio__job *job) {
 }
 
 int corio_loop_set_default_executor(corio_loop *loop, corio_executor *ex) {
-    if (!loop)
-        return -EINVAL;
+    if (!(loop = corio__loop_resolve(loop)))
+        return CORIO_ENOLOOP;
     if (loop->closed || loop->closing)
         return CORIO_ECLOSED;
     struct corio__loop_exec *e = loop_exec(loop);
@@ -128,17 +128,20 @@ static void job_complete(corio__work *w, int drop) {
     job_free(job);
 }
 
-corio_future *corio__run_in_executor_full(corio_loop *loop, corio_executor *ex, corio_job_fn fn,
-                                          void *arg, corio_result_dtor_fn dtor,
-                                          void (*arg_free)(void *), int *errp) {
+int corio__run_in_executor_full(corio_future **out, corio_loop *loop, corio_executor *ex,
+                                corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
+                                void (*arg_free)(void *)) {
     int rc = 0;
     corio_future *fut = NULL;
     corio__job *job = NULL;
-    if (!loop)
-        loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    if (out)
+        *out = NULL;
+    loop = corio__loop_resolve(loop);
     struct corio__loop_exec *e;
-    if (!loop || !fn)
+    if (!out || !fn)
         rc = -EINVAL;
+    else if (!loop)
+        rc = CORIO_ENOLOOP;
     else if (loop->closed || loop->closing)
         rc = CORIO_ECLOSED;
     else if (!(e = loop_exec(loop)))
@@ -147,8 +150,10 @@ corio_future *corio__run_in_executor_full(corio_loop *loop, corio_executor *ex, 
         rc = default_executor(e, &ex);
     if (rc == 0 && atomic_load_explicit(&ex->shutdown, memory_order_relaxed))
         rc = CORIO_ECLOSED; /* a shutdown racing with this call is caught at the flush */
-    if (rc == 0 && (!(job = job_alloc(e)) || !(fut = corio_future_new(loop))))
+    if (rc == 0 && !(job = job_alloc(e)))
         rc = -ENOMEM;
+    if (rc == 0)
+        rc = corio_future_new(&fut, loop);
     if (rc == 0) {
         *job = (corio__job){.done.fn = job_complete, .ex = ex, .loop = loop,
                             .fut = corio_future_ref(fut), .fn = fn, .arg = arg, .dtor = dtor,
@@ -174,10 +179,9 @@ corio_future *corio__run_in_executor_full(corio_loop *loop, corio_executor *ex, 
             e->flush_queued = 1;
             corio__loop_schedule(loop, &e->flush);
         }
+        *out = fut;
     }
-    if (errp)
-        *errp = rc;
-    return fut;
+    return rc;
 }
 
 /* Hands the pending jobs to their executors, one lock per run of jobs bound for the same one.
@@ -212,19 +216,14 @@ static void flush_run(corio__work *w, int drop) {
 }
 
 void corio__exec_flush_current(void) {
-    corio_loop *loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    corio_loop *loop = corio__loop_resolve(NULL);
     if (loop && loop->exec && !loop->closing)
         flush_pending(loop->exec);
 }
 
-corio_future *corio_run_in_executor_dtor(corio_loop *loop, corio_executor *ex, corio_job_fn fn,
-                                         void *arg, corio_result_dtor_fn dtor, int *errp) {
-    return corio__run_in_executor_full(loop, ex, fn, arg, dtor, NULL, errp);
-}
-
-corio_future *corio_run_in_executor(corio_loop *loop, corio_executor *ex, corio_job_fn fn,
-                                    void *arg, int *errp) {
-    return corio__run_in_executor_full(loop, ex, fn, arg, NULL, NULL, errp);
+int corio_loop_run_in_executor(corio_future **out, corio_loop *loop, corio_executor *ex,
+                               corio_job_fn fn, void *arg, corio_result_dtor_fn dtor) {
+    return corio__run_in_executor_full(out, loop, ex, fn, arg, dtor, NULL);
 }
 
 int corio__to_thread_full(corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
@@ -236,10 +235,9 @@ int corio__to_thread_full(corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
             arg_free(arg);
         return CORIO_ENOTASK;
     }
-    int rc;
-    corio_future *f =
-        corio__run_in_executor_full(corio__running_loop, NULL, fn, arg, dtor, arg_free, &rc);
-    if (!f)
+    corio_future *f;
+    int rc = corio__run_in_executor_full(&f, corio__running_loop, NULL, fn, arg, dtor, arg_free);
+    if (rc < 0)
         return rc;
     rc = corio_await(f, result);
     corio_future_unref(f);

@@ -19,8 +19,10 @@ static void ts_call_run(corio__work *w, int drop) {
         fn(arg);
 }
 
-int corio_call_soon_threadsafe(corio_loop *loop, corio_callback_fn fn, void *arg) {
-    if (!loop || !fn)
+int corio_loop_call_soon_threadsafe(corio_loop *loop, corio_callback_fn fn, void *arg) {
+    if (!(loop = corio__loop_resolve(loop))) /* the calling thread's own: name it from others */
+        return CORIO_ENOLOOP;
+    if (!fn)
         return -EINVAL;
     ts_call *c = corio__malloc(sizeof *c);
     if (!c)
@@ -29,7 +31,7 @@ int corio_call_soon_threadsafe(corio_loop *loop, corio_callback_fn fn, void *arg
     c->fn = fn;
     c->arg = arg;
     /* From a callback of the loop itself: straight into the ready queue, which keeps FIFO order
-     * with corio_call_soon as asyncio's single queue does. */
+     * with corio_loop_call_soon as asyncio's single queue does. */
     if (loop == corio__running_loop) {
         if (loop->closing) {
             free(c);
