@@ -16,7 +16,8 @@
 #   make bench-net       bench/net/run.sh, the network benchmarks, the same way
 #   make fuzz            the libFuzzer targets fuzz/*.c (clang, ASan+UBSan, build-fuzz/), each
 #                        for FUZZ_SECONDS (default 60) on a copy of fuzz/corpus/<target>/
-#   make install         install into PREFIX (default /usr/local; DESTDIR is honoured)
+#   make install         build the library alone (build-install/) and install it into PREFIX
+#                        (default /usr/local; DESTDIR is honoured)
 #   make clean           remove every build directory
 #
 # Variables: WERROR=ON (CI), JOBS, CTEST_JOBS, PREFIX, CMAKE_FLAGS (extra -D options),
@@ -127,13 +128,14 @@ bench-net:
 	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCORIO_BUILD_TESTS=OFF $(CMAKE_FLAGS)
 	BENCH_BUILD_DIR=build-bench bash bench/net/run.sh
 
+# The library alone (no tests, examples or benchmarks), optimised, in its own build directory.
 install:
 	@$(DEPS) install
-	$(call build,build,-DCMAKE_INSTALL_PREFIX=$(PREFIX))
-	DESTDIR=$(DESTDIR) $(CMAKE) --install build
+	$(call build,build-install,-DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DCORIO_BUILD_TESTS=OFF -DCORIO_BUILD_EXAMPLES=OFF -DCORIO_BUILD_BENCH=OFF)
+	DESTDIR=$(DESTDIR) $(CMAKE) --install build-install
 
 clean:
-	rm -rf build build-asan build-tsan build-ucontext build-aarch64 build-aarch64-sysroot \
+	rm -rf build build-install build-asan build-tsan build-ucontext build-aarch64 build-aarch64-sysroot \
 	       build-valgrind build-coverage build-bench build-fuzz
 
 # A comma inside $(call ...) arguments.

@@ -11,13 +11,13 @@ set -euo pipefail
 build_pkgs="gcc libc6-dev make cmake"
 declare -A pkgs=(
     [demo]="$build_pkgs"
-    [install]="$build_pkgs"
-    [check]="$build_pkgs pkg-config libcriterion-dev liburing-dev"
+    [install]="$build_pkgs pkg-config liburing-dev"
+    [check]="$build_pkgs g++ pkg-config libcriterion-dev liburing-dev"
     [valgrind]="$build_pkgs pkg-config libcriterion-dev liburing-dev valgrind"
     [coverage]="$build_pkgs pkg-config libcriterion-dev liburing-dev gcovr"
     [fuzz]="$build_pkgs pkg-config liburing-dev clang libclang-rt-dev" # libFuzzer and the sanitizer runtimes
     [bench]="$build_pkgs pkg-config liburing-dev libuv1-dev" # the bench scripts install python3-uvloop, golang-go, wrk... themselves
-    [aarch64]="$build_pkgs pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+    [aarch64]="$build_pkgs g++ pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 )
 
 if [ $# -eq 0 ]; then
