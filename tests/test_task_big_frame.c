@@ -1,9 +1,10 @@
-/* A task whose frame is far larger than its stack's 32 KiB guard (200 KiB, 1 MiB) still ends in
- * the named overflow report, never in another task's stack: this file is built as a user's code
- * is, with the options the corio target passes on (-fstack-clash-protection), which make the
- * frame touch its pages from the top down so that the guard is hit first. Without them the first
- * write below lands 200 KiB or 1 MiB down, in a neighbouring stack of the slab or in unmapped
- * memory, and the test sees a corrupted neighbour or a plain SIGSEGV instead of the report. */
+/* A task whose frame is far larger than its stack's guard (200 KiB and 1 MiB, against 32 KiB, or
+ * 64 KiB on aarch64) still ends in the named overflow report, never in another task's stack: this
+ * file is built as a user's code is, with the options the corio target passes on
+ * (-fstack-clash-protection), which make the frame touch its pages from the top down so that the
+ * guard is hit first. Without them the first write below lands 200 KiB or 1 MiB down, in a
+ * neighbouring stack of the slab or in unmapped memory, and the test sees a corrupted neighbour or
+ * a plain SIGSEGV instead of the report. */
 #include "core_helpers.h"
 #include "in_child.h"
 

@@ -7,9 +7,10 @@
  * task, so a task runs to the end even when its creator drops its reference at once.
  *
  * Stacks: 64 KiB by default (corio_loop_opts.stack_size, corio_task_opts.stack_size,
- * CORIO_STACK_SIZE), with a 32 KiB guard region below each stack. A task that runs into the guard
- * is stopped with "corio: stack overflow in task 'NAME'" and the program aborts. A frame larger
- * than the guard could jump over it into a neighbouring stack: build code that runs in tasks with
+ * CORIO_STACK_SIZE), with a guard region below each stack (32 KiB; 64 KiB on aarch64, where gcc's
+ * stack clash protection probes every 64 KiB). A task that runs into the guard is stopped with
+ * "corio: stack overflow in task 'NAME'" and the program aborts. A frame larger than the guard
+ * could jump over it into a neighbouring stack: build code that runs in tasks with
  * -fstack-clash-protection (corio's pkg-config Cflags and CMake target add it), which makes every
  * large frame touch its pages in order, so that the guard is always hit first.
  */

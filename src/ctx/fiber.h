@@ -92,11 +92,22 @@ corio__fiber *corio__fiber_current(void);
 
 /* ---- stacks ---- */
 
-/* Pages of guard below every stack. One page is skipped by any frame bigger than a page (a local
+/* Bytes of guard below every stack. One page is skipped by any frame bigger than a page (a local
  * array, or a few recursion levels merged by the optimiser), landing in the neighbouring stack;
- * eight catch frames up to 32 KiB at no memory cost (guard regions are page-table markers) and
- * some page-table cost. -fstack-clash-protection closes the rest of the gap. */
-#define CORIO__GUARD_PAGES 8
+ * 32 KiB catch frames up to that size at no memory cost (guard regions are page-table markers).
+ * -fstack-clash-protection closes the rest of the gap by probing a large frame's pages in order,
+ * but gcc's aarch64 code probes only every 64 KiB (its stack-clash-protection-guard-size), so a
+ * 32 KiB guard could still be jumped there: aarch64 gets 64 KiB. */
+#if defined(__aarch64__)
+#define CORIO__GUARD_BYTES (64 * 1024)
+#else
+#define CORIO__GUARD_BYTES (32 * 1024)
+#endif
+
+/* The guard below each stack for a page size: CORIO__GUARD_BYTES, at least one page. */
+static inline size_t corio__guard_size(size_t page) {
+    return CORIO__GUARD_BYTES > page ? (CORIO__GUARD_BYTES + page - 1) / page * page : page;
+}
 
 /* One stack. Descriptors live in arrays owned by the pool, never on the stack's own pages, so a
  * stack that was handed out but not run has no resident page at all. */

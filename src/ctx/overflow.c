@@ -74,7 +74,7 @@ static void corio__on_fault(int sig, siginfo_t *info, void *uctx)
         long pg = sysconf(_SC_PAGESIZE); /* async-signal-safe in practice: a cached value */
         if (pg > 0)
             page = (uintptr_t)pg;
-        if (addr < lo && addr >= lo - CORIO__GUARD_PAGES * page) {
+        if (addr < lo && addr >= lo - corio__guard_size(page)) {
             const char *name = corio__fiber_describe(f);
             char buf[512];
             size_t n = 0;

@@ -83,7 +83,7 @@ struct corio__stack_class {
 
 struct corio__stack_pool {
     size_t page;
-    size_t guard; /* bytes of guard below each stack: CORIO__GUARD_PAGES pages */
+    size_t guard; /* bytes of guard below each stack: corio__guard_size */
     struct corio__stack_class *classes; /* the first one holds the default size */
     enum corio__guard_mode guard_mode;
     size_t mapped, guarded, slabs, nclasses;
@@ -130,7 +130,7 @@ int corio__stack_pool_init(corio__stack_pool **out, size_t default_size)
         return -ENOMEM;
     long pg = sysconf(_SC_PAGESIZE);
     pool->page = pg > 0 ? (size_t)pg : 4096;
-    pool->guard = CORIO__GUARD_PAGES * pool->page;
+    pool->guard = corio__guard_size(pool->page);
     if (default_size == 0)
         default_size = corio__env_stack_size();
     if (default_size == 0)
