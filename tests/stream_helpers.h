@@ -96,7 +96,7 @@ static inline int join(corio_task *t, void **res)
 /* Runs fn as the main task of a fresh loop and checks that no fd is left open after, lookup
  * threads included. */
 /* Name lookups run on an executor thread, which Valgrind 3.19 starves while the loop waits in
- * io_uring_enter (the ring sleeps in 10 ms slices there, src/io/uring.c), and glibc's NSS
+ * io_uring_enter (the ring sleeps in 10 ms slices there, src/poll/uring.c), and glibc's NSS
  * start-up then takes minutes: tests that look a name up skip that one combination. */
 static inline void skip_name_lookup_under_valgrind_on_io_uring(void)
 {

@@ -19,10 +19,10 @@ static void open_poller(void)
     cr_assert_eq(corio_loop_new(&loop, NULL), 0);
     poller = &loop->poller;
     /* Valgrind 3.19 runs no other thread while one is in io_uring_enter, so the io_uring poller
-     * sleeps in 10 ms slices there (src/io/uring.c) and a wait returns early by design. */
+     * sleeps in 10 ms slices there (src/poll/uring.c) and a wait returns early by design. */
     if (under_valgrind() && strcmp(corio_loop_get_backend(loop), "io_uring") == 0) {
         corio_loop_free(loop);
-        cr_skip_test("io_uring under Valgrind: waits are sliced, see src/io/uring.c");
+        cr_skip_test("io_uring under Valgrind: waits are sliced, see src/poll/uring.c");
     }
 }
 

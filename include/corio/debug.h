@@ -11,10 +11,13 @@
  *  - reports a future freed while pending with done callbacks that will now never run;
  *  - empties each stack a task takes (its pages read back as zeros, and go back to the system),
  *    so that corio_task_stack_high_water() can tell how deep the task went;
- *  - keeps freed objects aside for a while, so that a call on an object already freed (or a
- *    second free) is reported by name through the error handler ("corio_lock_free: lock 0x...
- *    used after it was freed"), and the program aborts with that message, instead of corrupting
- *    memory. CORIO_DEBUG=1 turns this on for every object from the start, loops included.
+ *  - keeps freed objects aside for a while (the last 4,096 futures, tasks and handles of each
+ *    loop, and the last 4,096 other objects of the process), so that a call on an object already
+ *    freed (or a second free) is reported by name through the error handler of the object's loop
+ *    ("corio_lock_free: lock 0x... used after it was freed"; without a loop, the running or
+ *    current loop's, else stderr), and the program aborts with that message, instead of
+ *    corrupting memory. CORIO_DEBUG=1 turns this on for every object from the start, loops
+ *    included, and is the only switch for an executor, which has no loop.
  * Loop close reports every task still pending, in or out of debug mode; in debug mode the message
  * also says what the task was waiting for.
  *

@@ -15,9 +15,14 @@ struct corio_as_completed {
     size_t timeouts;      /* futures still pending when the deadline passed, not yet reported */
     size_t returned;      /* futures and timeouts handed out so far */
     int expired;
-    corio_future **futs;  /* the iterator's references */
+    uint32_t magic;       /* base/obj.h */
+    corio_future **futs;  /* the iterator's references (and one on loop) */
     corio_future **done;
 };
+
+#define CHECK(it) CORIO__CHECK(it, CORIO__KIND_AS_COMPLETED, (it)->loop)
+
+static void iter_free(corio_as_completed *it);
 
 static void wake(corio_as_completed *it) {
     if (it->waiter && it->waiter->state == CORIO_FUTURE_PENDING)
@@ -48,6 +53,8 @@ int corio_as_completed_new(corio_as_completed **out, corio_future *const *futs, 
     *out = NULL;
     if ((n && (!futs || !futs[0])) || isnan(timeout))
         return -EINVAL;
+    if (n)
+        CORIO__CHECK_FUTURE(futs[0]);
     /* The futures' loop; with none, the thread's (the iteration ends at once). */
     corio_loop *loop = n ? futs[0]->loop : corio__loop_resolve(NULL);
     if (!loop)
@@ -66,6 +73,8 @@ int corio_as_completed_new(corio_as_completed **out, corio_future *const *futs, 
         return -ENOMEM;
     }
     it->loop = loop;
+    corio__loop_ref(loop); /* n may be 0: no future holds it then */
+    it->magic = CORIO__MAGIC_LIVE(CORIO__KIND_AS_COMPLETED);
     it->n = n;
     it->timer = (corio__timer){.idx = CORIO__TIMER_IDLE, .expire = on_timeout};
     for (size_t i = 0; i < n; i++) {
@@ -77,7 +86,7 @@ int corio_as_completed_new(corio_as_completed **out, corio_future *const *futs, 
     if (rc == 0 && it->tail < n)
         rc = corio__timer_arm_after(loop, &it->timer, timeout);
     if (rc < 0) {
-        corio_as_completed_free(it);
+        iter_free(it);
         return rc;
     }
     *out = it;
@@ -104,7 +113,10 @@ static int take(corio_as_completed *it, corio_future **fut) {
 int corio_as_completed_next(corio_as_completed *it, corio_future **fut) {
     if (fut)
         *fut = NULL;
-    if (!it || !fut)
+    if (!it)
+        return -EINVAL;
+    CHECK(it);
+    if (!fut)
         return -EINVAL;
     corio_task *t = corio__current_task();
     if (!t)
@@ -115,7 +127,7 @@ int corio_as_completed_next(corio_as_completed *it, corio_future **fut) {
     while ((rc = take(it, fut)) == -EAGAIN) {
         if (t->destroying)
             return -ECANCELED;
-        rc = corio_future_new(&it->waiter, it->loop);
+        rc = corio__future_new(&it->waiter, it->loop);
         if (rc < 0)
             return rc;
         rc = corio_await(it->waiter, NULL);
@@ -127,17 +139,28 @@ int corio_as_completed_next(corio_as_completed *it, corio_future **fut) {
     return rc;
 }
 
+static void iter_free(corio_as_completed *it) {
+    corio_future **futs = it->futs;
+    size_t n = it->n;
+    corio__loop_timer_cancel(it->loop, &it->timer);
+    corio__unwatch(futs, n, on_completion, it);
+    free(it->done);
+    /* Before the references that may be the loop's last: a kept object's loop outlives it in
+     * the keep (base/obj.h). */
+    corio_loop *loop = it->loop;
+    corio__obj_free(it, &it->magic, loop->keep);
+    for (size_t i = 0; i < n; i++)
+        corio__future_unref(futs[i]);
+    free(futs);
+    corio__loop_unref(loop);
+}
+
 int corio_as_completed_free(corio_as_completed *it) {
     if (!it)
         return 0;
+    CHECK(it);
     if (it->waiter)
         return -EBUSY; /* a task waits in next(): its wake-up would reach freed memory */
-    corio__loop_timer_cancel(it->loop, &it->timer);
-    corio__unwatch(it->futs, it->n, on_completion, it);
-    for (size_t i = 0; i < it->n; i++)
-        corio_future_unref(it->futs[i]);
-    free(it->futs);
-    free(it->done);
-    free(it);
+    iter_free(it);
     return 0;
 }

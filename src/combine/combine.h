@@ -10,8 +10,11 @@
 #include "corio/combinators.h"
 #include "task/task.h"
 
-/* -EINVAL unless futs holds n non-NULL futures of `loop`. */
-int corio__check_futures(corio_future *const *futs, size_t n, corio_loop *loop);
+/* -EINVAL unless futs holds n non-NULL futures of `loop`; each is checked to be live, in the name
+ * of the calling public function. */
+int corio__check_futures_as(corio_future *const *futs, size_t n, corio_loop *loop,
+                            const char *fn);
+#define corio__check_futures(futs, n, loop) corio__check_futures_as((futs), (n), (loop), __func__)
 
 /* Registers fn(f, arg) as an eager callback on each pending future of futs. On failure removes
  * what it registered and returns -ENOMEM. */

@@ -39,12 +39,13 @@ int corio_shield(corio_future **out, corio_future *f) {
     *out = NULL;
     if (!f)
         return -EINVAL;
+    CORIO__CHECK_FUTURE(f);
     if (f->state != CORIO_FUTURE_PENDING) {
         *out = corio_future_ref(f);
         return 0;
     }
     corio_future *outer;
-    int rc = corio_future_new(&outer, f->loop);
+    int rc = corio__future_new(&outer, f->loop);
     if (rc < 0)
         return rc;
     if (corio__future_add_eager_callback(f, inner_done, outer) < 0) {

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#define CHECK(tg) CORIO__CHECK(tg, CORIO__KIND_TASKGROUP, (tg)->loop)
+
 /* A task of the group while it runs: the group holds a reference, and the node is the task's
  * eager done callback's argument. */
 typedef struct member {
@@ -19,6 +21,8 @@ typedef struct member {
 
 struct corio_taskgroup {
     corio_task *owner;         /* a reference */
+    corio_loop *loop;          /* the owner's, for a misuse report once the owner may be gone */
+    uint32_t magic;            /* base/obj.h */
     corio__link running;       /* members not done yet */
     size_t nrunning;
     corio_future *on_completed; /* what exit awaits while tasks run, or NULL */
@@ -38,6 +42,8 @@ int corio_taskgroup_new(corio_taskgroup **out) {
     if (!tg)
         return -ENOMEM;
     tg->owner = corio_task_ref(t);
+    tg->loop = t->fut.loop;
+    tg->magic = CORIO__MAGIC_LIVE(CORIO__KIND_TASKGROUP);
     corio__list_init(&tg->running);
     *out = tg;
     return 0;
@@ -93,7 +99,10 @@ int corio_taskgroup_create_task(corio_task **out, corio_taskgroup *tg, corio_cor
                                 void *arg, const corio_task_opts *opts) {
     if (out)
         *out = NULL;
-    if (!tg || !fn)
+    if (!tg)
+        return -EINVAL;
+    CHECK(tg);
+    if (!fn)
         return -EINVAL;
     if (tg->finished || (tg->exiting && tg->nrunning == 0) || tg->aborting)
         return CORIO_EINVALSTATE;
@@ -127,7 +136,7 @@ static int wait_all(corio_taskgroup *tg, corio_task *owner) {
     while (tg->nrunning) {
         if (owner->destroying)
             return -ECANCELED; /* the loop closes: its tasks are destroyed with it */
-        if (!tg->on_completed && corio_future_new(&tg->on_completed, owner->fut.loop) < 0) {
+        if (!tg->on_completed && corio__future_new(&tg->on_completed, owner->fut.loop) < 0) {
             /* Out of memory: yield and look again rather than leave tasks behind. */
             if (corio_sleep(0.001) == -ECANCELED && !tg->aborting) {
                 propagate = -ECANCELED;
@@ -150,7 +159,10 @@ int corio_taskgroup_exit(corio_taskgroup *tg, int body_rc) {
     corio_task *owner = corio__current_task();
     if (!owner)
         return CORIO_ENOTASK;
-    if (!tg || owner != tg->owner)
+    if (!tg)
+        return -EINVAL;
+    CHECK(tg);
+    if (owner != tg->owner)
         return -EINVAL;
     if (tg->exiting)
         return CORIO_EINVALSTATE;
@@ -176,17 +188,27 @@ int corio_taskgroup_exit(corio_taskgroup *tg, int body_rc) {
     return tg->errors[0].err;
 }
 
-int corio_taskgroup_wait(corio_taskgroup *tg) { return corio_taskgroup_exit(tg, 0); }
+int corio_taskgroup_wait(corio_taskgroup *tg) {
+    if (tg)
+        CHECK(tg);
+    return corio_taskgroup_exit(tg, 0);
+}
 
 size_t corio_taskgroup_errors(const corio_taskgroup *tg, const corio_taskgroup_error **errors) {
     if (errors)
-        *errors = tg ? tg->errors : NULL;
-    return tg ? tg->nerrors : 0;
+        *errors = NULL;
+    if (!tg)
+        return 0;
+    CHECK(tg);
+    if (errors)
+        *errors = tg->errors;
+    return tg->nerrors;
 }
 
 int corio_taskgroup_free(corio_taskgroup *tg) {
     if (!tg)
         return 0;
+    CHECK(tg);
     if (tg->exiting && !tg->finished)
         return -EBUSY; /* the owner waits in exit, on state freed here */
     while (tg->running.next != &tg->running) {
@@ -201,7 +223,9 @@ int corio_taskgroup_free(corio_taskgroup *tg) {
         corio_task_unref(tg->errors[i].task);
     free(tg->errors);
     corio_future_unref(tg->on_completed);
-    corio_task_unref(tg->owner);
-    free(tg);
+    corio_task *owner = tg->owner;
+    /* Before the owner's reference, which holds the loop a kept group names (base/obj.h). */
+    corio__obj_free(tg, &tg->magic, tg->loop->keep);
+    corio_task_unref(owner);
     return 0;
 }

@@ -11,10 +11,14 @@ enum { ENTERED, EXPIRING };
 struct corio_timeout {
     corio__timer timer; /* on the heap with the scope: a compact task's frame moves */
     corio_task *task;   /* the task that entered (a reference) */
+    corio_loop *loop;   /* the task's, for a misuse report once the task may be gone */
     double when;        /* loop time, CORIO_FOREVER for none */
     int cancelling;     /* the task's cancellation requests when it entered */
     int state;
+    uint32_t magic;     /* base/obj.h: dead once exited */
 };
+
+#define CHECK(s) CORIO__CHECK(s, CORIO__KIND_TIMEOUT, (s)->loop)
 
 static void on_timeout(corio__timer *timer) {
     corio_timeout *s = corio__container_of(timer, corio_timeout, timer);
@@ -50,12 +54,15 @@ int corio_timeout_enter_at(corio_timeout **out, double when) {
     if (!s)
         return -ENOMEM;
     *s = (corio_timeout){.timer = {.idx = CORIO__TIMER_IDLE, .expire = on_timeout},
-                         .task = corio_task_ref(t),
-                         .cancelling = corio_task_cancelling(t),
-                         .state = ENTERED};
+                         .task = t,
+                         .loop = t->fut.loop,
+                         .cancelling = t->ncancel,
+                         .state = ENTERED,
+                         .magic = CORIO__MAGIC_LIVE(CORIO__KIND_TIMEOUT)};
+    corio__future_ref(&t->fut);
     int rc = arm(s, when);
     if (rc < 0) {
-        corio_task_unref(t);
+        corio__future_unref(&t->fut);
         free(s);
         return rc;
     }
@@ -72,27 +79,43 @@ int corio_timeout_enter(corio_timeout **out, double delay) {
 }
 
 int corio_timeout_reschedule(corio_timeout *s, double when) {
-    if (!s || isnan(when) || s->task != corio__current_task())
+    if (!s)
+        return -EINVAL;
+    CHECK(s);
+    if (isnan(when) || s->task != corio__current_task())
         return -EINVAL;
     if (s->state != ENTERED)
         return CORIO_EINVALSTATE;
     return arm(s, when);
 }
 
-double corio_timeout_when(const corio_timeout *s) { return s ? s->when : NAN; }
+double corio_timeout_when(const corio_timeout *s) {
+    if (!s)
+        return NAN;
+    CHECK(s);
+    return s->when;
+}
 
-int corio_timeout_expired(const corio_timeout *s) { return s && s->state == EXPIRING; }
+int corio_timeout_expired(const corio_timeout *s) {
+    if (!s)
+        return 0;
+    CHECK(s);
+    return s->state == EXPIRING;
+}
 
 int corio_timeout_exit(corio_timeout *s, int rc) {
     if (!s)
         return rc;
+    CHECK(s);
     if (s->task != corio__current_task())
         return -EINVAL;
     corio__loop_timer_cancel(s->task->fut.loop, &s->timer);
     /* Only if no cancellation was requested since the scope's own is this one ours to handle. */
-    if (s->state == EXPIRING && corio_task_uncancel(s->task) <= s->cancelling && rc == -ECANCELED)
+    corio_task *t = s->task;
+    if (s->state == EXPIRING && corio_task_uncancel(t) <= s->cancelling && rc == -ECANCELED)
         rc = -ETIMEDOUT;
-    corio_task_unref(s->task);
-    free(s);
+    /* Before the task's reference, which holds the loop a kept scope names (base/obj.h). */
+    corio__obj_free(s, &s->magic, s->loop->keep);
+    corio__future_unref(&t->fut);
     return rc;
 }

@@ -92,7 +92,7 @@ int corio_wait(corio_future *const *futs, size_t n, int return_when, double time
     *w = (waiting){.timer = {.idx = CORIO__TIMER_IDLE, .expire = on_timeout},
                    .pending = pending,
                    .return_when = return_when};
-    int rc = corio_future_new(&w->waiter, t->fut.loop);
+    int rc = corio__future_new(&w->waiter, t->fut.loop);
     if (rc == 0)
         rc = wait_pending(w, futs, n, timeout);
     corio_future_unref(w->waiter);

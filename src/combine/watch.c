@@ -3,12 +3,17 @@
 
 #include <errno.h>
 
-int corio__check_futures(corio_future *const *futs, size_t n, corio_loop *loop) {
+int corio__check_futures_as(corio_future *const *futs, size_t n, corio_loop *loop,
+                            const char *fn) {
     if (n && !futs)
         return -EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (!futs[i] || futs[i]->loop != loop)
+    for (size_t i = 0; i < n; i++) {
+        if (!futs[i])
             return -EINVAL;
+        CORIO__CHECK_FUTURE_AS(futs[i], fn);
+        if (futs[i]->loop != loop)
+            return -EINVAL;
+    }
     return 0;
 }
 

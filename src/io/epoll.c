@@ -1,303 +1,51 @@
-/* The epoll backend: readiness, edge-triggered.
- *
- * An fd is registered once, the first time a call on it would block, for input and output with
- * EPOLLET, and stays registered until corio_close: no epoll_ctl per operation. Each fd's slot
- * remembers whether it is known to be drained ("not ready") so that, after a short read of a
- * stream, the next read awaits the edge instead of paying for a system call that would fail with
- * EAGAIN: the kernel reports an edge for every arrival after the drain, so nothing is missed.
- * End of stream and errors come with no later edge, so once they have been reported (or a read
- * returned 0) the shortcut is off for that fd.
- * An fd with an add_reader/add_writer callback is switched to level-triggered, since asyncio
- * calls those while the fd stays ready.
- */
+/* Requests on the epoll poller: try the system call; when it would block, register the op as
+ * the fd's waiter and await readiness, then try again. */
 #include "io/io.h"
 
+#include "poll/epoll.h"
+
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-typedef struct fd_slot {
-    corio__io_op *rd, *wr;         /* the task waiting in each direction */
-    corio__io_watch *rcb, *wcb;    /* add_reader / add_writer */
-    uint32_t mask;                 /* registered events; 0: not registered */
-    uint8_t drained;               /* CORIO__IO_IN / _OUT: known to be not ready */
-    uint8_t stream;                /* 1 stream, 2 other (a short read drains only a stream) */
-    uint8_t ended;                 /* hang-up or error reported: reads never wait for an edge */
-} fd_slot;
-
-typedef struct epoll_state {
-    corio_loop *loop;
-    int epfd;
-    int wakefd;
-    fd_slot *slots;
-    size_t nslots;
-} epoll_state;
-
-static epoll_state *state_of(corio_loop *loop) { return loop->poller.impl; }
-
-static int ep_init(corio__poller *p, corio_loop *loop) {
-    epoll_state *s = corio__calloc(1, sizeof *s);
-    if (!s)
-        return -ENOMEM;
-    s->loop = loop;
-    s->wakefd = -1;
-    s->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (s->epfd < 0) {
-        int err = -errno;
-        free(s);
-        return err;
-    }
-    p->impl = s;
-    return 0;
+static void op_ready(corio__poll_rec *rec, int res, int final) {
+    (void)final; /* a waiter is called once */
+    corio__io_op_complete(corio__container_of(rec, corio__io_op, rec), res);
 }
 
-static void ep_fini(corio__poller *p) {
-    epoll_state *s = p->impl;
-    if (!s)
-        return;
-    /* add_reader / add_writer callbacks still registered go with the loop (each holds it). */
-    for (size_t fd = 0; fd < s->nslots; fd++) {
-        if (s->slots[fd].rcb)
-            corio__io_watch_release(s->slots[fd].rcb);
-        if (s->slots[fd].wcb)
-            corio__io_watch_release(s->slots[fd].wcb);
-    }
-    close(s->epfd);
-    if (s->wakefd >= 0)
-        close(s->wakefd);
-    free(s->slots);
-    free(s);
-    p->impl = NULL;
-}
-
-static fd_slot *slot_get(epoll_state *s, int fd) {
-    if ((size_t)fd >= s->nslots &&
-        corio__fdtable_grow((void **)&s->slots, &s->nslots, sizeof *s->slots, fd) < 0)
-        return NULL;
-    return &s->slots[fd];
-}
-
-static fd_slot *slot_find(epoll_state *s, int fd) {
-    return fd >= 0 && (size_t)fd < s->nslots ? &s->slots[fd] : NULL;
-}
-
-/* The events fd should be registered for: everything, edge-triggered, unless a callback wants
- * level-triggered readiness. */
-static uint32_t wanted_mask(const fd_slot *sl) {
-    if (!sl->rcb && !sl->wcb)
-        return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    uint32_t m = 0;
-    if (sl->rcb || sl->rd) /* a half-close stays reported while level-triggered: readers only */
-        m |= EPOLLIN | EPOLLRDHUP;
-    if (sl->wcb || sl->wr)
-        m |= EPOLLOUT;
-    return m;
-}
-
-static int slot_sync(epoll_state *s, int fd, fd_slot *sl) {
-    uint32_t want = wanted_mask(sl);
-    if (want == sl->mask)
-        return 0;
-    struct epoll_event ev = {.events = want, .data.fd = fd};
-    int op = sl->mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(s->epfd, op, fd, &ev) < 0) {
-        if (op == EPOLL_CTL_ADD && errno == EEXIST) { /* a previous fd of that number leaked */
-            op = EPOLL_CTL_MOD;
-        } else if (op == EPOLL_CTL_MOD && errno == ENOENT) {
-            /* The fd was closed with close(2), which dropped the registration, and this is a
-             * new fd with its number: what the slot knew about the old one no longer holds. */
-            op = EPOLL_CTL_ADD;
-            sl->drained = sl->stream = sl->ended = 0;
-        } else {
-            return -errno;
-        }
-        if (epoll_ctl(s->epfd, op, fd, &ev) < 0)
-            return -errno;
-    }
-    if (!sl->mask)
-        s->loop->poller.nwatched++;
-    sl->mask = want;
-    return 0;
-}
-
-static void slot_unregister(epoll_state *s, int fd, fd_slot *sl) {
-    if (!sl->mask)
-        return;
-    epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
-    sl->mask = 0;
-    s->loop->poller.nwatched--;
-}
-
-/* ---- events ---- */
-
-static void wake_dir(corio__io_op **waiter, int64_t res) {
-    corio__io_op *op = *waiter;
-    if (op) {
-        *waiter = NULL;
-        corio__io_op_complete(op, res);
-    }
-}
-
-static void dispatch(epoll_state *s, int fd, uint32_t ev) {
-    fd_slot *sl = slot_find(s, fd);
-    if (!sl)
-        return;
-    uint32_t in = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
-    uint32_t out = EPOLLOUT | EPOLLHUP | EPOLLERR;
-    if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-        sl->ended = 1;
-    if (ev & in) {
-        sl->drained &= (uint8_t)~CORIO__IO_IN;
-        wake_dir(&sl->rd, ev & 0xffff);
-        if (sl->rcb)
-            corio__io_watch_fire(sl->rcb);
-    }
-    if (ev & out) {
-        sl->drained &= (uint8_t)~CORIO__IO_OUT;
-        wake_dir(&sl->wr, ev & 0xffff);
-        if (sl->wcb)
-            corio__io_watch_fire(sl->wcb);
-    }
-}
-
-static void drain_wakefd(epoll_state *s) {
-    uint64_t v;
-    while (read(s->wakefd, &v, sizeof v) < 0 && errno == EINTR) {
-    }
-    corio__poller_wake_drained(&s->loop->poller);
-}
-
-static int ep_wait(corio__poller *p, int64_t timeout_ns) {
-    epoll_state *s = p->impl;
-    struct epoll_event ev[128];
-    int ms = -1;
-    if (timeout_ns >= 0) {
-        /* Round up: waking before the timer it sleeps for would make the loop spin. */
-        int64_t v = (timeout_ns + 999999) / 1000000;
-        ms = v > 0x7fffffff ? 0x7fffffff : (int)v;
-    }
-    int n = epoll_wait(s->epfd, ev, 128, ms);
-    if (n < 0)
-        return errno == EINTR ? 0 : -errno;
-    for (int i = 0; i < n; i++) {
-        if (ev[i].data.fd == s->wakefd && s->wakefd >= 0)
-            drain_wakefd(s);
-        else
-            dispatch(s, ev[i].data.fd, ev[i].events);
-    }
-    return n;
-}
-
-/* The eventfd is made on the first wake, so that a loop nobody wakes from outside never pays for
- * it; only system calls and atomics are used, so a signal handler may wake the loop too. */
-static int ep_wake(corio__poller *p) {
-    epoll_state *s = p->impl;
-    int fd = __atomic_load_n(&s->wakefd, __ATOMIC_ACQUIRE);
-    if (fd < 0) {
-        fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (fd < 0)
-            return -errno;
-        struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-        int expected = -1;
-        if (!__atomic_compare_exchange_n(&s->wakefd, &expected, fd, 0, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_ACQUIRE)) {
-            close(fd);
-            fd = expected;
-        } else if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            return -errno;
-        }
-    }
-    uint64_t one = 1;
-    if (write(fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        return -errno;
-    return 0;
-}
-
-/* ---- requests ---- */
-
-static int await_ready(epoll_state *s, int fd, uint32_t dir, int64_t timeout_ns) {
-    fd_slot *sl = slot_get(s, fd);
-    if (!sl)
-        return -ENOMEM;
-    corio__io_op **slot = dir & CORIO__IO_IN ? &sl->rd : &sl->wr;
-    if (*slot)
-        return -EBUSY;
-    corio__io_op *op = corio__io_op_new(s->loop, fd, dir, timeout_ns);
+/* Awaits readiness of fd in direction dir: 0 (or revents), or -errno. */
+static int await_ready(corio_loop *loop, int fd, uint32_t dir, int64_t timeout_ns) {
+    corio__io_op *op = corio__io_op_new(loop, fd, dir, timeout_ns, op_ready);
     if (!op)
         return -ENOMEM;
-    *slot = op;
-    int rc = slot_sync(s, fd, sl);
+    int rc = corio__epoll_wait_start(&loop->poller, &op->rec);
     if (rc == 0)
         rc = (int)corio__io_op_await(op);
     else if (rc == -EPERM) /* a regular file: always ready */
         rc = 0;
-    sl = slot_find(s, fd); /* the table may have moved, the fd may have been forgotten */
-    if (sl) {
-        if (sl->rd == op)
-            sl->rd = NULL;
-        if (sl->wr == op)
-            sl->wr = NULL;
-        if (sl->mask && (sl->rcb || sl->wcb)) /* level-triggered: stop watching for the task */
-            slot_sync(s, fd, sl);
-    }
+    corio__epoll_wait_stop(&loop->poller, &op->rec);
     corio_future_unref(&op->fut);
     return rc;
 }
 
-static int is_stream(fd_slot *sl, int fd) {
-    if (!sl->stream) {
-        int type = 0;
-        socklen_t len = sizeof type;
-        /* Pipes and FIFOs drain like streams too, but telling them apart costs an fstat; only
-         * stream sockets get the shortcut. */
-        sl->stream = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM
-                         ? 1 : 2;
-    }
-    return sl->stream == 1;
-}
-
-/* Wakes the fd's waiters with -EBADF, drops its callbacks and registration: the fd is being
- * closed, or it was closed with close(2) behind the loop's back and its number is in use again. */
-static void slot_forget(epoll_state *s, int fd, fd_slot *sl) {
-    wake_dir(&sl->rd, -EBADF);
-    wake_dir(&sl->wr, -EBADF);
-    if (sl->rcb)
-        corio__io_watch_release(sl->rcb);
-    if (sl->wcb)
-        corio__io_watch_release(sl->wcb);
-    slot_unregister(s, fd, sl);
-    memset(sl, 0, sizeof *sl);
-}
-
 static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
-    epoll_state *s = state_of(loop);
+    corio__poller *p = &loop->poller;
     int kind = r->kind;
     uint32_t dir = corio__io_dir(r);
-    fd_slot *sl = slot_find(s, r->fd);
-    if (sl && sl->mask && (sl->drained & dir) && kind != CORIO__IO_POLL) {
-        int rc = await_ready(s, r->fd, dir, r->timeout_ns);
+    if (kind != CORIO__IO_POLL && corio__epoll_drained(p, r->fd, dir)) {
+        int rc = await_ready(loop, r->fd, dir, r->timeout_ns);
         if (rc < 0)
             return rc;
     }
     for (;;) {
         ssize_t n = corio__io_try(r);
         if (n != -EAGAIN) {
-            /* A new fd whose number looks registered: the previous fd of that number was closed
-             * with close(2), not corio_close, and its registration died with it. */
-            fd_slot *fresh = kind == CORIO__IO_ACCEPT && n >= 0 ? slot_find(s, (int)n) : NULL;
-            if (fresh && (fresh->mask || fresh->rcb || fresh->wcb))
-                slot_forget(s, (int)n, fresh);
-            sl = slot_find(s, r->fd);
-            if (sl && n > 0 && kind == CORIO__IO_RECV && (size_t)n < r->len && sl->mask &&
-                !sl->ended && is_stream(sl, r->fd))
-                sl->drained |= CORIO__IO_IN;
+            if (kind == CORIO__IO_ACCEPT && n >= 0)
+                corio__epoll_fd_new(p, (int)n);
+            if (n > 0 && kind == CORIO__IO_RECV && (size_t)n < r->len)
+                corio__epoll_read_short(p, r->fd);
             return n;
         }
         dir = corio__io_dir(r); /* a connect in progress now waits for output */
-        int rc = await_ready(s, r->fd, dir, r->timeout_ns);
+        int rc = await_ready(loop, r->fd, dir, r->timeout_ns);
         if (rc < 0)
             return rc;
         if (r->kind == CORIO__IO_POLL)
@@ -305,56 +53,4 @@ static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
     }
 }
 
-static void ep_release(corio__io_op *op) {
-    epoll_state *s = state_of(op->fut.loop);
-    fd_slot *sl = s ? slot_find(s, op->fd) : NULL;
-    if (!sl)
-        return;
-    if (sl->rd == op)
-        sl->rd = NULL;
-    if (sl->wr == op)
-        sl->wr = NULL;
-}
-
-static void ep_forget(corio_loop *loop, int fd) {
-    epoll_state *s = state_of(loop);
-    fd_slot *sl = slot_find(s, fd);
-    if (sl)
-        slot_forget(s, fd, sl);
-}
-
-static corio__io_watch *ep_watch(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,
-                                 int *err) {
-    epoll_state *s = state_of(loop);
-    fd_slot *sl = slot_get(s, fd);
-    if (!sl) {
-        *err = -ENOMEM;
-        return NULL;
-    }
-    corio__io_watch **slot = dir & CORIO__IO_IN ? &sl->rcb : &sl->wcb;
-    corio__io_watch *old = *slot;
-    *slot = w;
-    *err = slot_sync(s, fd, sl);
-    if (*err < 0) {
-        *slot = old;
-        return NULL;
-    }
-    if (!sl->rcb && !sl->wcb && !sl->rd && !sl->wr && sl->mask == wanted_mask(sl) && !w) {
-        /* Back to edge-triggered: an edge may have been consumed while level-triggered. */
-        sl->drained = 0;
-    }
-    return old;
-}
-
-const corio__backend corio__backend_epoll = {
-    .name = "epoll",
-    .init = ep_init,
-    .fini = ep_fini,
-    .wait = ep_wait,
-    .wake = ep_wake,
-    .submit = ep_submit,
-    .cancel = NULL,
-    .release = ep_release,
-    .forget = ep_forget,
-    .watch = ep_watch,
-};
+const corio__io_strategy corio__io_epoll = {.submit = ep_submit, .cancel = NULL};

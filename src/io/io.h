@@ -1,9 +1,12 @@
-/* Internal: the I/O layer. Awaiting socket calls become requests that the loop's backend
- * carries out: epoll tries the system call and, when it would block, awaits readiness of the fd;
- * io_uring submits the operation and awaits its completion. */
+/* Internal: the I/O request layer, above tasks and on the loop's poller (src/poll). Awaiting
+ * socket calls become requests that a strategy for the poller's backend carries out: on epoll,
+ * try the system call and, when it would block, await the fd's readiness (io/epoll.c); on
+ * io_uring, submit the operation and await its completion (io/uring.c). Everything that suspends
+ * a task or decides what a cancelled call returns is here, not in the poller. */
 #ifndef CORIO_IO_IO_H
 #define CORIO_IO_IO_H
 
+#include "poll/poller.h"
 #include "task/task.h"
 
 #include <sys/socket.h>
@@ -22,9 +25,9 @@ enum {
     CORIO__IO_CONNECT  /* connect(caddr, calen), then the outcome in SO_ERROR */
 };
 
-/* Readiness bits (the poll(2) values, so that they pass through unchanged). */
-#define CORIO__IO_IN 0x001u
-#define CORIO__IO_OUT 0x004u
+/* Readiness bits: the poller's (the poll(2) values). */
+#define CORIO__IO_IN CORIO__POLL_IN
+#define CORIO__IO_OUT CORIO__POLL_OUT
 
 typedef struct corio__io_req {
     int kind;
@@ -57,73 +60,48 @@ ssize_t corio__io_try(corio__io_req *r);
 int corio__io_connect_result(int fd);
 
 /* An awaited I/O operation: a future bound to the loop, living in the loop's pool rather than in
- * the awaiting task's frame (a compact task's frame moves while it waits). It completes with a
- * result (revents, bytes, an fd) stored in `res`, or with an error. */
+ * the awaiting task's frame (a compact task's frame moves while it waits), and the record the
+ * poller calls. It completes with a result (revents, bytes, an fd) stored in `res`, or with an
+ * error. */
 typedef struct corio__io_op {
     corio_future fut;
-    corio__timer timer;        /* the request's deadline, when it has one */
-    struct corio__io_op *next; /* backend's use (a list of ops on one fd) */
-    int fd;
-    uint32_t dir;
-    uint32_t bstate;           /* backend's use (io_uring: where the op stands in the kernel) */
+    corio__timer timer;  /* the request's deadline, when it has one */
+    corio__poll_rec rec; /* fd, direction; fn: the strategy's completion */
+    uint32_t why;        /* the strategy's (io_uring: why it asked the kernel to cancel) */
     int64_t res;
 } corio__io_op;
 
 extern const size_t corio__io_op_size;
 
-/* A new pending op on fd, with a deadline timeout_ns from now (< 0: none). NULL on -ENOMEM. */
-corio__io_op *corio__io_op_new(corio_loop *loop, int fd, uint32_t dir, int64_t timeout_ns);
+/* A new pending op on fd that the poller completes through fn, with a deadline timeout_ns from
+ * now (< 0: none). NULL on -ENOMEM. */
+corio__io_op *corio__io_op_new(corio_loop *loop, int fd, uint32_t dir, int64_t timeout_ns,
+                               corio__poll_fn fn);
 /* Completes a pending op with res (>= 0) or an error (< 0; -ECANCELED cancels it). */
 void corio__io_op_complete(corio__io_op *op, int64_t res);
 /* Awaits the op (the caller's reference is kept): its result, or the error. */
 int64_t corio__io_op_await(corio__io_op *op);
 
-/* An add_reader / add_writer registration. */
-typedef struct corio__io_watch {
-    corio__work work;
-    corio_loop *loop;
-    corio_fd_callback_fn fn;
-    void *arg;
-    int fd;
-    uint8_t queued, removed;
-} corio__io_watch;
-
-/* Schedules a watcher's callback (once per iteration at most). */
-void corio__io_watch_fire(corio__io_watch *w);
-/* Forgets a watcher: freed now, or when its queued call runs or is dropped. */
-void corio__io_watch_release(corio__io_watch *w);
-
-/* Grows a backend's per-fd table (*n entries of elem bytes) so that it holds index fd; the new
- * entries are zero. 0 or -ENOMEM (the table is unchanged). */
-int corio__fdtable_grow(void **table, size_t *n, size_t elem, int fd);
-
-/* A backend: what corio__poller and the socket calls need. */
-typedef struct corio__backend {
-    const char *name;
-    int (*init)(corio__poller *p, corio_loop *loop);
-    void (*fini)(corio__poller *p);
-    int (*wait)(corio__poller *p, int64_t timeout_ns);
-    int (*wake)(corio__poller *p);
+/* How requests are carried out on one kind of poller. */
+typedef struct corio__io_strategy {
     /* Carries out a request from a task: awaits and returns the call's result or -errno. */
     ssize_t (*submit)(corio_loop *loop, corio__io_req *r);
-    /* An op's future is being cancelled (NULL: the plain cancel). Returns as future cancel. */
+    /* An op's future is being cancelled, or its deadline passed (then op->res is -ETIMEDOUT;
+     * msg NULL). NULL: the plain cancel, and a deadline completes the op with -ETIMEDOUT.
+     * Returns as a future's cancel does. */
     int (*cancel)(corio__io_op *op, const char *msg);
-    /* The op's last reference is going: unlink it from the backend. */
-    void (*release)(corio__io_op *op);
-    /* Wakes every task waiting on fd with -EBADF and forgets the fd (before it is closed). */
-    void (*forget)(corio_loop *loop, int fd);
-    /* add_reader / add_writer: installs (w != NULL) or removes (w == NULL) the watcher of one
-     * direction; returns the watcher it replaced (or NULL), or sets *err. */
-    corio__io_watch *(*watch)(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,
-                              int *err);
-    /* Optional: makes the calling thread the one that may poll (see corio__poller_attach). */
-    int (*attach)(corio__poller *p);
-} corio__backend;
+} corio__io_strategy;
 
-extern const corio__backend corio__backend_epoll;
+extern const corio__io_strategy corio__io_epoll;
 #ifdef CORIO_HAVE_LIBURING
-extern const corio__backend corio__backend_uring;
+extern const corio__io_strategy corio__io_uring;
 #endif
+
+/* The strategy for the loop's poller, indexed by its kind (CORIO__POLLER_*). */
+extern const corio__io_strategy *const corio__io_strategies[];
+static inline const corio__io_strategy *corio__io_strategy_of(const corio_loop *loop) {
+    return corio__io_strategies[loop->poller.kind];
+}
 
 /* The running loop for an awaiting I/O call on fd: CORIO_ENOTASK outside a task, -EBADF for a
  * negative fd, -ECANCELED in a task being destroyed. */

@@ -1,4 +1,5 @@
-/* The public awaiting socket and fd calls: each builds a request for the loop's backend. */
+/* The public awaiting socket and fd calls: each builds a request for the strategy of the loop's
+ * poller. */
 #include "io/io.h"
 
 #include <errno.h>
@@ -12,7 +13,7 @@ int corio__io_enter(int fd, corio_loop **loop) {
         return CORIO_ENOTASK;
     if (fd < 0)
         return -EBADF;
-    if (t->destroying)
+    if (corio__task_destroying(t))
         return -ECANCELED;
     *loop = t->fut.loop;
     return 0;
@@ -29,10 +30,10 @@ static ssize_t submit(corio__io_req *r) {
     int rc = corio__io_enter(r->fd, &loop);
     if (rc < 0)
         return rc;
-    /* MSG_DONTWAIT asks for one try, not an await (the backend would wait on its -EAGAIN). */
+    /* MSG_DONTWAIT asks for one try, not an await (a strategy would wait on its -EAGAIN). */
     if (r->flags & MSG_DONTWAIT)
         return corio__io_try(r);
-    return loop->poller.be->submit(loop, r);
+    return corio__io_strategy_of(loop)->submit(loop, r);
 }
 
 int corio_socket(int domain, int type, int protocol) {
@@ -155,63 +156,19 @@ int corio_close(int fd) {
     if (fd < 0)
         return -EBADF;
     corio_loop *loop = corio__loop_resolve(NULL);
-    if (loop && loop->poller.be && !loop->closed)
-        loop->poller.be->forget(loop, fd);
+    if (loop && !loop->closed)
+        corio__poller_forget(&loop->poller, fd);
     return close(fd) < 0 ? -errno : 0;
 }
 
-/* ---- add_reader / add_writer ---- */
-
-static int add_watch(corio_loop *loop, int fd, uint32_t dir, corio_fd_callback_fn fn, void *arg) {
-    if (!(loop = corio__loop_resolve(loop)))
-        return CORIO_ENOLOOP;
-    if (!fn)
-        return -EINVAL;
-    if (fd < 0)
-        return -EBADF;
-    if (loop->closed || loop->closing)
-        return CORIO_ECLOSED;
-    corio__io_watch *w = corio__calloc(1, sizeof *w);
-    if (!w)
-        return -ENOMEM;
-    w->loop = loop;
-    w->fn = fn;
-    w->arg = arg;
-    w->fd = fd;
-    corio__loop_ref(loop);
-    int err = 0;
-    corio__io_watch *old = loop->poller.be->watch(loop, fd, dir, w, &err);
-    if (err < 0) {
-        corio__io_watch_release(w);
-        return err;
-    }
-    if (old)
-        corio__io_watch_release(old);
-    return 0;
+const char *corio_loop_get_backend(const corio_loop *loop) {
+    loop = corio__loop_resolve(loop);
+    return loop ? corio__poller_name(&loop->poller) : NULL;
 }
 
-static int remove_watch(corio_loop *loop, int fd, uint32_t dir) {
-    if (!(loop = corio__loop_resolve(loop)))
-        return CORIO_ENOLOOP;
-    if (fd < 0 || !loop->poller.be || loop->closed)
-        return 0;
-    int err = 0;
-    corio__io_watch *old = loop->poller.be->watch(loop, fd, dir, NULL, &err);
-    if (!old)
-        return 0;
-    corio__io_watch_release(old);
-    return 1;
-}
-
-int corio_loop_add_reader(corio_loop *loop, int fd, corio_fd_callback_fn fn, void *arg) {
-    return add_watch(loop, fd, CORIO__IO_IN, fn, arg);
-}
-int corio_loop_add_writer(corio_loop *loop, int fd, corio_fd_callback_fn fn, void *arg) {
-    return add_watch(loop, fd, CORIO__IO_OUT, fn, arg);
-}
-int corio_loop_remove_reader(corio_loop *loop, int fd) {
-    return remove_watch(loop, fd, CORIO__IO_IN);
-}
-int corio_loop_remove_writer(corio_loop *loop, int fd) {
-    return remove_watch(loop, fd, CORIO__IO_OUT);
-}
+const corio__io_strategy *const corio__io_strategies[] = {
+    [CORIO__POLLER_EPOLL] = &corio__io_epoll,
+#ifdef CORIO_HAVE_LIBURING
+    [CORIO__POLLER_URING] = &corio__io_uring,
+#endif
+};

@@ -1,353 +1,235 @@
-/* The io_uring backend, completion-based: a request becomes an SQE, the task awaits its CQE.
+/* Requests on the io_uring poller: each awaiting call becomes an SQE whose CQE completes the op
+ * the task awaits (see poll/uring.c for the ring).
  *
- * SQEs are only queued while tasks run; the loop submits them all and waits for completions in
- * one io_uring_enter per iteration, however many connections are busy. The ring is made
- * SINGLE_ISSUER | DEFER_TASKRUN where the kernel has it, else COOP_TASKRUN, else plain (see
- * ring_setup). A kernel that refuses io_uring (seccomp, the io_uring_disabled sysctl, an old
- * kernel) makes init fail, and backend.c falls back to epoll.
- *
- * This file holds the ring: setup, waiting, waking, and the dispatch of each CQE to what it
- * completes; uring_ops.c turns requests into SQEs.
+ * Buffers live in the awaiting task's frame, so a task's await never returns while its op is in
+ * the kernel: a cancelled or timed-out op is cancelled with IORING_OP_ASYNC_CANCEL and completes
+ * only when its CQE arrives, with its real result if it won the race (see include/corio/io.h);
+ * a task destroyed by loop close waits for that CQE right there. Compact tasks are the
+ * exception: their frames are copied off the shared stack while they wait, so the kernel must not
+ * hold pointers into them. They use readiness instead (a POLL_ADD, then the system call), as
+ * epoll does.
  */
 #ifdef CORIO_HAVE_LIBURING
-#define _GNU_SOURCE /* gettid */
-#include "io/uring.h"
+#include "io/io.h"
 
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
+#include "poll/uring.h"
+
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-/* Queued SQEs per enter (a thousand connections each submitting two fit in two enters) and CQEs
- * the kernel can post before it has to keep them aside (IORING_FEAT_NODROP keeps, never drops). */
-#define SQ_ENTRIES 1024u
-#define CQ_ENTRIES 8192u
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
+#ifndef VALGRIND_MAKE_MEM_DEFINED
+#define VALGRIND_MAKE_MEM_DEFINED(addr, len) ((void)(addr), (void)(len))
+#endif
 
-/* The kernel features the backend relies on (all there since Linux 5.11): without them, epoll. */
-#define NEEDED_FEATURES                                                                            \
-    (IORING_FEAT_NODROP | IORING_FEAT_RW_CUR_POS | IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG)
+/* op->why: what the op's cancellation in the kernel was for, the task's own first. */
+enum { WHY_USER_CANCEL = 1, WHY_TIMEDOUT = 2 };
 
-static int ring_setup(corio__uring *s) {
-    /* Newest first; EINVAL means "flag unknown to this kernel": try fewer. DEFER_TASKRUN (6.1):
-     * the kernel finishes completions only when the loop asks for them, in one batch; at a
-     * thousand connections that cost 14-19% less CPU per echo than COOP_TASKRUN (README, "The
-     * io_uring backend"). It needs SINGLE_ISSUER, which ties the ring to one thread: the ring
-     * starts disabled so that the thread that first runs the loop becomes the issuer, and
-     * ring_enable remakes it for another thread when nothing is in the kernel or the issuer has
-     * exited.
-     * CORIO_URING_SETUP=coop asks for COOP_TASKRUN, for comparing. */
-    static const unsigned tries[] = {
-        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-            IORING_SETUP_R_DISABLED,
-        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
-        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
-        0,
-    };
-    const char *want = getenv("CORIO_URING_SETUP");
-    size_t first = want && strcmp(want, "coop") == 0 ? 1 : 0;
-    int rc = -EINVAL;
-    for (size_t i = first; i < sizeof tries / sizeof tries[0]; i++) {
-        struct io_uring_params prm;
-        memset(&prm, 0, sizeof prm);
-        prm.flags = tries[i] | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
-        prm.cq_entries = CQ_ENTRIES;
-        rc = io_uring_queue_init_params(SQ_ENTRIES, &s->ring, &prm);
-        if (rc == 0) {
-            if ((prm.features & NEEDED_FEATURES) != NEEDED_FEATURES) {
-                io_uring_queue_exit(&s->ring);
-                return -ENOSYS;
-            }
-            s->disabled = (tries[i] & IORING_SETUP_R_DISABLED) != 0;
-            s->poll_first = 1; /* until a kernel before 5.19 says EINVAL to it */
-            return 0;
+/* The poller's client bits for an fd (corio__uring_fd_bits): its read or write came back -EAGAIN
+ * (CORIO__IO_IN / _OUT: an O_NONBLOCK file io_uring does not poll for us), its last recv was
+ * short (the next one will likely wait). */
+#define FD_DRAINED 0x80u
+
+/* CORIO_URING_SEND=sqe sends through the ring even when the socket has room: for measuring, read
+ * once per process. */
+static int send_by_sqe(void) {
+    static atomic_int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v < 0) {
+        const char *e = getenv("CORIO_URING_SEND");
+        v = e && strcmp(e, "sqe") == 0;
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return v;
+}
+
+/* The op's CQE, or a multishot poll's answer (not final). The kernel's -ECANCELED is our own
+ * cancel: say why, the task's own cancellation first. The final CQE drops its reference. */
+static void op_cqe(corio__poll_rec *rec, int res, int final) {
+    corio__io_op *op = corio__container_of(rec, corio__io_op, rec);
+    if (op->fut.state == CORIO_FUTURE_PENDING) {
+        if (res == -ECANCELED) {
+            if (op->why & WHY_USER_CANCEL)
+                res = -ECANCELED;
+            else if (rec->state & CORIO__UREC_FORGOTTEN)
+                res = -EBADF;
+            else if (op->why & WHY_TIMEDOUT)
+                res = -ETIMEDOUT;
         }
-        if (rc != -EINVAL)
-            return rc;
+        corio__io_op_complete(op, res);
     }
-    return rc;
+    if (final)
+        corio_future_unref(&op->fut);
 }
 
-static int ur_init(corio__poller *p, corio_loop *loop) {
-    corio__uring *s = corio__calloc(1, sizeof *s);
-    if (!s)
-        return -ENOMEM;
-    s->loop = loop;
-    s->wakefd = -1;
-    const char *send = getenv("CORIO_URING_SEND"); /* for measuring: "sqe" */
-    s->send_sqe = send && strcmp(send, "sqe") == 0;
-    int rc = ring_setup(s);
-    if (rc < 0) {
-        free(s);
-        return rc;
-    }
-    /* What wakes the loop from other threads: the loop keeps a read of it in the kernel while
-     * it sleeps. Made blocking on purpose: io_uring polls a blocking eventfd for its read, where
-     * an O_NONBLOCK one would fail with EAGAIN. Made now rather than before the first sleep: an
-     * fd the program just closed must not come back as this eventfd under a call that expects
-     * EBADF (or a new socket of that number). */
-    s->wakefd = eventfd(0, EFD_CLOEXEC);
-    if (s->wakefd < 0) {
-        rc = -errno;
-        io_uring_queue_exit(&s->ring);
-        free(s);
-        return rc;
-    }
-    p->impl = s;
-    return 0;
-}
-
-/* ---- entering the kernel ---- */
-
-/* Whether the kernel holds anything of ours besides the wake-up read: an op, or a watcher's
- * poll. Walks every slot: only asked when the loop changes threads. */
-static int ring_busy(corio__uring *s) {
-    for (size_t fd = 0; fd < s->nslots; fd++) {
-        const corio__uslot *sl = &s->slots[fd];
-        if (sl->ops || (sl->rcb && sl->rcb->armed) || (sl->wcb && sl->wcb->armed))
-            return 1;
-    }
-    return 0;
-}
-
-/* Whether the issuer thread has exited. The kernel then never carries out its ops again (one that
- * fires fails with -ECANCELED, in a kernel thread), so nothing will write into their buffers. */
-static int issuer_gone(const corio__uring *s) {
-    return syscall(SYS_tgkill, getpid(), s->issuer, 0) < 0 && errno == ESRCH;
-}
-
-/* The ring of a dead issuer is gone: its ops end as the kernel would have ended them, and the
- * watchers' polls are armed again on the new ring. */
-static void abandon(corio__uring *s) {
-    for (size_t fd = 0; fd < s->nslots; fd++) {
-        corio__uslot *sl = &s->slots[fd];
-        while (sl->ops)
-            corio__uring_op_done(s, sl->ops, -ECANCELED, 0);
-        if (sl->rcb && sl->rcb->armed)
-            corio__uring_watch_done(s, sl->rcb, -ECANCELED, 0);
-        if (sl->wcb && sl->wcb->armed)
-            corio__uring_watch_done(s, sl->wcb, -ECANCELED, 0);
-    }
-}
-
-static int reap(corio__uring *s);
-
-/* A single-issuer ring and a thread that is not its issuer: a new ring for this thread, if the
- * old one holds nothing, or if its issuer has exited. Completions already posted are read first
- * (reading the CQ needs no system call, so any thread may). */
-static int ring_move(corio__uring *s) {
-    reap(s);
-    int gone = issuer_gone(s);
-    if (!gone && ring_busy(s))
-        return -EEXIST;
-    struct io_uring old = s->ring;
-    int rc = ring_setup(s); /* into s->ring; on failure the old ring stays */
-    if (rc < 0) {
-        s->ring = old;
-        return rc;
-    }
-    io_uring_queue_exit(&old); /* which cancels the wake-up read */
-    s->wake_armed = 0;
-    s->issuer = 0;
-    if (gone)
-        abandon(s);
-    return 0;
-}
-
-static int ring_enable(corio__uring *s) {
-    if (!s->disabled) {
-        if (!s->issuer || s->issuer == gettid())
-            return 0;
-        int rc = ring_move(s);
-        if (rc < 0)
-            return rc;
-        if (!s->disabled)
-            return 0; /* the new ring is not single-issuer (CORIO_URING_SETUP) */
-    }
-    /* io_uring_enable_rings() is declared by liburing 2.3 but missing from its library. */
-    if (syscall(__NR_io_uring_register, s->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
-        return -errno;
-    s->disabled = 0;
-    s->issuer = gettid();
-    return 0;
-}
-
-static void dispatch(corio__uring *s, uint64_t ud, int res, int more) {
-    if (ud == CORIO__UD_IGNORE)
-        return;
-    if (ud == CORIO__UD_WAKE) {
-        s->wake_armed = 0;
-        corio__poller_wake_drained(&s->loop->poller);
-        return;
-    }
-    if (ud & CORIO__UD_WATCH)
-        corio__uring_watch_done(s, (corio__uwatch *)(uintptr_t)(ud & ~CORIO__UD_WATCH), res,
-                                more);
+/* The future's cancel hook, and a deadline's (op.c sets res to -ETIMEDOUT before calling it).
+ * The kernel has the op: cancelling is asked for, and the op completes when its CQE comes. It
+ * returns 0, "not cancelled yet": the awaiting task keeps the request and gets it when it wakes. */
+static int ur_cancel(corio__io_op *op, const char *msg) {
+    if (!corio__uring_in_kernel(&op->rec))
+        return corio__future_cancel_plain(&op->fut, msg);
+    if (op->res == -ETIMEDOUT && !(op->why & WHY_TIMEDOUT))
+        op->why |= WHY_TIMEDOUT;
     else
-        corio__uring_op_done(s, (corio__io_op *)(uintptr_t)ud, res, more);
+        op->why |= WHY_USER_CANCEL;
+    corio__uring_cancel(&op->fut.loop->poller, &op->rec);
+    return 0;
 }
 
-/* Each CQE is consumed before it is dispatched: a dispatch may queue an SQE, and a full queue
- * is submitted and its completions reaped right there (see corio__uring_sqe), which must not
- * see this CQE again. Completing an op only schedules its waiter on the loop. */
-static int reap(corio__uring *s) {
-    struct io_uring_cqe *cqe;
-    int n = 0;
-    /* liburing's inner peek: io_uring_peek_cqe would enter the kernel when the CQ is empty. */
-    while (__io_uring_peek_cqe(&s->ring, &cqe, NULL) == 0 && cqe) {
-        uint64_t ud = cqe->user_data;
-        int res = cqe->res, more = (cqe->flags & IORING_CQE_F_MORE) != 0;
-        io_uring_cqe_seen(&s->ring, cqe);
-        dispatch(s, ud, res, more);
-        n++;
+/* ---- requests ---- */
+
+static void prep(struct io_uring_sqe *sqe, corio__io_req *r, int poll_first) {
+    int flags = r->flags;
+    switch (r->kind) {
+    case CORIO__IO_RECV:
+        io_uring_prep_recv(sqe, r->fd, r->buf, r->len, flags);
+        if (poll_first) /* skip the attempt that would fail: arm the poll at once */
+            sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+        break;
+    case CORIO__IO_SEND: io_uring_prep_send(sqe, r->fd, r->buf, r->len, flags | MSG_NOSIGNAL); break;
+    case CORIO__IO_RECVMSG: io_uring_prep_recvmsg(sqe, r->fd, r->msg, (unsigned)flags); break;
+    case CORIO__IO_SENDMSG:
+        io_uring_prep_sendmsg(sqe, r->fd, r->msg, (unsigned)flags | MSG_NOSIGNAL);
+        break;
+    case CORIO__IO_READ: io_uring_prep_read(sqe, r->fd, r->buf, (unsigned)r->len, (uint64_t)-1); break;
+    case CORIO__IO_WRITE:
+        io_uring_prep_write(sqe, r->fd, r->buf, (unsigned)r->len, (uint64_t)-1);
+        break;
+    default: /* CORIO__IO_ACCEPT */
+        io_uring_prep_accept(sqe, r->fd, r->addr, r->alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        break;
+    }
+}
+
+/* Valgrind cannot see the kernel write into buffers after the system call returned. */
+static void mark_defined(const corio__io_req *r, ssize_t n) {
+    if (n <= 0)
+        return;
+    if (r->kind == CORIO__IO_RECV || r->kind == CORIO__IO_READ) {
+        VALGRIND_MAKE_MEM_DEFINED(r->buf, (size_t)n);
+    } else if (r->kind == CORIO__IO_RECVMSG) {
+        size_t left = (size_t)n;
+        for (size_t i = 0; i < (size_t)r->msg->msg_iovlen && left; i++) {
+            size_t k = r->msg->msg_iov[i].iov_len < left ? r->msg->msg_iov[i].iov_len : left;
+            VALGRIND_MAKE_MEM_DEFINED(r->msg->msg_iov[i].iov_base, k);
+            left -= k;
+        }
+        if (r->msg->msg_name)
+            VALGRIND_MAKE_MEM_DEFINED(r->msg->msg_name, r->msg->msg_namelen);
+        if (r->msg->msg_control)
+            VALGRIND_MAKE_MEM_DEFINED(r->msg->msg_control, r->msg->msg_controllen);
+    } else if (r->kind == CORIO__IO_ACCEPT && r->addr) {
+        VALGRIND_MAKE_MEM_DEFINED(r->addr, *r->alen);
+    }
+}
+
+/* Hands the op to the kernel: a poll for CORIO__IO_POLL, else the request's SQE. */
+static int start(corio__poller *p, corio__io_op *op, corio__io_req *r) {
+    if (r->kind == CORIO__IO_POLL)
+        return corio__uring_poll(p, &op->rec);
+    struct io_uring_sqe *sqe = corio__uring_get_sqe(p);
+    if (!sqe)
+        return -ENOBUFS;
+    uint8_t *bits = corio__uring_fd_bits(p, r->fd); /* submitting may have handled CQEs */
+    prep(sqe, r, corio__uring_poll_first(p) && (*bits & FD_DRAINED));
+    corio__uring_op_start(p, sqe, &op->rec);
+    return 0;
+}
+
+/* Submits the request as one op and awaits its CQE. */
+static ssize_t run_op(corio_loop *loop, corio_task *t, corio__io_req *r) {
+    corio__poller *p = &loop->poller;
+    int rc = corio__uring_fd_prepare(p, r->fd);
+    if (rc < 0)
+        return rc;
+    corio__io_op *op = corio__io_op_new(loop, r->fd, corio__io_dir(r), r->timeout_ns, op_cqe);
+    if (!op)
+        return -ENOMEM;
+    rc = start(p, op, r);
+    if (rc < 0) {
+        corio_future_unref(&op->fut);
+        return rc;
+    }
+    corio_future_ref(&op->fut); /* the last CQE's: the op outlives its awaiter until then */
+    ssize_t n = (ssize_t)corio__io_op_await(op);
+    if (op->fut.state == CORIO_FUTURE_PENDING) {
+        corio__uring_drain(p, &op->rec); /* n is -ECANCELED: the task is being destroyed */
+    } else if (n == -ECANCELED && op->fut.state == CORIO_FUTURE_FINISHED) {
+        /* Cancelled too late: the kernel had done the work. Keep its result and deliver the
+         * cancellation at the task's next await. */
+        n = (ssize_t)op->res;
+        corio__task_defer_cancel(t);
+    }
+    corio_future_unref(&op->fut);
+    uint8_t *bits;
+    if (r->kind == CORIO__IO_RECV && n >= 0 && (bits = corio__uring_fd_bits(p, r->fd)))
+        *bits = (uint8_t)((*bits & ~FD_DRAINED) | ((size_t)n < r->len ? FD_DRAINED : 0));
+    mark_defined(r, n);
+    return n;
+}
+
+/* Readiness, as epoll does it: try the call, and while it would block await a POLL_ADD. For
+ * compact tasks, connect (whose address the kernel would read late) and files that answer
+ * io_uring with EAGAIN. */
+static ssize_t run_ready(corio_loop *loop, corio_task *t, corio__io_req *r) {
+    int user_poll = r->kind == CORIO__IO_POLL;
+    for (;;) {
+        ssize_t n = corio__io_try(r);
+        if (n != -EAGAIN)
+            return n;
+        corio__io_req p = {.kind = CORIO__IO_POLL, .fd = r->fd, .events = corio__io_dir(r),
+                           .timeout_ns = r->timeout_ns};
+        n = run_op(loop, t, &p);
+        if (n < 0 || user_poll || r->kind == CORIO__IO_POLL) /* a connect becomes a POLL */
+            return n;
+    }
+}
+
+static ssize_t ur_submit(corio_loop *loop, corio__io_req *r) {
+    corio__poller *p = &loop->poller;
+    corio_task *t = corio__current_task();
+    /* A cancellation already requested is delivered here, before the kernel gets the request:
+     * an op that completes at once would otherwise keep winning over it. */
+    if (corio__task_take_cancel(t))
+        return -ECANCELED;
+    int sock = r->kind >= CORIO__IO_RECV && r->kind <= CORIO__IO_SENDMSG;
+    if (sock && (r->flags & MSG_DONTWAIT)) /* asked not to wait: one try, -EAGAIN included */
+        return corio__io_try(r);
+    if (corio__task_is_compact(t) || r->kind == CORIO__IO_CONNECT)
+        return run_ready(loop, t, r);
+    if ((r->kind == CORIO__IO_SEND || r->kind == CORIO__IO_SENDMSG) && !send_by_sqe()) {
+        /* A socket has room far more often than not: one send(2) now costs less than an SQE, its
+         * CQE and waking the task for it one iteration later. */
+        ssize_t n = corio__io_try(r);
+        if (n != -EAGAIN)
+            return n;
+    }
+    int rw = r->kind == CORIO__IO_READ || r->kind == CORIO__IO_WRITE;
+    uint8_t *bits = corio__uring_fd_bits(p, r->fd);
+    uint32_t dir = corio__io_dir(r);
+    if (rw && bits && (*bits & dir))
+        return run_ready(loop, t, r);
+    ssize_t n = run_op(loop, t, r);
+    if (n == -EINVAL && r->kind == CORIO__IO_RECV && corio__uring_poll_first(p)) {
+        corio__uring_poll_first_off(p); /* perhaps a kernel without POLL_FIRST: once more */
+        n = run_op(loop, t, r);
+    }
+    if (n == -EAGAIN) {
+        /* An O_NONBLOCK file (pipe, eventfd, tty) whose read or write io_uring does not poll:
+         * readiness from now on, until corio_close forgets the fd. */
+        if ((bits = corio__uring_fd_bits(p, r->fd)))
+            *bits |= (uint8_t)dir;
+        n = run_ready(loop, t, r);
     }
     return n;
 }
 
-int corio__uring_enter(corio__uring *s, unsigned wait_nr) {
-    int rc = ring_enable(s);
-    if (rc < 0)
-        return rc;
-    rc = wait_nr ? io_uring_submit_and_wait(&s->ring, wait_nr)
-                 : io_uring_submit_and_get_events(&s->ring);
-    if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
-        return rc;
-    return reap(s);
-}
-
-struct io_uring_sqe *corio__uring_sqe(corio__uring *s) {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
-    /* A full SQ: submit it (and take the completions, which may be what holds the kernel back). */
-    for (int i = 0; !sqe && i < 3; i++) {
-        if (corio__uring_enter(s, 0) < 0)
-            return NULL;
-        sqe = io_uring_get_sqe(&s->ring);
-    }
-    return sqe;
-}
-
-corio__uslot *corio__uring_slot(corio__uring *s, int fd) {
-    if ((size_t)fd >= s->nslots &&
-        corio__fdtable_grow((void **)&s->slots, &s->nslots, sizeof *s->slots, fd) < 0)
-        return NULL;
-    return &s->slots[fd];
-}
-
-/* ---- waking ---- */
-
-/* Before the loop sleeps: a read of the eventfd in the kernel, which a wake completes. */
-static void wake_arm(corio__uring *s) {
-    if (s->wake_armed)
-        return;
-    struct io_uring_sqe *sqe = corio__uring_sqe(s);
-    if (!sqe)
-        return;
-    io_uring_prep_read(sqe, s->wakefd, &s->wakebuf, sizeof s->wakebuf, 0);
-    io_uring_sqe_set_data64(sqe, CORIO__UD_WAKE);
-    s->wake_armed = 1;
-}
-
-/* Any thread; only a system call, so a signal handler may wake the loop too. */
-static int ur_wake(corio__poller *p) {
-    corio__uring *s = p->impl;
-    uint64_t one = 1;
-    if (write(s->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
-        return -errno;
-    return 0;
-}
-
-/* ---- the loop's poll ---- */
-
-static int ur_wait(corio__poller *p, int64_t timeout_ns) {
-    corio__uring *s = p->impl;
-    int rc = ring_enable(s);
-    if (rc < 0)
-        return rc;
-    corio__uring_watch_flush(s);
-    /* Valgrind 3.19 runs no other thread while one is inside io_uring_enter, so a loop asleep
-     * there would never see another thread's wake-up: under it, sleep in short slices. */
-    if (RUNNING_ON_VALGRIND && (timeout_ns < 0 || timeout_ns > 10 * 1000 * 1000))
-        timeout_ns = 10 * 1000 * 1000;
-    if (timeout_ns == 0) {
-        rc = io_uring_submit_and_get_events(&s->ring);
-    } else {
-        wake_arm(s);
-        if (timeout_ns < 0) {
-            rc = io_uring_submit_and_wait(&s->ring, 1);
-        } else {
-            struct __kernel_timespec ts = {.tv_sec = timeout_ns / 1000000000,
-                                           .tv_nsec = timeout_ns % 1000000000};
-            struct io_uring_cqe *cqe;
-            rc = io_uring_submit_and_wait_timeout(&s->ring, &cqe, 1, &ts, NULL);
-        }
-    }
-    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
-        return rc;
-    return reap(s);
-}
-
-static int ur_attach(corio__poller *p) { return ring_enable(p->impl); }
-
-/* ---- loop close ---- */
-
-static void ur_fini(corio__poller *p) {
-    corio__uring *s = p->impl;
-    if (!s)
-        return;
-    /* Every op and poll must be out of the kernel before the memory it points into goes. Only
-     * the ring's own thread may enter a single-issuer ring: elsewhere, closing the ring makes the
-     * kernel cancel what is left. */
-    corio__uring_cancel_all(s);
-    corio__uring_watch_flush(s); /* frees the removed watchers that were not armed */
-    if (s->wake_armed) {
-        struct io_uring_sqe *sqe = corio__uring_sqe(s);
-        if (sqe) {
-            io_uring_prep_cancel64(sqe, CORIO__UD_WAKE, 0);
-            io_uring_sqe_set_data64(sqe, CORIO__UD_IGNORE);
-        }
-    }
-    while (s->inflight || s->wake_armed)
-        if (corio__uring_enter(s, 1) < 0)
-            break;
-    io_uring_queue_exit(&s->ring);
-    /* Ops the kernel never answered (the drain failed) are let go of here. */
-    for (size_t fd = 0; fd < s->nslots; fd++)
-        while (s->slots[fd].ops)
-            corio__uring_op_done(s, s->slots[fd].ops, -ECANCELED, 0);
-    if (s->wakefd >= 0)
-        close(s->wakefd);
-    free(s->slots);
-    free(s);
-    p->impl = NULL;
-}
-
-/* Defined in uring_ops.c. */
-ssize_t corio__uring_submit(corio_loop *loop, corio__io_req *r);
-int corio__uring_cancel(corio__io_op *op, const char *msg);
-void corio__uring_release(corio__io_op *op);
-void corio__uring_forget(corio_loop *loop, int fd);
-corio__io_watch *corio__uring_watch(corio_loop *loop, int fd, uint32_t dir, corio__io_watch *w,
-                                    int *err);
-
-const corio__backend corio__backend_uring = {
-    .name = "io_uring",
-    .init = ur_init,
-    .fini = ur_fini,
-    .wait = ur_wait,
-    .wake = ur_wake,
-    .submit = corio__uring_submit,
-    .cancel = corio__uring_cancel,
-    .release = corio__uring_release,
-    .forget = corio__uring_forget,
-    .watch = corio__uring_watch,
-    .attach = ur_attach,
-};
+const corio__io_strategy corio__io_uring = {.submit = ur_submit, .cancel = ur_cancel};
 
 #endif /* CORIO_HAVE_LIBURING */

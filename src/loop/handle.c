@@ -10,16 +10,22 @@ struct corio_handle {
     corio_loop *loop;
     corio_callback_fn fn;
     void *arg;
-    uint32_t refs; /* the loop's while scheduled, plus the caller's if it asked for the handle */
-    uint8_t cancelled, ran, is_timer;
+    /* The loop's reference while scheduled, plus the caller's if it asked for the handle. The
+     * flags share its word so that the magic fits in the handle's 96 bytes. */
+    uint32_t refs : 29, cancelled : 1, ran : 1, is_timer : 1;
+    uint32_t magic; /* base/obj.h */
 };
 
 const size_t corio__handle_size = sizeof(struct corio_handle);
+const ptrdiff_t corio__handle_magic_off = offsetof(struct corio_handle, magic);
+
+#define CHECK(h) CORIO__CHECK(h, CORIO__KIND_HANDLE, (h)->loop)
 
 static void handle_unref(corio_handle *h) {
     if (--h->refs)
         return;
     corio_loop *loop = h->loop;
+    corio__obj_kill_live(&h->magic);
     corio__pool_free(&loop->pools[CORIO__POOL_HANDLE], h);
     corio__loop_unref(loop);
 }
@@ -50,6 +56,7 @@ static corio_handle *handle_new(corio_loop *loop, corio_callback_fn fn, void *ar
     h->fn = fn;
     h->arg = arg;
     h->refs = out ? 2 : 1;
+    h->magic = CORIO__MAGIC_LIVE(CORIO__KIND_HANDLE);
     h->cancelled = h->ran = h->is_timer = 0;
     corio__loop_ref(loop);
     if (out)
@@ -57,11 +64,13 @@ static corio_handle *handle_new(corio_loop *loop, corio_callback_fn fn, void *ar
     return h;
 }
 
-/* Resolves *loop (the NULL-loop rule) and checks what every scheduling call takes. */
-static int check_args(corio_handle **out, corio_loop **loop, corio_callback_fn fn) {
+/* Resolves *loop (the NULL-loop rule) and checks what every scheduling call takes, in the name
+ * of the public function `name`. */
+static inline int check_args(corio_handle **out, corio_loop **loop, corio_callback_fn fn,
+                             const char *name) {
     if (out)
         *out = NULL;
-    if (!(*loop = corio__loop_resolve(*loop)))
+    if (!(*loop = corio__loop_resolve_as(*loop, name)))
         return CORIO_ENOLOOP;
     if (!fn)
         return -EINVAL;
@@ -71,7 +80,7 @@ static int check_args(corio_handle **out, corio_loop **loop, corio_callback_fn f
 }
 
 int corio_loop_call_soon(corio_handle **out, corio_loop *loop, corio_callback_fn fn, void *arg) {
-    int rc = check_args(out, &loop, fn);
+    int rc = check_args(out, &loop, fn, __func__);
     if (rc < 0)
         return rc;
     corio_handle *h = handle_new(loop, fn, arg, out);
@@ -99,7 +108,7 @@ static int call_at_ns(corio_handle **out, corio_loop *loop, int64_t when, corio_
 
 int corio_loop_call_later(corio_handle **out, corio_loop *loop, double delay,
                           corio_callback_fn fn, void *arg) {
-    int rc = check_args(out, &loop, fn);
+    int rc = check_args(out, &loop, fn, __func__);
     if (rc < 0)
         return rc;
     if (isnan(delay))
@@ -109,7 +118,7 @@ int corio_loop_call_later(corio_handle **out, corio_loop *loop, double delay,
 
 int corio_loop_call_at(corio_handle **out, corio_loop *loop, double when, corio_callback_fn fn,
                        void *arg) {
-    int rc = check_args(out, &loop, fn);
+    int rc = check_args(out, &loop, fn, __func__);
     if (rc < 0)
         return rc;
     if (isnan(when))
@@ -118,13 +127,18 @@ int corio_loop_call_at(corio_handle **out, corio_loop *loop, double when, corio_
 }
 
 corio_handle *corio_handle_ref(corio_handle *h) {
-    if (h)
+    if (h) {
+        CHECK(h);
         h->refs++;
+    }
     return h;
 }
 
 void corio_handle_cancel(corio_handle *h) {
-    if (!h || h->cancelled || h->ran)
+    if (!h)
+        return;
+    CHECK(h);
+    if (h->cancelled || h->ran)
         return;
     h->cancelled = 1;
     /* An armed timer leaves the heap now, so a million cancelled timers cost no memory; a queued
@@ -135,17 +149,25 @@ void corio_handle_cancel(corio_handle *h) {
     }
 }
 
-int corio_handle_cancelled(const corio_handle *h) { return h && h->cancelled; }
+int corio_handle_cancelled(const corio_handle *h) {
+    if (!h)
+        return 0;
+    CHECK(h);
+    return h->cancelled;
+}
 
 double corio_handle_when(const corio_handle *h) {
     if (!h)
         return NAN;
+    CHECK(h);
     if (!h->is_timer)
         return -1.0;
     return (double)h->timer.when / 1e9;
 }
 
 void corio_handle_unref(corio_handle *h) {
-    if (h)
-        handle_unref(h);
+    if (!h)
+        return;
+    CHECK(h);
+    handle_unref(h);
 }

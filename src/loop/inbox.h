@@ -11,7 +11,7 @@
 #ifndef CORIO_LOOP_INBOX_H
 #define CORIO_LOOP_INBOX_H
 
-#include "loop/poller.h"
+#include "poll/poller.h"
 #include "loop/work.h"
 
 #include <stdatomic.h>

@@ -8,15 +8,33 @@
 CORIO__TLS corio_loop *corio__running_loop;
 CORIO__TLS corio_loop *corio__current_loop;
 
+static void call_handler(corio_loop *loop, const corio_error_context *ctx);
+
+/* Misuse reports (base/obj.h) go to the error handler of the object's loop while it lives, else
+ * of the thread's running or current loop. */
+static int report_misuse(const void *hint, const char *message) {
+    const corio_loop *loop = hint;
+    if (!loop || loop->magic != CORIO__MAGIC_LIVE(CORIO__KIND_LOOP))
+        loop = corio__running_loop ? corio__running_loop : corio__current_loop;
+    if (!loop)
+        return -1;
+    corio_error_context ctx = {.message = message};
+    int custom = loop->err_fn != NULL;
+    call_handler((corio_loop *)loop, &ctx);
+    return custom;
+}
+
 int corio__loop_init(corio_loop *loop, const char *backend) {
+    corio__misuse_set_reporter(report_misuse);
     loop->refs = 1;
+    loop->magic = CORIO__MAGIC_LIVE(CORIO__KIND_LOOP);
     corio__workq_init(&loop->ready);
     corio__workq_init(&loop->batch);
     corio__timer_heap_init(&loop->timers);
     corio__list_init(&loop->tasks);
     corio__inbox_init(&loop->inbox);
     loop->now = corio__clock_ns();
-    return corio__poller_init(&loop->poller, loop, backend);
+    return corio__poller_init(&loop->poller, backend);
 }
 
 void corio__loop_fini(corio_loop *loop) {
@@ -39,9 +57,19 @@ void corio__loop_fini(corio_loop *loop) {
 void corio__loop_unref(corio_loop *loop) {
     if (--loop->refs)
         return;
+    /* Kept objects go back to the pools they came from before the pools go. */
+    corio__keep_drain(&loop->pool_keep, corio__pool_unkeep);
     for (int i = 0; i < CORIO__POOL_COUNT; i++)
         corio__pool_destroy(&loop->pools[i]);
-    free(loop);
+    /* Kept itself if its objects were: theirs may still name it (base/obj.h). */
+    corio__obj_free(loop, &loop->magic, loop->kept_any || corio__debug_env());
+}
+
+void corio__loop_set_keep(corio_loop *loop, int keep) {
+    loop->keep = keep || corio__debug_env();
+    loop->kept_any |= loop->keep;
+    for (int i = 0; i < CORIO__POOL_COUNT; i++)
+        loop->pools[i].keep = loop->keep ? &loop->pool_keep : NULL;
 }
 
 int corio__loop_timer_after(corio_loop *loop, corio__timer *t, int64_t delay_ns) {
@@ -137,6 +165,7 @@ int corio_loop_set_debug(corio_loop *loop, int enabled) {
         return CORIO_ENOLOOP;
     loop->debug = enabled != 0;
     loop->watched = loop->debug || loop->dump_signo;
+    corio__loop_set_keep(loop, loop->debug);
     return 0;
 }
 
@@ -153,6 +182,8 @@ corio_loop *corio_get_running_loop(void) { return corio__running_loop; }
 corio_loop *corio_get_event_loop(void) { return corio__loop_resolve(NULL); }
 
 int corio_set_event_loop(corio_loop *loop) {
+    if (loop)
+        CORIO__CHECK(loop, CORIO__KIND_LOOP, NULL);
     if (corio__running_loop)
         return CORIO_ERUNNING;
     if (loop && (loop->closed || loop->closing))
@@ -185,20 +216,25 @@ int corio_loop_set_error_handler(corio_loop *loop, corio_error_handler_fn fn, vo
     return 0;
 }
 
+static void call_handler(corio_loop *loop, const corio_error_context *ctx) {
+    if (loop->err_fn)
+        loop->err_fn(loop, ctx, loop->err_arg);
+    else
+        corio_loop_default_error_handler(loop, ctx);
+}
+
 int corio_loop_call_error_handler(corio_loop *loop, const corio_error_context *ctx) {
     if (!(loop = corio__loop_resolve(loop)))
         return CORIO_ENOLOOP;
     if (!ctx)
         return -EINVAL;
-    if (loop->err_fn)
-        loop->err_fn(loop, ctx, loop->err_arg);
-    else
-        corio_loop_default_error_handler(loop, ctx);
+    call_handler(loop, ctx);
     return 0;
 }
 
+/* Also for a loop its owner has freed: its futures still report when they go. */
 void corio__loop_report(corio_loop *loop, const char *message, int err, corio_future *fut,
                         corio_task *task) {
     corio_error_context ctx = {message, err, fut, task};
-    corio_loop_call_error_handler(loop, &ctx);
+    call_handler(loop, &ctx);
 }

@@ -3,10 +3,11 @@
 #define CORIO_LOOP_LOOP_H
 
 #include "corio.h"
+#include "base/obj.h"
 #include "ctx/fiber.h"
 #include "loop/clock.h"
 #include "loop/inbox.h"
-#include "loop/poller.h"
+#include "poll/poller.h"
 #include "loop/pool.h"
 #include "loop/timer_heap.h"
 #include "loop/work.h"
@@ -38,6 +39,9 @@ enum { CORIO__POOL_FUTURE, CORIO__POOL_TASK, CORIO__POOL_HANDLE, CORIO__POOL_CBN
 
 struct corio_loop {
     uint32_t refs;      /* the creator's, plus one per future, task and handle bound to it */
+    uint32_t magic;     /* base/obj.h: dead once corio_loop_free has run, memory or not */
+    uint8_t keep;       /* objects freed now are kept aside (base/obj.h): debug or CORIO_DEBUG */
+    uint8_t kept_any;   /* keep was on at some point: the loop's own memory is kept too */
     uint8_t running, stopping, closing, closed, debug;
     uint8_t virtual_time; /* the clock moves only when the loop jumps it to the next timer */
     uint8_t watched;      /* each iteration goes through run_watched: debug || dump_signo */
@@ -51,6 +55,7 @@ struct corio_loop {
     corio__inbox inbox;            /* work posted by other threads (loop/inbox.c) */
     struct corio__loop_exec *exec; /* executor state (thread/), made on first use */
     corio__pool pools[CORIO__POOL_COUNT];
+    corio__keep pool_keep;         /* pooled objects freed in debug mode (loop/pool.c) */
     corio__stack_pool *stacks;
     size_t stack_size;
     corio__fiber home;             /* the thread's stack, on which the loop itself runs */
@@ -77,12 +82,16 @@ extern CORIO__TLS corio_loop *corio__current_loop;
 /* The loop a public call means (docs/conventions.md, "NULL loop"): `loop` itself, else the
  * running loop, else the thread's current one; NULL when there is none (the caller then fails
  * with CORIO_ENOLOOP or returns its neutral value). Takes const as strchr does, so that accessors
- * can use it too. The TLS loads happen only for a NULL loop. */
-static inline corio_loop *corio__loop_resolve(const corio_loop *loop) {
-    if (__builtin_expect(loop != NULL, 1))
+ * can use it too. The TLS loads happen only for a NULL loop. A loop given is checked to be live
+ * (base/obj.h), in the name of `fn`: corio__loop_resolve names the calling function. */
+static inline corio_loop *corio__loop_resolve_as(const corio_loop *loop, const char *fn) {
+    if (__builtin_expect(loop != NULL, 1)) {
+        CORIO__CHECK_AS(loop, CORIO__KIND_LOOP, fn, NULL);
         return (corio_loop *)loop;
+    }
     return corio__running_loop ? corio__running_loop : corio__current_loop;
 }
+#define corio__loop_resolve(loop) corio__loop_resolve_as((loop), __func__)
 
 /* Initialises the core (queues, timers, poller); the caller sets up pools and stacks. */
 int corio__loop_init(corio_loop *loop, const char *backend);
@@ -106,7 +115,12 @@ static inline int64_t corio__loop_deadline(const corio_loop *loop, int64_t delay
 }
 
 static inline void corio__loop_ref(corio_loop *loop) { loop->refs++; }
+/* Drops a reference; with the last the loop's memory goes (kept aside if keep was ever on). */
 void corio__loop_unref(corio_loop *loop);
+
+/* Turns the keeping of freed objects on or off (debug mode, CORIO_DEBUG): the pools keep what is
+ * freed into them, and the loop's other objects ask loop->keep when they go. */
+void corio__loop_set_keep(corio_loop *loop, int keep);
 
 /* Runs one iteration: poll (sleeping until the nearest timer when nothing is ready), move due
  * timers, then run what was ready when the iteration began. */

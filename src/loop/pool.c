@@ -18,13 +18,30 @@ typedef struct chunk {
     int mapped;
 } chunk;
 
-void corio__pool_init(corio__pool *p, size_t size) {
+void corio__pool_init(corio__pool *p, size_t size, ptrdiff_t magic_off) {
     size_t align = sizeof(void *); /* what every pooled struct needs; 16 would pad tasks */
     if (size < sizeof(void *))
         size = sizeof(void *);
     p->size = (size + align - 1) & ~(align - 1);
     p->free = NULL;
     p->chunks = NULL;
+    p->keep = NULL;
+    p->magic_off = magic_off;
+}
+
+void corio__pool_unkeep(void *o, void *pool) {
+    corio__pool *p = pool;
+    if (p->magic_off >= 0)
+        corio__obj_unkeep((uint32_t *)(void *)((char *)o + p->magic_off));
+    corio__pool_put(p, o);
+}
+
+void corio__pool_keep(corio__pool *p, void *o) {
+    if (p->magic_off >= 0)
+        corio__obj_keep_mark((uint32_t *)(void *)((char *)o + p->magic_off));
+    corio__kept out = corio__keep_push(p->keep, o, p);
+    if (out.obj)
+        corio__pool_unkeep(out.obj, out.ctx);
 }
 
 void corio__pool_destroy(corio__pool *p) {

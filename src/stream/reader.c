@@ -11,8 +11,11 @@
 
 /* Marks a call in progress: one reading task at a time (asyncio raises RuntimeError for a
  * second), and the connection stays allocated until the call returns even if released. */
-static int enter(corio_reader *r, const void *buf, size_t n) {
-    if (!r || (!buf && n))
+static int enter(corio_reader *r, const void *buf, size_t n, const char *fn) {
+    if (!r)
+        return -EINVAL;
+    CORIO__STREAM_CHECK_AS(r->s, fn);
+    if (!buf && n)
         return -EINVAL;
     corio__stream *s = r->s;
     if (s->reading)
@@ -92,7 +95,7 @@ static ssize_t take(corio__stream *s, void *buf, size_t n) {
 }
 
 ssize_t corio_reader_read(corio_reader *r, void *buf, size_t n) {
-    int rc = enter(r, buf, n);
+    int rc = enter(r, buf, n, __func__);
     if (rc < 0)
         return rc;
     corio__stream *s = r->s;
@@ -120,7 +123,7 @@ ssize_t corio_reader_read(corio_reader *r, void *buf, size_t n) {
 ssize_t corio_reader_readexactly(corio_reader *r, void *buf, size_t n, size_t *partial) {
     if (partial)
         *partial = 0;
-    int rc = enter(r, buf, n);
+    int rc = enter(r, buf, n, __func__);
     if (rc < 0)
         return rc;
     corio__stream *s = r->s;
@@ -190,17 +193,19 @@ static ssize_t until(corio__stream *s, const char *sep, size_t seplen, const cha
     return (ssize_t)*len;
 }
 
-ssize_t corio_reader_readuntil(corio_reader *r, const void *sep, size_t seplen,
-                               const char **chunk, size_t *len) {
+static ssize_t readuntil(corio_reader *r, const void *sep, size_t seplen, const char **chunk,
+                         size_t *len, const char *fn) {
     size_t dummy;
     if (!len)
         len = &dummy;
     *len = 0;
     if (chunk)
         *chunk = NULL;
+    if (r)
+        CORIO__STREAM_CHECK_AS(r->s, fn);
     if (!sep || !seplen || !chunk)
         return -EINVAL;
-    int rc = enter(r, NULL, 0);
+    int rc = enter(r, NULL, 0, fn);
     if (rc < 0)
         return rc;
     corio__stream *s = r->s;
@@ -213,14 +218,21 @@ ssize_t corio_reader_readuntil(corio_reader *r, const void *sep, size_t seplen,
     return out;
 }
 
+ssize_t corio_reader_readuntil(corio_reader *r, const void *sep, size_t seplen,
+                               const char **chunk, size_t *len) {
+    return readuntil(r, sep, seplen, chunk, len, __func__);
+}
+
 ssize_t corio_reader_readline(corio_reader *r, const char **line) {
     if (line)
         *line = NULL;
+    if (r)
+        CORIO__STREAM_CHECK(r->s);
     if (!line)
         return -EINVAL;
     size_t len = 0;
     const char *chunk;
-    ssize_t out = corio_reader_readuntil(r, "\n", 1, &chunk, &len);
+    ssize_t out = readuntil(r, "\n", 1, &chunk, &len, __func__);
     if (out >= 0 || out == CORIO_EINCOMPLETE) {
         *line = chunk;
         return out >= 0 ? out : (ssize_t)len;
@@ -236,6 +248,23 @@ ssize_t corio_reader_readline(corio_reader *r, const char **line) {
     return out;
 }
 
-int corio_reader_at_eof(const corio_reader *r) { return r && r->s->eof && !r->s->rlen; }
-size_t corio_reader_buffered(const corio_reader *r) { return r ? r->s->rlen : 0; }
-size_t corio_reader_get_limit(const corio_reader *r) { return r ? r->s->limit : 0; }
+int corio_reader_at_eof(const corio_reader *r) {
+    if (!r)
+        return 0;
+    CORIO__STREAM_CHECK(r->s);
+    return r->s->eof && !r->s->rlen;
+}
+
+size_t corio_reader_buffered(const corio_reader *r) {
+    if (!r)
+        return 0;
+    CORIO__STREAM_CHECK(r->s);
+    return r->s->rlen;
+}
+
+size_t corio_reader_get_limit(const corio_reader *r) {
+    if (!r)
+        return 0;
+    CORIO__STREAM_CHECK(r->s);
+    return r->s->limit;
+}

@@ -30,12 +30,15 @@ struct corio_server {
     corio__link conns; /* corio__stream.link of the connections being handled */
     size_t nconns;
     uint32_t refs;    /* the owner's and one per task */
+    uint32_t magic;   /* base/obj.h: dead once freed by its owner, though its tasks may run */
     uint8_t closed, released;
     corio__waiters closers, servers;
     char *unix_path;  /* removed on close if it is still our socket */
     dev_t dev;
     ino_t ino;
 };
+
+#define CHECK(srv) CORIO__CHECK(srv, CORIO__KIND_SERVER, (srv)->loop)
 
 static void server_unref(corio_server *srv) {
     if (--srv->refs)
@@ -44,7 +47,9 @@ static void server_unref(corio_server *srv) {
     corio__waiters_fini(&srv->servers);
     free(srv->ls);
     free(srv->unix_path);
-    free(srv);
+    corio_loop *loop = srv->loop;
+    corio__obj_free(srv, &srv->magic, loop->keep);
+    corio__loop_unref(loop);
 }
 
 /* A task ended: wake wait_closed once the server is closed and nothing runs. */
@@ -61,7 +66,7 @@ static void conn_end(corio__stream *s) {
     srv->nconns--;
     corio_task_unref(s->task);
     s->task = NULL;
-    corio_stream_free(&s->reader, &s->writer);
+    corio__stream_release(s);
     task_ended(srv);
 }
 
@@ -112,7 +117,7 @@ static void spawn(corio_server *srv, int fd) {
             corio_task_cancel(s->task, NULL);
             corio_task_unref(s->task);
         }
-        corio_stream_free(&s->reader, &s->writer);
+        corio__stream_release(s);
         report_dropped(srv);
         return;
     }
@@ -148,9 +153,7 @@ static void *accept_main(void *arg) {
     return NULL;
 }
 
-int corio_server_close(corio_server *srv) {
-    if (!srv)
-        return -EINVAL;
+static int server_close(corio_server *srv) {
     if (srv->closed)
         return 0;
     srv->closed = 1;
@@ -176,20 +179,29 @@ int corio_server_close(corio_server *srv) {
     return 0;
 }
 
+int corio_server_close(corio_server *srv) {
+    if (!srv)
+        return -EINVAL;
+    CHECK(srv);
+    return server_close(srv);
+}
+
 int corio_server_close_clients(corio_server *srv) {
     if (!srv)
         return -EINVAL;
+    CHECK(srv);
     for (corio__link *l = srv->conns.next; l != &srv->conns; l = l->next)
-        corio_writer_close(&corio__container_of(l, corio__stream, link)->writer);
+        corio__writer_close(corio__container_of(l, corio__stream, link));
     return 0;
 }
 
 int corio_server_abort_clients(corio_server *srv) {
     if (!srv)
         return -EINVAL;
+    CHECK(srv);
     for (corio__link *l = srv->conns.next; l != &srv->conns; l = l->next) {
         corio__stream *s = corio__container_of(l, corio__stream, link);
-        corio_writer_abort(&s->writer);
+        corio__stream_close_now(s);
         s->aborted = 1;
         /* A task cancelled before it starts never runs, nor the release after its handler:
          * one not started yet skips its handler instead. */
@@ -209,6 +221,7 @@ static int server_wait(corio_server *srv, corio__waiters *ws) {
 int corio_server_wait_closed(corio_server *srv) {
     if (!srv)
         return -EINVAL;
+    CHECK(srv);
     if (srv->closed && !srv->running)
         return 0;
     return server_wait(srv, &srv->closers);
@@ -217,18 +230,27 @@ int corio_server_wait_closed(corio_server *srv) {
 int corio_server_serve_forever(corio_server *srv) {
     if (!srv)
         return -EINVAL;
+    CHECK(srv);
     if (srv->closed)
         return 0;
     int rc = server_wait(srv, &srv->servers);
     if (rc == -ECANCELED)
-        corio_server_close(srv);
+        server_close(srv); /* also when its owner freed it meanwhile */
     return rc;
 }
 
-int corio_server_is_serving(const corio_server *srv) { return srv && !srv->closed; }
+int corio_server_is_serving(const corio_server *srv) {
+    if (!srv)
+        return 0;
+    CHECK(srv);
+    return !srv->closed;
+}
 
 int corio_server_sockets(const corio_server *srv, int *fds, size_t cap) {
-    if (!srv || (!fds && cap))
+    if (!srv)
+        return -EINVAL;
+    CHECK(srv);
+    if (!fds && cap)
         return -EINVAL;
     if (srv->closed)
         return 0;
@@ -240,6 +262,7 @@ int corio_server_sockets(const corio_server *srv, int *fds, size_t cap) {
 int corio_server_get_port(const corio_server *srv) {
     if (!srv)
         return -EINVAL;
+    CHECK(srv);
     if (srv->closed || !srv->nls)
         return -EBADF;
     struct sockaddr_storage ss;
@@ -253,14 +276,26 @@ int corio_server_get_port(const corio_server *srv) {
     return -EINVAL;
 }
 
-size_t corio_server_active_connections(const corio_server *srv) { return srv ? srv->nconns : 0; }
+size_t corio_server_active_connections(const corio_server *srv) {
+    if (!srv)
+        return 0;
+    CHECK(srv);
+    return srv->nconns;
+}
+
+/* The owner lets the server go (also on a failed start, before it was handed out). */
+static void server_release(corio_server *srv) {
+    srv->released = 1;
+    server_close(srv);
+    corio__obj_kill(&srv->magic, srv->loop->keep);
+    server_unref(srv);
+}
 
 int corio_server_free(corio_server *srv) {
-    if (!srv || srv->released)
+    if (!srv)
         return 0;
-    srv->released = 1;
-    corio_server_close(srv);
-    server_unref(srv);
+    CHECK(srv);
+    server_release(srv);
     return 0;
 }
 
@@ -277,6 +312,8 @@ static corio_server *server_new(corio_stream_handler_fn handler, void *arg,
         return NULL;
     }
     srv->loop = corio_get_running_loop();
+    corio__loop_ref(srv->loop); /* its memory may outlive the loop's close */
+    srv->magic = CORIO__MAGIC_LIVE(CORIO__KIND_SERVER);
     srv->handler = handler;
     srv->arg = arg;
     if (opts)
@@ -327,7 +364,7 @@ static int start(corio_server **out, corio_server *srv) {
             rc = -ENOMEM;
         }
         if (rc < 0) {
-            corio_server_free(srv);
+            server_release(srv);
             return rc;
         }
         srv->running++;
@@ -369,7 +406,7 @@ int corio_start_server(corio_server **out, const char *host, int port,
     }
     freeaddrinfo(res);
     if (rc < 0) {
-        corio_server_free(srv);
+        server_release(srv);
         return rc;
     }
     return start(out, srv);
@@ -391,16 +428,17 @@ int corio_start_unix_server(corio_server **out, const char *path, corio_stream_h
     if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(path); /* a stale socket of an earlier server, as asyncio removes */
     corio_server *srv = server_new(handler, arg, opts, 1);
-    if (!srv || !(srv->unix_path = strdup(path))) {
-        free(srv ? srv->ls : NULL);
-        free(srv);
+    if (!srv)
+        return -ENOMEM;
+    if (!(srv->unix_path = strdup(path))) {
+        server_release(srv);
         return -ENOMEM;
     }
     int fd = listen_on(opts, AF_UNIX, (struct sockaddr *)&sun, sizeof sun);
     if (fd < 0) {
         free(srv->unix_path);
         srv->unix_path = NULL;
-        corio_server_free(srv);
+        server_release(srv);
         return fd;
     }
     srv->ls[srv->nls++].fd = fd;

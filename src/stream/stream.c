@@ -20,6 +20,7 @@ corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_op
     s->loop = loop;
     s->fd = fd;
     s->refs = 1;
+    s->magic = CORIO__MAGIC_LIVE(CORIO__KIND_STREAM);
     s->limit = opts && opts->limit ? opts->limit : CORIO__STREAM_LIMIT;
     s->high = 64 * 1024;
     s->low = 16 * 1024;
@@ -38,7 +39,7 @@ void corio__stream_unref(corio__stream *s) {
     corio_loop *loop = s->loop;
     free(s->rbuf);
     free(s->wbuf);
-    free(s);
+    corio__obj_free(s, &s->magic, loop->keep);
     corio__loop_unref(loop);
 }
 
@@ -138,24 +139,48 @@ int corio_stream_new(corio_reader **r, corio_writer **w, corio_loop *loop, int f
     return 0;
 }
 
+void corio__stream_release(corio__stream *s) {
+    if (s->released)
+        return;
+    s->released = 1;
+    corio__writer_close(s);
+    corio__obj_kill(&s->magic, s->loop->keep);
+    corio__stream_unref(s);
+}
+
 int corio_stream_free(corio_reader *r, corio_writer *w) {
+    if (r)
+        CORIO__STREAM_CHECK(r->s);
+    if (w)
+        CORIO__STREAM_CHECK(w->s);
     if (r && w && r->s != w->s)
         return -EINVAL;
     corio__stream *s = w ? w->s : r ? r->s : NULL;
-    if (!s || s->released)
-        return 0;
-    s->released = 1;
-    corio_writer_close(&s->writer);
-    corio__stream_unref(s);
+    if (s)
+        corio__stream_release(s);
     return 0;
 }
 
-int corio_writer_is_closing(const corio_writer *w) { return w && w->s->closing; }
+int corio_writer_is_closing(const corio_writer *w) {
+    if (!w)
+        return 0;
+    CORIO__STREAM_CHECK(w->s);
+    return w->s->closing;
+}
 
-int corio_writer_get_fd(const corio_writer *w) { return w ? w->s->fd : -EINVAL; }
+int corio_writer_get_fd(const corio_writer *w) {
+    if (!w)
+        return -EINVAL;
+    CORIO__STREAM_CHECK(w->s);
+    return w->s->fd;
+}
 
-static int addr_of(const corio_writer *w, struct sockaddr *addr, socklen_t *len, int peer) {
-    if (!w || !addr || !len)
+static int addr_of(const corio_writer *w, struct sockaddr *addr, socklen_t *len, int peer,
+                   const char *fn) {
+    if (!w)
+        return -EINVAL;
+    CORIO__STREAM_CHECK_AS(w->s, fn);
+    if (!addr || !len)
         return -EINVAL;
     if (w->s->fd < 0)
         return -EBADF;
@@ -164,9 +189,9 @@ static int addr_of(const corio_writer *w, struct sockaddr *addr, socklen_t *len,
 }
 
 int corio_writer_get_peername(const corio_writer *w, struct sockaddr *addr, socklen_t *len) {
-    return addr_of(w, addr, len, 1);
+    return addr_of(w, addr, len, 1, __func__);
 }
 
 int corio_writer_get_sockname(const corio_writer *w, struct sockaddr *addr, socklen_t *len) {
-    return addr_of(w, addr, len, 0);
+    return addr_of(w, addr, len, 0, __func__);
 }

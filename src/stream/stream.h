@@ -44,6 +44,7 @@ typedef struct corio__stream {
     int fd;        /* -1 once closed */
     uint32_t refs; /* the owner's, the flusher's, one per call in progress */
     int err;       /* the error that broke the connection (sticky), or 0 */
+    uint32_t magic; /* base/obj.h: dead once freed by its owner, though calls may still run */
     /* reader: bytes [rpos, rpos + rlen) of rbuf are buffered */
     char *rbuf;
     size_t rpos, rlen, rcap, limit;
@@ -65,6 +66,15 @@ typedef struct corio__stream {
 corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_opts *opts);
 static inline void corio__stream_ref(corio__stream *s) { s->refs++; }
 void corio__stream_unref(corio__stream *s);
+/* corio_stream_free on a connection known to be live: the owner lets it go. */
+void corio__stream_release(corio__stream *s);
+
+/* The check of the reader's and writer's functions: both halves lead to the connection. */
+#define CORIO__STREAM_CHECK_AS(s, fn) CORIO__CHECK_AS(s, CORIO__KIND_STREAM, fn, (s)->loop)
+#define CORIO__STREAM_CHECK(s) CORIO__STREAM_CHECK_AS(s, __func__)
+
+/* The writer's close and abort, on a connection known to be live. */
+int corio__writer_close(corio__stream *s);
 
 /* The connection broke with err: the socket is closed, the write buffer dropped, every waiter
  * woken with err. */

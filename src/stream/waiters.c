@@ -23,13 +23,13 @@ int corio__waiters_wait(corio__waiters *ws, corio_loop *loop) {
         ws->cap = cap;
     }
     corio_future *f;
-    int rc = corio_future_new(&f, loop);
+    int rc = corio__future_new(&f, loop);
     if (rc < 0)
         return rc;
     ws->v[ws->n++] = f;
     rc = corio_await(f, NULL);
     forget(ws, f); /* still listed when this task was cancelled */
-    corio_future_unref(f);
+    corio__future_unref(f);
     return rc;
 }
 

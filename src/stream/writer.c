@@ -86,7 +86,10 @@ static int append(corio__stream *s, const char *data, size_t n) {
 }
 
 int corio_writer_write(corio_writer *w, const void *data, size_t n) {
-    if (!w || (!data && n))
+    if (!w)
+        return -EINVAL;
+    CORIO__STREAM_CHECK(w->s);
+    if (!data && n)
         return -EINVAL;
     corio__stream *s = w->s;
     if (s->err)
@@ -117,6 +120,7 @@ int corio_writer_write(corio_writer *w, const void *data, size_t n) {
 int corio_writer_drain(corio_writer *w) {
     if (!w)
         return -EINVAL;
+    CORIO__STREAM_CHECK(w->s);
     corio__stream *s = w->s;
     if (s->err)
         return s->err;
@@ -133,6 +137,7 @@ int corio_writer_drain(corio_writer *w) {
 int corio_writer_set_write_buffer_limits(corio_writer *w, size_t high, size_t low) {
     if (!w)
         return -EINVAL;
+    CORIO__STREAM_CHECK(w->s);
     if (high == CORIO_WRITER_LIMIT_AUTO)
         high = low == CORIO_WRITER_LIMIT_AUTO ? 64 * 1024 : 4 * low;
     if (low == CORIO_WRITER_LIMIT_AUTO)
@@ -148,6 +153,8 @@ int corio_writer_set_write_buffer_limits(corio_writer *w, size_t high, size_t lo
 }
 
 int corio_writer_get_write_buffer_limits(const corio_writer *w, size_t *high, size_t *low) {
+    if (w)
+        CORIO__STREAM_CHECK(w->s);
     if (high)
         *high = w ? w->s->high : 0;
     if (low)
@@ -155,11 +162,17 @@ int corio_writer_get_write_buffer_limits(const corio_writer *w, size_t *high, si
     return w ? 0 : -EINVAL;
 }
 
-size_t corio_writer_get_write_buffer_size(const corio_writer *w) { return w ? w->s->wlen : 0; }
+size_t corio_writer_get_write_buffer_size(const corio_writer *w) {
+    if (!w)
+        return 0;
+    CORIO__STREAM_CHECK(w->s);
+    return w->s->wlen;
+}
 
 int corio_writer_write_eof(corio_writer *w) {
     if (!w)
         return -EINVAL;
+    CORIO__STREAM_CHECK(w->s);
     corio__stream *s = w->s;
     if (s->err)
         return s->err;
@@ -173,10 +186,7 @@ int corio_writer_write_eof(corio_writer *w) {
     return s->err;
 }
 
-int corio_writer_close(corio_writer *w) {
-    if (!w)
-        return -EINVAL;
-    corio__stream *s = w->s;
+int corio__writer_close(corio__stream *s) {
     if (s->closing)
         return 0;
     s->closing = 1;
@@ -185,9 +195,17 @@ int corio_writer_close(corio_writer *w) {
     return 0;
 }
 
+int corio_writer_close(corio_writer *w) {
+    if (!w)
+        return -EINVAL;
+    CORIO__STREAM_CHECK(w->s);
+    return corio__writer_close(w->s);
+}
+
 int corio_writer_abort(corio_writer *w) {
     if (!w)
         return -EINVAL;
+    CORIO__STREAM_CHECK(w->s);
     corio__stream_close_now(w->s);
     return 0;
 }
@@ -195,6 +213,7 @@ int corio_writer_abort(corio_writer *w) {
 int corio_writer_wait_closed(corio_writer *w) {
     if (!w)
         return -EINVAL;
+    CORIO__STREAM_CHECK(w->s);
     corio__stream *s = w->s;
     if (s->closed)
         return s->err;

@@ -11,10 +11,14 @@ enum { FILLING, DRAINING, RESETTING, BROKEN };
 
 struct corio_barrier {
     corio_condition *cond;
+    corio_loop *loop; /* the condition's, for a misuse report once the condition is gone */
     size_t parties;
     size_t count; /* tasks inside wait, past the entry check */
     int state;
+    uint32_t magic;
 };
+
+#define CHECK(b) CORIO__SYNC_CHECK(b, CORIO__KIND_BARRIER)
 
 int corio_barrier_new(corio_barrier **out, corio_loop *loop, size_t parties) {
     if (!out)
@@ -30,9 +34,11 @@ int corio_barrier_new(corio_barrier **out, corio_loop *loop, size_t parties) {
         free(b);
         return rc;
     }
+    b->loop = corio__condition_loop(b->cond);
     b->parties = parties;
     b->count = 0;
     b->state = FILLING;
+    b->magic = CORIO__MAGIC_LIVE(CORIO__KIND_BARRIER);
     *out = b;
     return 0;
 }
@@ -40,9 +46,15 @@ int corio_barrier_new(corio_barrier **out, corio_loop *loop, size_t parties) {
 int corio_barrier_free(corio_barrier *b) {
     if (!b)
         return 0;
+    CHECK(b);
+    /* The barrier holds no loop reference of its own: one is taken across the two frees, so
+     * that the loop a kept barrier names outlives it in the keep (base/obj.h). */
+    corio_loop *loop = b->loop;
+    corio__loop_ref(loop);
     int rc = corio_condition_free(b->cond);
     if (rc == 0)
-        free(b);
+        corio__obj_free(b, &b->magic, loop->keep);
+    corio__loop_unref(loop);
     return rc;
 }
 
@@ -95,6 +107,7 @@ static int pass(corio_barrier *b, int *held) {
 int corio_barrier_wait(corio_barrier *b) {
     if (!b)
         return -EINVAL;
+    CHECK(b);
     int rc = corio_condition_acquire(b->cond);
     if (rc < 0)
         return rc;
@@ -111,6 +124,7 @@ int corio_barrier_wait(corio_barrier *b) {
 int corio_barrier_reset(corio_barrier *b) {
     if (!b)
         return -EINVAL;
+    CHECK(b);
     if (b->count > 0)
         b->state = RESETTING;
     else
@@ -122,13 +136,29 @@ int corio_barrier_reset(corio_barrier *b) {
 int corio_barrier_abort(corio_barrier *b) {
     if (!b)
         return -EINVAL;
+    CHECK(b);
     b->state = BROKEN;
     corio__condition_notify(b->cond, SIZE_MAX);
     return 0;
 }
 
-size_t corio_barrier_parties(const corio_barrier *b) { return b ? b->parties : 0; }
-size_t corio_barrier_n_waiting(const corio_barrier *b) {
-    return b && b->state == FILLING ? b->count : 0;
+size_t corio_barrier_parties(const corio_barrier *b) {
+    if (!b)
+        return 0;
+    CHECK(b);
+    return b->parties;
 }
-int corio_barrier_broken(const corio_barrier *b) { return b && b->state == BROKEN; }
+
+size_t corio_barrier_n_waiting(const corio_barrier *b) {
+    if (!b)
+        return 0;
+    CHECK(b);
+    return b->state == FILLING ? b->count : 0;
+}
+
+int corio_barrier_broken(const corio_barrier *b) {
+    if (!b)
+        return 0;
+    CHECK(b);
+    return b->state == BROKEN;
+}

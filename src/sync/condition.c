@@ -9,14 +9,19 @@ struct corio_condition {
     corio_lock *lock;
     corio__waitq waiters;
     corio_lock own; /* the lock when none was given */
+    uint32_t magic;
 };
+
+#define CHECK(cond) CORIO__SYNC_CHECK(cond, CORIO__KIND_CONDITION)
 
 int corio_condition_new(corio_condition **out, corio_loop *loop, corio_lock *lock) {
     if (!out)
         return -EINVAL;
     *out = NULL;
     int rc;
-    corio_condition *cond = corio__sync_new(&loop, sizeof *cond, &rc);
+    if (lock)
+        CORIO__SYNC_CHECK(lock, CORIO__KIND_LOCK);
+    corio_condition *cond = corio__sync_new(&loop, sizeof *cond, &rc, __func__);
     if (!cond)
         return rc;
     if (lock && lock->loop != loop) {
@@ -28,6 +33,7 @@ int corio_condition_new(corio_condition **out, corio_loop *loop, corio_lock *loc
     corio__waitq_init(&cond->waiters);
     corio__lock_init(&cond->own, loop);
     cond->lock = lock ? lock : &cond->own;
+    cond->magic = CORIO__MAGIC_LIVE(CORIO__KIND_CONDITION);
     *out = cond;
     return 0;
 }
@@ -35,25 +41,36 @@ int corio_condition_new(corio_condition **out, corio_loop *loop, corio_lock *loc
 int corio_condition_free(corio_condition *cond) {
     if (!cond)
         return 0;
+    CHECK(cond);
     if (cond->waiters.inside || cond->own.waiters.inside)
         return -EBUSY;
     corio__waitq_fini(&cond->waiters);
     corio__waitq_fini(&cond->own.waiters);
-    corio__loop_unref(cond->loop);
-    free(cond);
+    corio__sync_free(cond, &cond->magic, cond->loop);
     return 0;
 }
 
+corio_loop *corio__condition_loop(const corio_condition *cond) { return cond->loop; }
+
 int corio_condition_acquire(corio_condition *cond) {
-    return cond ? corio_lock_acquire(cond->lock) : -EINVAL;
+    if (!cond)
+        return -EINVAL;
+    CHECK(cond);
+    return corio_lock_acquire(cond->lock);
 }
 
 int corio_condition_release(corio_condition *cond) {
-    return cond ? corio_lock_release(cond->lock) : -EINVAL;
+    if (!cond)
+        return -EINVAL;
+    CHECK(cond);
+    return corio_lock_release(cond->lock);
 }
 
 int corio_condition_locked(const corio_condition *cond) {
-    return cond && corio_lock_locked(cond->lock);
+    if (!cond)
+        return 0;
+    CHECK(cond);
+    return corio_lock_locked(cond->lock);
 }
 
 /* Takes the lock back after a wait, whatever happens meanwhile: a cancellation only changes
@@ -85,7 +102,7 @@ int corio__condition_wait(corio_condition *cond, int *held) {
     rc = corio__sync_wait(cond->loop, &cond->waiters, &fut);
     if (fut) {
         corio__waitq_remove(&cond->waiters, fut);
-        corio_future_unref(fut);
+        corio__future_unref(fut);
     }
     rc = reacquire(cond, rc, held);
     if (rc < 0)
@@ -94,12 +111,18 @@ int corio__condition_wait(corio_condition *cond, int *held) {
 }
 
 int corio_condition_wait(corio_condition *cond) {
+    if (!cond)
+        return -EINVAL;
+    CHECK(cond);
     int held;
-    return cond ? corio__condition_wait(cond, &held) : -EINVAL;
+    return corio__condition_wait(cond, &held);
 }
 
 int corio_condition_wait_for(corio_condition *cond, int (*pred)(void *arg), void *arg) {
-    if (!cond || !pred)
+    if (!cond)
+        return -EINVAL;
+    CHECK(cond);
+    if (!pred)
         return -EINVAL;
     while (!pred(arg)) {
         int rc = corio_condition_wait(cond);
@@ -113,8 +136,8 @@ void corio__condition_notify(corio_condition *cond, size_t n) {
     /* The woken waiters remove themselves when they run. */
     for (uint32_t i = 0; i < cond->waiters.len && n > 0; i++) {
         corio_future *f = corio__waitq_at(&cond->waiters, i);
-        if (!corio_future_done(f)) {
-            corio_future_set_result(f, NULL);
+        if (!corio__waiter_done(f)) {
+            corio__waiter_wake(f);
             n--;
         }
     }
@@ -123,6 +146,7 @@ void corio__condition_notify(corio_condition *cond, size_t n) {
 int corio_condition_notify(corio_condition *cond, size_t n) {
     if (!cond)
         return -EINVAL;
+    CHECK(cond);
     if (!corio_lock_locked(cond->lock))
         return CORIO_EINVALSTATE;
     corio__condition_notify(cond, n);

@@ -7,14 +7,17 @@ void corio__lock_init(corio_lock *lock, corio_loop *loop) {
     lock->loop = loop;
     corio__waitq_init(&lock->waiters);
     lock->locked = 0;
+    lock->magic = CORIO__MAGIC_LIVE(CORIO__KIND_LOCK);
 }
+
+#define CHECK(lock) CORIO__SYNC_CHECK(lock, CORIO__KIND_LOCK)
 
 int corio_lock_new(corio_lock **out, corio_loop *loop) {
     if (!out)
         return -EINVAL;
     *out = NULL;
     int rc;
-    corio_lock *lock = corio__sync_new(&loop, sizeof *lock, &rc);
+    corio_lock *lock = corio__sync_new(&loop, sizeof *lock, &rc, __func__);
     if (!lock)
         return rc;
     corio__lock_init(lock, loop);
@@ -25,11 +28,11 @@ int corio_lock_new(corio_lock **out, corio_loop *loop) {
 int corio_lock_free(corio_lock *lock) {
     if (!lock)
         return 0;
+    CHECK(lock);
     if (lock->waiters.inside)
         return -EBUSY;
     corio__waitq_fini(&lock->waiters);
-    corio__loop_unref(lock->loop);
-    free(lock);
+    corio__sync_free(lock, &lock->magic, lock->loop);
     return 0;
 }
 
@@ -41,6 +44,7 @@ static int can_take(const corio_lock *lock) {
 int corio_lock_acquire(corio_lock *lock) {
     if (!lock)
         return -EINVAL;
+    CHECK(lock);
     int rc = corio__sync_can_wait(lock->loop);
     if (rc < 0)
         return rc;
@@ -52,7 +56,7 @@ int corio_lock_acquire(corio_lock *lock) {
     rc = corio__sync_wait(lock->loop, &lock->waiters, &fut);
     if (fut) {
         corio__waitq_remove(&lock->waiters, fut);
-        corio_future_unref(fut);
+        corio__future_unref(fut);
     }
     if (rc == 0) {
         lock->locked = 1;
@@ -68,6 +72,7 @@ int corio_lock_acquire(corio_lock *lock) {
 int corio_lock_acquire_nowait(corio_lock *lock) {
     if (!lock)
         return -EINVAL;
+    CHECK(lock);
     if (!can_take(lock))
         return -EAGAIN;
     lock->locked = 1;
@@ -77,6 +82,7 @@ int corio_lock_acquire_nowait(corio_lock *lock) {
 int corio_lock_release(corio_lock *lock) {
     if (!lock)
         return -EINVAL;
+    CHECK(lock);
     if (!lock->locked)
         return CORIO_EINVALSTATE;
     lock->locked = 0;
@@ -84,4 +90,9 @@ int corio_lock_release(corio_lock *lock) {
     return 0;
 }
 
-int corio_lock_locked(const corio_lock *lock) { return lock && lock->locked; }
+int corio_lock_locked(const corio_lock *lock) {
+    if (!lock)
+        return 0;
+    CHECK(lock);
+    return lock->locked;
+}

@@ -15,7 +15,10 @@ struct corio_queue {
     corio_event finished; /* set while unfinished == 0: what join waits on */
     void (*drop)(void *item);
     uint8_t shutdown;
+    uint32_t magic;
 };
+
+#define CHECK(q) CORIO__SYNC_CHECK(q, CORIO__KIND_QUEUE)
 
 int corio_queue_new(corio_queue **out, corio_loop *loop, const corio_queue_opts *opts) {
     if (!out)
@@ -25,7 +28,7 @@ int corio_queue_new(corio_queue **out, corio_loop *loop, const corio_queue_opts 
     if ((unsigned)o.kind > CORIO_QUEUE_PRIORITY)
         return -EINVAL;
     int rc;
-    corio_queue *q = corio__sync_new(&loop, sizeof *q, &rc);
+    corio_queue *q = corio__sync_new(&loop, sizeof *q, &rc, __func__);
     if (!q)
         return rc;
     q->loop = loop;
@@ -34,6 +37,7 @@ int corio_queue_new(corio_queue **out, corio_loop *loop, const corio_queue_opts 
     q->drop = o.drop;
     corio__event_init(&q->finished, loop);
     q->finished.set = 1;
+    q->magic = CORIO__MAGIC_LIVE(CORIO__KIND_QUEUE);
     *out = q;
     return 0;
 }
@@ -51,6 +55,7 @@ static void discard_items(corio_queue *q) {
 int corio_queue_free(corio_queue *q) {
     if (!q)
         return 0;
+    CHECK(q);
     if (q->getters.inside || q->putters.inside || q->finished.waiters.inside)
         return -EBUSY;
     discard_items(q);
@@ -58,8 +63,7 @@ int corio_queue_free(corio_queue *q) {
     corio__waitq_fini(&q->getters);
     corio__waitq_fini(&q->putters);
     corio__waitq_fini(&q->finished.waiters);
-    corio__loop_unref(q->loop);
-    free(q);
+    corio__sync_free(q, &q->magic, q->loop);
     return 0;
 }
 
@@ -71,11 +75,11 @@ static inline int is_full(const corio_queue *q) {
  * not cancelled) goes to the next one if there is something for it. */
 static int give_up_turn(corio__waitq *waiters, corio_future *fut, int rc, int has_turn) {
     if (fut) {
-        corio_future_cancel(fut, NULL); /* in case it is still pending */
+        corio__future_cancel(fut, NULL); /* in case it is still pending */
         corio__waitq_remove(waiters, fut);
-        if (has_turn && !corio_future_cancelled(fut))
+        if (has_turn && fut->state != CORIO_FUTURE_CANCELLED)
             corio__waitq_wake_pop(waiters);
-        corio_future_unref(fut);
+        corio__future_unref(fut);
     }
     return rc;
 }
@@ -106,25 +110,39 @@ static int put(corio_queue *q, void *item, int64_t prio) {
         rc = corio__sync_wait(q->loop, &q->putters, &fut);
         if (rc < 0)
             return give_up_turn(&q->putters, fut, rc, !is_full(q));
-        corio_future_unref(fut);
+        corio__future_unref(fut);
     }
     return put_nowait(q, item, prio);
 }
 
-int corio_queue_put(corio_queue *q, void *item) { return q ? put(q, item, 0) : -EINVAL; }
+int corio_queue_put(corio_queue *q, void *item) {
+    if (!q)
+        return -EINVAL;
+    CHECK(q);
+    return put(q, item, 0);
+}
 
 int corio_queue_put_prio(corio_queue *q, void *item, int64_t prio) {
-    if (!q || q->store.kind != CORIO_QUEUE_PRIORITY)
+    if (!q)
+        return -EINVAL;
+    CHECK(q);
+    if (q->store.kind != CORIO_QUEUE_PRIORITY)
         return -EINVAL;
     return put(q, item, prio);
 }
 
 int corio_queue_put_nowait(corio_queue *q, void *item) {
-    return q ? put_nowait(q, item, 0) : -EINVAL;
+    if (!q)
+        return -EINVAL;
+    CHECK(q);
+    return put_nowait(q, item, 0);
 }
 
 int corio_queue_put_prio_nowait(corio_queue *q, void *item, int64_t prio) {
-    if (!q || q->store.kind != CORIO_QUEUE_PRIORITY)
+    if (!q)
+        return -EINVAL;
+    CHECK(q);
+    if (q->store.kind != CORIO_QUEUE_PRIORITY)
         return -EINVAL;
     return put_nowait(q, item, prio);
 }
@@ -141,7 +159,10 @@ static int get_nowait(corio_queue *q, void **item) {
 int corio_queue_get_nowait(corio_queue *q, void **item) {
     if (item)
         *item = NULL;
-    if (!q || !item)
+    if (!q)
+        return -EINVAL;
+    CHECK(q);
+    if (!item)
         return -EINVAL;
     return get_nowait(q, item);
 }
@@ -149,7 +170,10 @@ int corio_queue_get_nowait(corio_queue *q, void **item) {
 int corio_queue_get(corio_queue *q, void **item) {
     if (item)
         *item = NULL;
-    if (!q || !item)
+    if (!q)
+        return -EINVAL;
+    CHECK(q);
+    if (!item)
         return -EINVAL;
     int rc = corio__sync_can_wait(q->loop);
     if (rc < 0)
@@ -161,7 +185,7 @@ int corio_queue_get(corio_queue *q, void **item) {
         rc = corio__sync_wait(q->loop, &q->getters, &fut);
         if (rc < 0)
             return give_up_turn(&q->getters, fut, rc, q->store.len > 0);
-        corio_future_unref(fut);
+        corio__future_unref(fut);
     }
     return get_nowait(q, item);
 }
@@ -169,6 +193,7 @@ int corio_queue_get(corio_queue *q, void **item) {
 int corio_queue_task_done(corio_queue *q) {
     if (!q)
         return -EINVAL;
+    CHECK(q);
     if (q->unfinished == 0)
         return CORIO_EINVALSTATE;
     if (--q->unfinished == 0)
@@ -179,6 +204,7 @@ int corio_queue_task_done(corio_queue *q) {
 int corio_queue_join(corio_queue *q) {
     if (!q)
         return -EINVAL;
+    CHECK(q);
     return corio__event_wait(&q->finished);
 }
 
@@ -190,6 +216,7 @@ static void wake_all(corio__waitq *waiters) {
 int corio_queue_shutdown(corio_queue *q, int immediate) {
     if (!q)
         return -EINVAL;
+    CHECK(q);
     q->shutdown = 1;
     if (immediate) {
         discard_items(q);
@@ -201,8 +228,37 @@ int corio_queue_shutdown(corio_queue *q, int immediate) {
     return 0;
 }
 
-size_t corio_queue_qsize(const corio_queue *q) { return q ? q->store.len : 0; }
-size_t corio_queue_maxsize(const corio_queue *q) { return q ? q->maxsize : 0; }
-int corio_queue_empty(const corio_queue *q) { return q && q->store.len == 0; } /* 0 for NULL */
-int corio_queue_full(const corio_queue *q) { return q && is_full(q); }
-int corio_queue_is_shutdown(const corio_queue *q) { return q && q->shutdown; }
+size_t corio_queue_qsize(const corio_queue *q) {
+    if (!q)
+        return 0;
+    CHECK(q);
+    return q->store.len;
+}
+
+size_t corio_queue_maxsize(const corio_queue *q) {
+    if (!q)
+        return 0;
+    CHECK(q);
+    return q->maxsize;
+}
+
+int corio_queue_empty(const corio_queue *q) {
+    if (!q)
+        return 0; /* 0 for NULL, as every accessor */
+    CHECK(q);
+    return q->store.len == 0;
+}
+
+int corio_queue_full(const corio_queue *q) {
+    if (!q)
+        return 0;
+    CHECK(q);
+    return is_full(q);
+}
+
+int corio_queue_is_shutdown(const corio_queue *q) {
+    if (!q)
+        return 0;
+    CHECK(q);
+    return q->shutdown;
+}

@@ -41,6 +41,15 @@ int corio__waitq_wake_pop(corio__waitq *q);
 /* 1 if every queued waiter is cancelled (or none is queued). */
 int corio__waitq_all_cancelled(const corio__waitq *q);
 
+/* A waiter future is the primitive's own and live while queued: these skip the checks of the
+ * public calls (base/obj.h). */
+static inline int corio__waiter_done(const corio_future *f) {
+    return f->state != CORIO_FUTURE_PENDING;
+}
+static inline void corio__waiter_wake(corio_future *f) {
+    corio__future_finish(f, CORIO_FUTURE_FINISHED, 0, NULL, NULL);
+}
+
 /* 0 if the caller is a task of `loop` that may wait; CORIO_ENOTASK outside a task, -EINVAL for a
  * task of another loop, -ECANCELED while the loop closes under it (every await fails then). */
 static inline int corio__sync_can_wait(corio_loop *loop) {
@@ -57,16 +66,24 @@ static inline int corio__sync_can_wait(corio_loop *loop) {
  * could be made (corio_future_new's error, or -ENOMEM). */
 int corio__sync_wait(corio_loop *loop, corio__waitq *q, corio_future **fut);
 
-/* A constructor's start: resolves *loop (NULL: the running loop, else the current one), takes a
- * reference on it, and returns a zeroed object of `size` bytes. NULL with *rc = CORIO_ENOLOOP,
- * CORIO_ECLOSED or -ENOMEM (nothing held). */
-void *corio__sync_new(corio_loop **loop, size_t size, int *rc);
+/* A constructor's start: resolves *loop (NULL: the running loop, else the current one; checked
+ * in the name of `fn`), takes a reference on it, and returns a zeroed object of `size` bytes.
+ * NULL with *rc = CORIO_ENOLOOP, CORIO_ECLOSED or -ENOMEM (nothing held). */
+void *corio__sync_new(corio_loop **loop, size_t size, int *rc, const char *fn);
+
+/* A destructor's end: the object's memory goes (kept in debug mode, base/obj.h), then its
+ * reference on the loop (in that order: a kept object's loop must outlive it in the keep). */
+void corio__sync_free(void *obj, uint32_t *magic, corio_loop *loop);
+
+/* The check of a primitive's functions on their subject (base/obj.h). */
+#define CORIO__SYNC_CHECK(obj, kind) CORIO__CHECK(obj, kind, (obj)->loop)
 
 /* asyncio.Event, embedded in a queue for join. */
 struct corio_event {
     corio_loop *loop;
     corio__waitq waiters;
     uint8_t set;
+    uint32_t magic;
 };
 void corio__event_init(corio_event *ev, corio_loop *loop);
 void corio__event_set(corio_event *ev);
@@ -76,6 +93,7 @@ struct corio_lock {
     corio_loop *loop;
     corio__waitq waiters;
     uint8_t locked;
+    uint32_t magic;
 };
 void corio__lock_init(corio_lock *lock, corio_loop *loop);
 
@@ -84,5 +102,7 @@ void corio__lock_init(corio_lock *lock, corio_loop *loop);
 int corio__condition_wait(corio_condition *cond, int *held);
 /* Wakes up to n waiters; no check of the lock. */
 void corio__condition_notify(corio_condition *cond, size_t n);
+/* The condition's loop. */
+corio_loop *corio__condition_loop(const corio_condition *cond);
 
 #endif

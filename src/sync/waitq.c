@@ -62,16 +62,16 @@ int corio__waitq_wake_first(corio__waitq *q) {
     /* Only the head: if it is done it was woken already (and will take the lock) or cancelled
      * (and will pass the wake-up on when it leaves). Looking further would wake two. */
     corio_future *f = q->len ? corio__waitq_at(q, 0) : NULL;
-    if (!f || corio_future_done(f))
+    if (!f || corio__waiter_done(f))
         return 0;
-    corio_future_set_result(f, NULL);
+    corio__waiter_wake(f);
     return 1;
 }
 
 int corio__waitq_wake_pop(corio__waitq *q) {
     for (corio_future *f; (f = corio__waitq_pop(q));) {
-        if (!corio_future_done(f)) {
-            corio_future_set_result(f, NULL);
+        if (!corio__waiter_done(f)) {
+            corio__waiter_wake(f);
             return 1;
         }
     }
@@ -80,18 +80,18 @@ int corio__waitq_wake_pop(corio__waitq *q) {
 
 int corio__waitq_all_cancelled(const corio__waitq *q) {
     for (uint32_t i = 0; i < q->len; i++)
-        if (!corio_future_cancelled(corio__waitq_at(q, i)))
+        if (corio__waitq_at(q, i)->state != CORIO_FUTURE_CANCELLED)
             return 0;
     return 1;
 }
 
 int corio__sync_wait(corio_loop *loop, corio__waitq *q, corio_future **fut) {
-    int rc = corio_future_new(fut, loop);
+    int rc = corio__future_new(fut, loop);
     if (rc < 0)
         return rc;
     corio_future *f = *fut;
     if (push(q, f) < 0) {
-        corio_future_unref(f);
+        corio__future_unref(f);
         *fut = NULL;
         return -ENOMEM;
     }
@@ -101,8 +101,8 @@ int corio__sync_wait(corio_loop *loop, corio__waitq *q, corio_future **fut) {
     return rc;
 }
 
-void *corio__sync_new(corio_loop **loop, size_t size, int *rc) {
-    *loop = corio__loop_resolve(*loop);
+void *corio__sync_new(corio_loop **loop, size_t size, int *rc, const char *fn) {
+    *loop = corio__loop_resolve_as(*loop, fn);
     *rc = !*loop ? CORIO_ENOLOOP : (*loop)->closed ? CORIO_ECLOSED : 0;
     void *obj = *rc ? NULL : corio__calloc(1, size);
     if (!obj) {
@@ -111,4 +111,9 @@ void *corio__sync_new(corio_loop **loop, size_t size, int *rc) {
     }
     corio__loop_ref(*loop);
     return obj;
+}
+
+void corio__sync_free(void *obj, uint32_t *magic, corio_loop *loop) {
+    corio__obj_free(obj, magic, loop->keep);
+    corio__loop_unref(loop);
 }

@@ -17,9 +17,12 @@ const corio__future_ops *const corio__future_kinds[] = {
     [CORIO__FUT_IO] = &corio__io_ops,
 };
 
+#define CHECK(f) CORIO__CHECK_FUTURE(f)
+
 void corio__future_init(corio_future *f, corio_loop *loop, int kind) {
     f->loop = loop;
     f->kind = (uint8_t)kind;
+    f->magic = CORIO__MAGIC_LIVE(kind == CORIO__FUT_TASK ? CORIO__KIND_TASK : CORIO__KIND_FUTURE);
     f->refs = 1;
     f->state = CORIO_FUTURE_PENDING;
     f->flags = 0;
@@ -36,6 +39,11 @@ int corio_future_new(corio_future **out, corio_loop *loop) {
     *out = NULL;
     if (!(loop = corio__loop_resolve(loop)))
         return CORIO_ENOLOOP;
+    return corio__future_new(out, loop);
+}
+
+int corio__future_new(corio_future **out, corio_loop *loop) {
+    *out = NULL;
     /* Not refused while the loop closes: a task being destroyed may still make the future its
      * await then fails on at once. */
     if (loop->closed)
@@ -49,8 +57,10 @@ int corio_future_new(corio_future **out, corio_loop *loop) {
 }
 
 corio_future *corio_future_ref(corio_future *f) {
-    if (f)
+    if (f) {
+        CHECK(f);
         f->refs++;
+    }
     return f;
 }
 
@@ -68,7 +78,7 @@ static void report_unretrieved(corio_future *f) {
 
 /* Debug mode's checks on a future being freed: an error nobody looked at, or callbacks that will
  * never run because nobody will complete the future now. */
-static void report_on_free(corio_future *f) {
+__attribute__((cold, noinline)) static void report_on_free(corio_future *f) {
     int unretrieved =
         f->state == CORIO_FUTURE_FINISHED && f->err && !(f->flags & CORIO__F_RETRIEVED);
     int orphaned = f->state == CORIO_FUTURE_PENDING && ((f->flags & CORIO__F_CB0_USED) || f->cbs);
@@ -85,23 +95,32 @@ static void report_on_free(corio_future *f) {
     f->refs = 0;
 }
 
-void corio_future_unref(corio_future *f) {
-    if (!f || --f->refs)
+void corio__future_unref(corio_future *f) {
+    if (--f->refs)
         return;
     corio_loop *loop = f->loop;
     if (loop->debug)
-        report_on_free(f);
+        report_on_free(f); /* while it is live: the handler may look at it */
+    corio__obj_kill_live(&f->magic);
     for (corio__fcb_node *cb = f->cbs, *next; cb; cb = next) {
         next = cb->next;
         free_fcb(loop, cb);
     }
-    free(f->cancel_msg);
+    if (__builtin_expect(f->cancel_msg != NULL, 0)) /* spares the call for most futures */
+        free(f->cancel_msg);
     const corio__future_ops *ops = corio__future_ops_of(f);
     if (ops)
         ops->destroy(f);
     else
         corio__pool_free(&loop->pools[CORIO__POOL_FUTURE], f);
     corio__loop_unref(loop);
+}
+
+void corio_future_unref(corio_future *f) {
+    if (!f)
+        return;
+    CHECK(f);
+    corio__future_unref(f);
 }
 
 /* ---- callbacks ---- */
@@ -115,7 +134,7 @@ static void cb0_run(corio__work *w, int drop) {
     f->flags &= ~CORIO__F_CB0_QUEUED;
     if (!drop)
         fn(f, arg);
-    corio_future_unref(f);
+    corio__future_unref(f);
 }
 
 static void node_run(corio__work *w, int drop) {
@@ -126,7 +145,7 @@ static void node_run(corio__work *w, int drop) {
     free_fcb(f->loop, node);
     if (!drop)
         fn(f, arg);
-    corio_future_unref(f);
+    corio__future_unref(f);
 }
 
 /* Marks a node registered by corio__future_add_eager_callback: schedule_callbacks runs it in
@@ -143,7 +162,7 @@ static void run_eager_node(corio_future *f, corio__fcb_node *node) {
     free_fcb(f->loop, node);
     f->refs++;
     fn(f, arg);
-    corio_future_unref(f);
+    corio__future_unref(f);
 }
 
 void *corio__work_callback_arg(corio__work *w, corio_done_fn fn) {
@@ -168,7 +187,7 @@ static void schedule_callbacks(corio_future *f) {
         f->flags &= (uint8_t)~(CORIO__F_CB0_USED | CORIO__F_CB0_EAGER);
         f->refs++;
         f->cb0.fn(f, f->cb0.arg);
-        corio_future_unref(f);
+        corio__future_unref(f);
     }
     if (f->flags & CORIO__F_CB0_USED) {
         f->flags = (uint8_t)((f->flags & ~CORIO__F_CB0_USED) | CORIO__F_CB0_QUEUED);
@@ -185,35 +204,39 @@ static void schedule_callbacks(corio_future *f) {
     }
 }
 
-/* Appends a registration (cb0 or a node) without scheduling anything; NULL on -ENOMEM. */
-static corio__fcb *add_registration(corio_future *f, corio_done_fn fn, void *arg) {
+/* A registration after the first: a node at the end of the list. NULL on -ENOMEM. */
+static __attribute__((noinline)) corio__fcb *add_node(corio_future *f) {
+    corio__fcb_node *node = corio__pool_alloc(&f->loop->pools[CORIO__POOL_CBNODE]);
+    if (!node)
+        return NULL;
+    node->next = NULL;
+    node->fut = f;
+    corio__fcb_node **tail = &f->cbs;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = node;
+    node->cb.work.fn = node_run;
+    return &node->cb;
+}
+
+/* Appends a registration (cb0 or a node) without scheduling anything; NULL on -ENOMEM. Small, so
+ * that it inlines: the first registration is on the path of every await. */
+static inline corio__fcb *add_registration(corio_future *f, corio_done_fn fn, void *arg) {
     corio__fcb *cb;
     /* cb0 only while no later registration exists, so that order is kept after a removal. */
-    if (!(f->flags & (CORIO__F_CB0_USED | CORIO__F_CB0_QUEUED)) && !f->cbs) {
+    if (__builtin_expect(!(f->flags & (CORIO__F_CB0_USED | CORIO__F_CB0_QUEUED)) && !f->cbs, 1)) {
         cb = &f->cb0;
         cb->work.fn = cb0_run;
         f->flags |= CORIO__F_CB0_USED;
-    } else {
-        corio__fcb_node *node = corio__pool_alloc(&f->loop->pools[CORIO__POOL_CBNODE]);
-        if (!node)
-            return NULL;
-        node->next = NULL;
-        node->fut = f;
-        corio__fcb_node **tail = &f->cbs;
-        while (*tail)
-            tail = &(*tail)->next;
-        *tail = node;
-        cb = &node->cb;
-        cb->work.fn = node_run;
+    } else if (!(cb = add_node(f))) {
+        return NULL;
     }
     cb->fn = fn;
     cb->arg = arg;
     return cb;
 }
 
-int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg) {
-    if (!f || !fn)
-        return -EINVAL;
+int corio__future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg) {
     if (!add_registration(f, fn, arg))
         return -ENOMEM;
     if (f->state != CORIO_FUTURE_PENDING)
@@ -221,9 +244,16 @@ int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg)
     return 0;
 }
 
+int corio_future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg) {
+    if (!f || !fn)
+        return -EINVAL;
+    CHECK(f);
+    return corio__future_add_done_callback(f, fn, arg);
+}
+
 int corio__future_add_eager_callback(corio_future *f, corio_done_fn fn, void *arg) {
     if (f->state != CORIO_FUTURE_PENDING)
-        return corio_future_add_done_callback(f, fn, arg);
+        return corio__future_add_done_callback(f, fn, arg);
     corio__fcb *cb = add_registration(f, fn, arg);
     if (!cb)
         return -ENOMEM;
@@ -237,6 +267,7 @@ int corio__future_add_eager_callback(corio_future *f, corio_done_fn fn, void *ar
 int corio_future_remove_done_callback(corio_future *f, corio_done_fn fn, void *arg) {
     if (!f)
         return -EINVAL;
+    CHECK(f);
     int removed = 0;
     if ((f->flags & CORIO__F_CB0_USED) && f->cb0.fn == fn && f->cb0.arg == arg) {
         f->flags &= (uint8_t)~(CORIO__F_CB0_USED | CORIO__F_CB0_EAGER);
@@ -270,7 +301,10 @@ void corio__future_finish(corio_future *f, corio_future_state state, int err, vo
 }
 
 int corio_future_set_result(corio_future *f, void *value) {
-    if (!f || f->kind != CORIO__FUT_PLAIN)
+    if (!f)
+        return -EINVAL;
+    CHECK(f);
+    if (f->kind != CORIO__FUT_PLAIN)
         return -EINVAL;
     if (f->state != CORIO_FUTURE_PENDING)
         return CORIO_EINVALSTATE;
@@ -279,7 +313,10 @@ int corio_future_set_result(corio_future *f, void *value) {
 }
 
 int corio_future_set_error(corio_future *f, int err) {
-    if (!f || f->kind != CORIO__FUT_PLAIN || err >= 0)
+    if (!f)
+        return -EINVAL;
+    CHECK(f);
+    if (f->kind != CORIO__FUT_PLAIN || err >= 0)
         return -EINVAL;
     if (f->state != CORIO_FUTURE_PENDING)
         return CORIO_EINVALSTATE;
@@ -299,6 +336,11 @@ int corio__future_cancel_plain(corio_future *f, const char *msg) {
 int corio_future_cancel(corio_future *f, const char *msg) {
     if (!f)
         return -EINVAL;
+    CHECK(f);
+    return corio__future_cancel(f, msg);
+}
+
+int corio__future_cancel(corio_future *f, const char *msg) {
     const corio__future_ops *ops = corio__future_ops_of(f);
     if (ops && ops->cancel)
         return ops->cancel(f, msg);
@@ -308,11 +350,24 @@ int corio_future_cancel(corio_future *f, const char *msg) {
 /* ---- queries ---- */
 
 corio_future_state corio_future_get_state(const corio_future *f) {
-    return f ? (corio_future_state)f->state : CORIO_FUTURE_PENDING;
+    if (!f)
+        return CORIO_FUTURE_PENDING;
+    CHECK(f);
+    return (corio_future_state)f->state;
 }
-int corio_future_done(const corio_future *f) { return f && f->state != CORIO_FUTURE_PENDING; }
+
+int corio_future_done(const corio_future *f) {
+    if (!f)
+        return 0;
+    CHECK(f);
+    return f->state != CORIO_FUTURE_PENDING;
+}
+
 int corio_future_cancelled(const corio_future *f) {
-    return f && f->state == CORIO_FUTURE_CANCELLED;
+    if (!f)
+        return 0;
+    CHECK(f);
+    return f->state == CORIO_FUTURE_CANCELLED;
 }
 
 int corio_future_result(corio_future *f, void **value) {
@@ -320,23 +375,27 @@ int corio_future_result(corio_future *f, void **value) {
         *value = NULL;
     if (!f)
         return -EINVAL;
-    switch (f->state) {
-    case CORIO_FUTURE_PENDING:
-        return CORIO_EINVALSTATE;
-    case CORIO_FUTURE_CANCELLED:
-        return -ECANCELED;
-    default:
-        f->flags |= CORIO__F_RETRIEVED;
-        if (f->err)
-            return f->err;
-        if (value)
-            *value = f->result;
-        return 0;
-    }
+    CHECK(f);
+    return corio__future_result(f, value);
 }
 
-int corio_future_error(corio_future *f) { return corio_future_result(f, NULL); }
+int corio_future_error(corio_future *f) {
+    if (!f)
+        return -EINVAL;
+    CHECK(f);
+    return corio__future_result(f, NULL);
+}
 
-const char *corio_future_cancel_message(const corio_future *f) { return f ? f->cancel_msg : NULL; }
+const char *corio_future_cancel_message(const corio_future *f) {
+    if (!f)
+        return NULL;
+    CHECK(f);
+    return f->cancel_msg;
+}
 
-corio_loop *corio_future_get_loop(const corio_future *f) { return f ? f->loop : NULL; }
+corio_loop *corio_future_get_loop(const corio_future *f) {
+    if (!f)
+        return NULL;
+    CHECK(f);
+    return f->loop;
+}

@@ -4,6 +4,8 @@
 
 #include "loop/loop.h"
 
+#include <errno.h>
+
 /* A done-callback registration, queued on the loop as is when the future completes. The first
  * one lives inside the future; the others are nodes that also know their future. */
 typedef struct corio__fcb {
@@ -45,6 +47,7 @@ struct corio_future {
     uint8_t state;
     uint8_t flags;
     uint8_t kind;         /* CORIO__FUT_* */
+    uint32_t magic;       /* base/obj.h: a future's live value, or a task's */
     void *result;
     corio__fcb cb0;       /* the first registration lives inline: most futures have one waiter */
     corio__fcb_node *cbs; /* the others, in registration order */
@@ -57,6 +60,40 @@ static inline const corio__future_ops *corio__future_ops_of(const corio_future *
 
 /* Initialises an object allocated by the caller; takes a reference on the loop; refs = 1. */
 void corio__future_init(corio_future *f, corio_loop *loop, int kind);
+
+/* corio_future_new on `loop` as it is: also a loop its owner has freed (then CORIO_ECLOSED), for
+ * calls that take the loop of a future they were given. */
+int corio__future_new(corio_future **out, corio_loop *loop);
+
+/* corio_future_unref without the check of f: for references corio holds itself. */
+void corio__future_unref(corio_future *f);
+static inline corio_future *corio__future_ref(corio_future *f) {
+    f->refs++;
+    return f;
+}
+
+/* corio_future_result on a future known to be live. */
+static inline int corio__future_result(corio_future *f, void **value) {
+    if (value)
+        *value = NULL;
+    switch (f->state) {
+    case CORIO_FUTURE_PENDING:
+        return CORIO_EINVALSTATE;
+    case CORIO_FUTURE_CANCELLED:
+        return -ECANCELED;
+    default:
+        f->flags |= CORIO__F_RETRIEVED;
+        if (f->err)
+            return f->err;
+        if (value)
+            *value = f->result;
+        return 0;
+    }
+}
+
+/* corio_future_add_done_callback and corio_future_cancel on a future known to be live. */
+int corio__future_add_done_callback(corio_future *f, corio_done_fn fn, void *arg);
+int corio__future_cancel(corio_future *f, const char *msg);
 
 /* Completes a pending future and schedules its callbacks, bypassing the subtype (a task ending,
  * a gather finishing). msg (cancelled only) is owned by the future afterwards. */

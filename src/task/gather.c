@@ -33,10 +33,10 @@ const corio__future_ops corio__gather_ops = {
 static void gather_destroy(corio_future *f) {
     gather *g = (gather *)f;
     for (size_t i = 0; i < g->n; i++)
-        corio_future_unref(g->slots[i].child);
+        corio__future_unref(g->slots[i].child);
     free(g->values);
     free(g->errors);
-    free(g);
+    corio__obj_free(g, &g->fut.magic, f->loop->keep); /* not pooled: its size varies */
 }
 
 /* The first failed child fails the gather; the other children keep running, and until each is
@@ -56,7 +56,7 @@ static void child_done(corio_future *child, void *arg) {
     gather_slot *slot = arg;
     gather *g = slot->g;
     size_t i = (size_t)(slot - g->slots);
-    int err = g->errors[i] = corio_future_result(child, &g->values[i]);
+    int err = g->errors[i] = corio__future_result(child, &g->values[i]);
     g->nfinished++;
     if (g->fut.state == CORIO_FUTURE_PENDING) {
         if (!(g->flags & CORIO_GATHER_RETURN_ERRORS) && err < 0)
@@ -101,31 +101,37 @@ static gather *gather_alloc(corio_loop *loop, size_t n, unsigned flags) {
     return g;
 }
 
-int corio_gather_new(corio_future **out, corio_future *const *futs, size_t n, unsigned flags) {
-    if (!out)
+/* corio_gather_new in the name of `fn`; one pass over the children checks each (not NULL, live,
+ * of one loop: `loop`, or the first child's when it is NULL). */
+static int gather_new(corio_future **out, corio_future *const *futs, size_t n, unsigned flags,
+                      corio_loop *loop, const char *fn) {
+    if (n && !futs)
         return -EINVAL;
-    *out = NULL;
-    if (n && (!futs || !futs[0]))
-        return -EINVAL;
-    /* The children's loop; with none, the thread's (the gather is done at once). */
-    corio_loop *loop = n ? futs[0]->loop : corio__loop_resolve(NULL);
-    if (!loop)
-        return CORIO_ENOLOOP;
-    for (size_t i = 0; i < n; i++)
-        if (!futs[i] || futs[i]->loop != loop)
+    for (size_t i = 0; i < n; i++) {
+        corio_future *f = futs[i];
+        if (!f)
             return -EINVAL;
+        CORIO__CHECK_FUTURE_AS(f, fn);
+        if (!loop)
+            loop = f->loop;
+        if (f->loop != loop)
+            return -EINVAL;
+    }
+    /* With no children, the thread's loop (the gather is done at once). */
+    if (!loop && !(loop = corio__loop_resolve(NULL)))
+        return CORIO_ENOLOOP;
     gather *g = gather_alloc(loop, n, flags);
     if (!g)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         g->slots[i].g = g;
-        g->slots[i].child = corio_future_ref(futs[i]);
+        g->slots[i].child = corio__future_ref(futs[i]);
     }
     for (size_t i = 0; i < n; i++) {
         if (corio__future_add_eager_callback(futs[i], child_done, &g->slots[i]) < 0) {
             for (size_t j = 0; j < i; j++)
                 corio_future_remove_done_callback(futs[j], child_done, &g->slots[j]);
-            corio_future_unref(&g->fut);
+            corio__future_unref(&g->fut);
             return -ENOMEM;
         }
     }
@@ -137,10 +143,20 @@ int corio_gather_new(corio_future **out, corio_future *const *futs, size_t n, un
     return 0;
 }
 
+int corio_gather_new(corio_future **out, corio_future *const *futs, size_t n, unsigned flags) {
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    return gather_new(out, futs, n, flags, NULL, __func__);
+}
+
 int corio_gather_errors(corio_future *f, const int **errors) {
     if (errors)
         *errors = NULL;
-    if (!f || f->kind != CORIO__FUT_GATHER)
+    if (!f)
+        return -EINVAL;
+    CORIO__CHECK_FUTURE(f);
+    if (f->kind != CORIO__FUT_GATHER)
         return -EINVAL;
     gather *g = (gather *)f;
     if (f->state == CORIO_FUTURE_PENDING)
@@ -154,11 +170,8 @@ int corio_gather(corio_future *const *futs, size_t n, unsigned flags, void **val
     corio_task *t = corio__current_task();
     if (!t)
         return CORIO_ENOTASK;
-    for (size_t i = 0; i < n; i++)
-        if (!futs || !futs[i] || futs[i]->loop != t->fut.loop)
-            return -EINVAL;
-    corio_future *g;
-    int rc = corio_gather_new(&g, futs, n, flags);
+    corio_future *g = NULL;
+    int rc = gather_new(&g, futs, n, flags, t->fut.loop, __func__);
     if (rc < 0)
         return rc;
     rc = corio_await(g, NULL);
@@ -171,7 +184,7 @@ int corio_gather(corio_future *const *futs, size_t n, unsigned flags, void **val
         if (errors)
             errors[i] = pending ? CORIO_EINVALSTATE : gg->errors[i];
     }
-    corio_future_unref(g);
+    corio__future_unref(g);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 extern const size_t corio__handle_size;
+extern const ptrdiff_t corio__handle_magic_off;
 extern const size_t corio__sleep_future_size;
 extern const size_t corio__io_op_size;
 
@@ -45,12 +46,15 @@ int corio_loop_new(corio_loop **out, const corio_loop_opts *opts) {
         free(loop);
         return rc;
     }
-    corio__pool_init(&loop->pools[CORIO__POOL_FUTURE], corio__future_size);
-    corio__pool_init(&loop->pools[CORIO__POOL_TASK], corio__task_size);
-    corio__pool_init(&loop->pools[CORIO__POOL_HANDLE], corio__handle_size);
-    corio__pool_init(&loop->pools[CORIO__POOL_CBNODE], sizeof(corio__fcb_node));
-    corio__pool_init(&loop->pools[CORIO__POOL_SLEEP], corio__sleep_future_size);
-    corio__pool_init(&loop->pools[CORIO__POOL_IO], corio__io_op_size);
+    /* Every pooled future kind starts with a corio_future. */
+    ptrdiff_t fmagic = offsetof(corio_future, magic);
+    corio__pool_init(&loop->pools[CORIO__POOL_FUTURE], corio__future_size, fmagic);
+    corio__pool_init(&loop->pools[CORIO__POOL_TASK], corio__task_size, fmagic);
+    corio__pool_init(&loop->pools[CORIO__POOL_HANDLE], corio__handle_size,
+                     corio__handle_magic_off);
+    corio__pool_init(&loop->pools[CORIO__POOL_CBNODE], sizeof(corio__fcb_node), -1);
+    corio__pool_init(&loop->pools[CORIO__POOL_SLEEP], corio__sleep_future_size, fmagic);
+    corio__pool_init(&loop->pools[CORIO__POOL_IO], corio__io_op_size, fmagic);
     loop->run_watched = corio__debug_run_batch;
     loop->slow_ns = CORIO__SLOW_DEFAULT_NS;
     corio_loop_set_debug(loop, opt_flag(opts ? opts->debug : 0, "CORIO_DEBUG"));
@@ -88,9 +92,12 @@ int corio_loop_close(corio_loop *loop) {
 int corio_loop_free(corio_loop *loop) {
     if (!loop)
         return 0; /* as free(NULL): the one call where NULL is not the thread's loop */
+    CORIO__CHECK(loop, CORIO__KIND_LOOP, NULL);
     int rc = corio_loop_close(loop);
     if (rc < 0)
         return rc;
+    /* Dead to the caller from now on, though its memory stays while its futures do. */
+    corio__obj_kill(&loop->magic, loop->kept_any || corio__debug_env());
     corio__loop_unref(loop);
     return 0;
 }
@@ -105,7 +112,10 @@ int corio_loop_run_until_complete(corio_loop *loop, corio_future *fut, void **re
         *result = NULL;
     if (!(loop = corio__loop_resolve(loop)))
         return CORIO_ENOLOOP;
-    if (!fut || fut->loop != loop)
+    if (!fut)
+        return -EINVAL;
+    CORIO__CHECK_FUTURE(fut);
+    if (fut->loop != loop)
         return -EINVAL;
     if (loop->closed || loop->closing)
         return CORIO_ECLOSED;

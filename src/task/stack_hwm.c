@@ -23,6 +23,7 @@ void corio__task_stack_keep_mark(corio_task *t) {
 ssize_t corio_task_stack_high_water(corio_task *t) {
     if (!t)
         return -EINVAL;
+    CORIO__CHECK(&t->fut, CORIO__KIND_TASK, t->fut.loop);
     if (t->compact)
         return -ENOTSUP;
     if (!t->stack_marked)

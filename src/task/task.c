@@ -25,20 +25,28 @@ const corio__future_ops corio__task_ops = {
 
 static inline corio_task *as_task(corio_future *f) { return (corio_task *)f; }
 
+/* A task is checked as a future, with a task's live value (base/obj.h). */
+#define CHECK(t) CORIO__CHECK(&(t)->fut, CORIO__KIND_TASK, (t)->fut.loop)
+
 corio_task *corio_task_ref(corio_task *t) {
-    if (t)
-        corio_future_ref(&t->fut);
+    if (t) {
+        CHECK(t);
+        corio__future_ref(&t->fut);
+    }
     return t;
 }
 
 void corio_task_unref(corio_task *t) {
-    if (t)
-        corio_future_unref(&t->fut);
+    if (t) {
+        CHECK(t);
+        corio__future_unref(&t->fut);
+    }
 }
 
 static void task_destroy(corio_future *f) {
     corio_task *t = as_task(f);
-    free(t->name);
+    if (t->name) /* spares the call for most tasks */
+        free(t->name);
     corio__pool_free(&f->loop->pools[CORIO__POOL_TASK], t);
 }
 
@@ -91,7 +99,7 @@ static void task_complete(corio_task *t) {
         f->cancel_msg = NULL;
         corio__future_finish(f, CORIO_FUTURE_FINISHED, 0, f->result, NULL);
     }
-    corio_task_unref(t); /* the loop's reference */
+    corio__future_unref(f); /* the loop's reference */
 }
 
 static void task_main(void *arg) {
@@ -163,11 +171,11 @@ static void step_run(corio__work *w, int drop) {
     corio_task *t = corio__container_of(w, corio_task, step);
     if (!drop && t->fut.state == CORIO_FUTURE_PENDING)
         task_step(t);
-    corio_task_unref(t);
+    corio__future_unref(&t->fut);
 }
 
 static void schedule_step(corio_task *t) {
-    corio_task_ref(t);
+    corio__future_ref(&t->fut);
     corio__loop_schedule(t->fut.loop, &t->step);
 }
 
@@ -296,6 +304,7 @@ int corio_await(corio_future *f, void **value) {
         return CORIO_ENOTASK;
     if (!f)
         return -EINVAL;
+    CORIO__CHECK_FUTURE(f);
     if (f == &t->fut)
         return -EDEADLK;
     if (f->loop != t->fut.loop)
@@ -305,18 +314,18 @@ int corio_await(corio_future *f, void **value) {
     if (f->state == CORIO_FUTURE_PENDING) {
         int rc = corio__task_compact_reserve(t);
         if (rc == 0)
-            rc = corio_future_add_done_callback(f, task_wakeup, t);
+            rc = corio__future_add_done_callback(f, task_wakeup, t);
         if (rc < 0)
             return rc;
         t->waiter = f;
-        if (t->must_cancel && corio_future_cancel(f, t->fut.cancel_msg) == 1)
+        if (t->must_cancel && corio__future_cancel(f, t->fut.cancel_msg) == 1)
             t->must_cancel = 0;
         rc = corio__task_suspend(t);
         t->waiter = NULL;
         if (rc < 0)
             return rc;
     }
-    return corio_future_result(f, value);
+    return corio__future_result(f, value);
 }
 
 /* ---- cancellation ---- */
@@ -331,7 +340,7 @@ static int task_cancel(corio_future *f, const char *msg) {
     f->cancel_msg = corio__strdup(msg);
     /* If the waiter could not be cancelled (it is done, and the wake-up is on its way), the
      * cancellation is delivered at the next step. */
-    if (t->waiter && corio_future_cancel(t->waiter, msg) == 1)
+    if (t->waiter && corio__future_cancel(t->waiter, msg) == 1)
         return 1;
     t->must_cancel = 1;
     return 1;
@@ -340,14 +349,21 @@ static int task_cancel(corio_future *f, const char *msg) {
 int corio_task_cancel(corio_task *t, const char *msg) {
     if (!t)
         return -EINVAL;
+    CHECK(t);
     return task_cancel(&t->fut, msg);
 }
 
-int corio_task_cancelling(const corio_task *t) { return t ? t->ncancel : 0; }
+int corio_task_cancelling(const corio_task *t) {
+    if (!t)
+        return 0;
+    CHECK(t);
+    return t->ncancel;
+}
 
 int corio_task_uncancel(corio_task *t) {
     if (!t)
         return -EINVAL;
+    CHECK(t);
     if (t->ncancel > 0 && --t->ncancel == 0)
         t->must_cancel = 0;
     return t->ncancel;
@@ -381,6 +397,7 @@ int corio_all_tasks(corio_loop *loop, corio_task **out, size_t cap) {
 const char *corio_task_get_name(corio_task *t) {
     if (!t)
         return "";
+    CHECK(t);
     if (!t->name) {
         char buf[32];
         snprintf(buf, sizeof buf, "Task-%llu", (unsigned long long)t->id);
@@ -392,7 +409,10 @@ const char *corio_task_get_name(corio_task *t) {
 }
 
 int corio_task_set_name(corio_task *t, const char *name) {
-    if (!t || !name)
+    if (!t)
+        return -EINVAL;
+    CHECK(t);
+    if (!name)
         return -EINVAL;
     char *copy = corio__strdup(name);
     if (!copy)
@@ -438,11 +458,26 @@ void corio__tasks_destroy_all(corio_loop *loop) {
     corio__fiber_init_home(&loop->home);
     while (loop->tasks.next != &loop->tasks) {
         corio_task *t = corio__container_of(loop->tasks.next, corio_task, link);
-        corio_task_ref(t);
+        corio__future_ref(&t->fut);
         destroy_pending(loop, t);
-        corio_task_unref(t);
+        corio__future_unref(&t->fut);
     }
     corio__compact_close(loop);
     corio__task_release_spare_stack(loop);
     corio__running_loop = saved;
 }
+
+/* ---- for the I/O request layer (src/io): what it may know of a task, and change ---- */
+
+int corio__task_destroying(const corio_task *t) { return t->destroying; }
+
+int corio__task_is_compact(const corio_task *t) { return t->compact; }
+
+int corio__task_take_cancel(corio_task *t) {
+    if (!t->must_cancel)
+        return 0;
+    t->must_cancel = 0;
+    return 1;
+}
+
+void corio__task_defer_cancel(corio_task *t) { t->must_cancel = 1; }

@@ -51,4 +51,19 @@ void corio__task_release_spare_stack(corio_loop *loop);
 /* Destroys every pending task of a closing loop (see corio_loop_close). */
 void corio__tasks_destroy_all(corio_loop *loop);
 
+/* ---- for the I/O request layer (src/io) ---- */
+
+/* Whether t is being destroyed by loop close: a call must not start anything (it returns
+ * -ECANCELED at once). */
+int corio__task_destroying(const corio_task *t);
+/* Whether t is compact: its frames move while it waits, so the kernel must hold no pointer into
+ * them. */
+int corio__task_is_compact(const corio_task *t);
+/* Takes a cancellation that is waiting for t's next await (requested while t was not awaiting):
+ * 1, and the caller returns -ECANCELED instead of starting a call; 0 if there is none. */
+int corio__task_take_cancel(corio_task *t);
+/* The call t was awaiting returns a result the kernel produced before the cancel reached it: the
+ * cancellation is delivered at t's next await instead. */
+void corio__task_defer_cancel(corio_task *t);
+
 #endif

@@ -47,7 +47,10 @@ int corio_wait_for(corio_future *f, double timeout, void **value) {
     corio_task *t = corio__current_task();
     if (!t)
         return CORIO_ENOTASK;
-    if (!f || isnan(timeout))
+    if (!f)
+        return -EINVAL;
+    CORIO__CHECK_FUTURE(f);
+    if (isnan(timeout))
         return -EINVAL;
     if (timeout < 0 || f->state != CORIO_FUTURE_PENDING)
         return corio_await(f, value);

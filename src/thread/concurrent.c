@@ -15,6 +15,8 @@ struct corio_concurrent {
     pthread_cond_t cv;     /* on CLOCK_MONOTONIC */
     int done, cancel_posted; /* under mu */
     int rc;                /* the outcome once done */
+    uint32_t magic;        /* base/obj.h: dead once the caller freed it, memory or not */
+    int keep;              /* its memory is kept aside when it goes (debug mode) */
     void *result;
     corio_loop *loop;
     corio_coro_fn fn;
@@ -24,12 +26,23 @@ struct corio_concurrent {
     corio__work cancel;    /* posted by the first cancel */
 };
 
+/* The handle's loop runs on another thread as a rule: a misuse is reported to the calling
+ * thread's loop. */
+#define CHECK(h) CORIO__CHECK(h, CORIO__KIND_CONCURRENT, NULL)
+
 static void handle_unref(corio_concurrent *h) {
     if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) != 1)
         return;
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->mu);
-    free(h);
+    corio__obj_free(h, &h->magic, h->keep);
+}
+
+static int handle_done(corio_concurrent *h) {
+    pthread_mutex_lock(&h->mu);
+    int done = h->done;
+    pthread_mutex_unlock(&h->mu);
+    return done;
 }
 
 /* Sets the outcome unless there is one (a cancel got there first). */
@@ -63,7 +76,7 @@ static void start_run(corio__work *w, int drop) {
         handle_unref(h);
         return;
     }
-    if (corio_concurrent_done(h)) { /* cancelled before it started: fn never runs */
+    if (handle_done(h)) { /* cancelled before it started: fn never runs */
         handle_unref(h);
         return;
     }
@@ -105,6 +118,9 @@ int corio_run_coroutine_threadsafe(corio_concurrent **out, corio_loop *loop, cor
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&h->mu, NULL);
     atomic_init(&h->refs, 2);
+    h->magic = CORIO__MAGIC_LIVE(CORIO__KIND_CONCURRENT);
+    /* Read here, not when the handle goes: the loop may be gone by then. */
+    h->keep = loop->keep;
     h->loop = loop;
     h->fn = fn;
     h->arg = arg;
@@ -136,7 +152,10 @@ static void deadline_after(struct timespec *ts, double seconds) {
 int corio_concurrent_wait(corio_concurrent *h, double timeout, void **result) {
     if (result)
         *result = NULL;
-    if (!h || isnan(timeout))
+    if (!h)
+        return -EINVAL;
+    CHECK(h);
+    if (isnan(timeout))
         return -EINVAL;
     if (corio__running_loop == h->loop)
         return -EDEADLK;
@@ -162,6 +181,7 @@ int corio_concurrent_wait(corio_concurrent *h, double timeout, void **result) {
 int corio_concurrent_cancel(corio_concurrent *h) {
     if (!h)
         return -EINVAL;
+    CHECK(h);
     pthread_mutex_lock(&h->mu);
     if (h->done) {
         pthread_mutex_unlock(&h->mu);
@@ -184,14 +204,15 @@ int corio_concurrent_cancel(corio_concurrent *h) {
 int corio_concurrent_done(corio_concurrent *h) {
     if (!h)
         return 0;
-    pthread_mutex_lock(&h->mu);
-    int done = h->done;
-    pthread_mutex_unlock(&h->mu);
-    return done;
+    CHECK(h);
+    return handle_done(h);
 }
 
 int corio_concurrent_free(corio_concurrent *h) {
-    if (h)
-        handle_unref(h);
+    if (!h)
+        return 0;
+    CHECK(h);
+    corio__obj_kill(&h->magic, h->keep);
+    handle_unref(h);
     return 0;
 }

@@ -44,6 +44,7 @@ int corio_executor_new(corio_executor **out, unsigned nthreads) {
     pthread_cond_init(&ex->cv, NULL);
     corio__list_init(&ex->queue);
     ex->max_threads = nthreads;
+    ex->magic = CORIO__MAGIC_LIVE(CORIO__KIND_EXECUTOR);
     *out = ex;
     return 0;
 }
@@ -211,6 +212,7 @@ static void join_all(corio_executor *ex) {
 int corio_executor_shutdown(corio_executor *ex, int wait, int cancel_futures) {
     if (!ex)
         return -EINVAL;
+    CORIO__EXECUTOR_CHECK(ex);
     if (wait && on_own_worker(ex))
         return -EDEADLK; /* nothing is done: the worker may still shut down without waiting */
     corio__exec_flush_current(); /* jobs this thread submitted before are not refused */
@@ -240,6 +242,7 @@ int corio_executor_shutdown(corio_executor *ex, int wait, int cancel_futures) {
 int corio_executor_free(corio_executor *ex) {
     if (!ex)
         return 0;
+    CORIO__EXECUTOR_CHECK(ex);
     int rc = corio_executor_shutdown(ex, 1, 0);
     if (rc < 0)
         return rc; /* -EDEADLK: called from one of its workers */
@@ -247,6 +250,6 @@ int corio_executor_free(corio_executor *ex) {
     pthread_mutex_destroy(&ex->join_mu);
     pthread_mutex_destroy(&ex->mu);
     free(ex->threads);
-    free(ex);
+    corio__obj_free(ex, &ex->magic, corio__debug_env());
     return 0;
 }

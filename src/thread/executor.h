@@ -44,7 +44,12 @@ struct corio_executor {
     pthread_t *threads;     /* nthreads started, joined by join_all */
     pthread_mutex_t join_mu; /* one joiner at a time */
     unsigned joined;        /* threads[0 .. joined) are joined */
+    uint32_t magic;         /* base/obj.h */
 };
+
+/* An executor belongs to no loop: a misuse is reported to the calling thread's loop, and only
+ * CORIO_DEBUG keeps a freed one aside. */
+#define CORIO__EXECUTOR_CHECK(ex) CORIO__CHECK(ex, CORIO__KIND_EXECUTOR, NULL)
 
 /* Loop thread. Moves the n PENDING jobs first .. last (linked through qlink, detached from any
  * list) to the executor's queue, waking or starting workers for them. Returns 0, CORIO_ECLOSED

@@ -64,6 +64,8 @@ static void job_release(struct corio__loop_exec *e, corio__job *job) {
 int corio_loop_set_default_executor(corio_loop *loop, corio_executor *ex) {
     if (!(loop = corio__loop_resolve(loop)))
         return CORIO_ENOLOOP;
+    if (ex)
+        CORIO__EXECUTOR_CHECK(ex);
     if (loop->closed || loop->closing)
         return CORIO_ECLOSED;
     struct corio__loop_exec *e = loop_exec(loop);
@@ -153,7 +155,7 @@ int corio__run_in_executor_full(corio_future **out, corio_loop *loop, corio_exec
     if (rc == 0 && !(job = job_alloc(e)))
         rc = -ENOMEM;
     if (rc == 0)
-        rc = corio_future_new(&fut, loop);
+        rc = corio__future_new(&fut, loop);
     if (rc == 0) {
         *job = (corio__job){.done.fn = job_complete, .ex = ex, .loop = loop,
                             .fut = corio_future_ref(fut), .fn = fn, .arg = arg, .dtor = dtor,
@@ -223,6 +225,10 @@ void corio__exec_flush_current(void) {
 
 int corio_loop_run_in_executor(corio_future **out, corio_loop *loop, corio_executor *ex,
                                corio_job_fn fn, void *arg, corio_result_dtor_fn dtor) {
+    if (loop) /* here, not below, to be reported in this function's name */
+        CORIO__CHECK(loop, CORIO__KIND_LOOP, NULL);
+    if (ex)
+        CORIO__EXECUTOR_CHECK(ex);
     return corio__run_in_executor_full(out, loop, ex, fn, arg, dtor, NULL);
 }
 

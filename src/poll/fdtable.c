@@ -1,8 +1,10 @@
 /* The per-fd tables of the backends: indexed by fd, grown by doubling, new entries zeroed. */
-#include "io/io.h"
+#include "poll/poller.h"
+
+#include "loop/alloc.h"
 
 #include <errno.h>
-#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 int corio__fdtable_grow(void **table, size_t *n, size_t elem, int fd) {

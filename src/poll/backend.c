@@ -1,5 +1,5 @@
-/* Choosing a loop's backend, and the poller calls the loop makes. */
-#include "io/io.h"
+/* Choosing a poller's backend, and the poller calls common to every backend. */
+#include "poll/poller.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -15,12 +15,12 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-static const corio__backend *find(const char *name) {
+static const corio__poll_backend *find(const char *name) {
     if (strcmp(name, "epoll") == 0)
-        return &corio__backend_epoll;
+        return &corio__poll_epoll;
 #ifdef CORIO_HAVE_LIBURING
     if (strcmp(name, "io_uring") == 0 || strcmp(name, "uring") == 0)
-        return &corio__backend_uring;
+        return &corio__poll_uring;
 #else
     if (strcmp(name, "io_uring") == 0 || strcmp(name, "uring") == 0)
         return NULL;
@@ -48,16 +48,17 @@ static void ignore_sigpipe(void) {
     }
 }
 
-static int try_backend(corio__poller *p, corio_loop *loop, const corio__backend *be) {
+static int try_backend(corio__poller *p, const corio__poll_backend *be) {
     p->be = be;
+    p->kind = be->kind;
     p->nwatched = 0;
-    int rc = be->init(p, loop);
+    int rc = be->init(p);
     if (rc < 0)
         p->be = NULL;
     return rc;
 }
 
-int corio__poller_init(corio__poller *p, corio_loop *loop, const char *name) {
+int corio__poller_init(corio__poller *p, const char *name) {
     ignore_sigpipe();
     p->be = NULL;
     p->impl = NULL;
@@ -71,23 +72,23 @@ int corio__poller_init(corio__poller *p, corio_loop *loop, const char *name) {
     if (name) {
         if (!known(name))
             return -EINVAL;
-        const corio__backend *be = find(name);
+        const corio__poll_backend *be = find(name);
         if (!be)
             return -ENOSYS; /* built without liburing */
-        int rc = try_backend(p, loop, be);
+        int rc = try_backend(p, be);
         /* Named in the environment only: a kernel that refuses io_uring gets epoll. */
-        if (rc < 0 && !explicit_name && be != &corio__backend_epoll)
-            rc = try_backend(p, loop, &corio__backend_epoll);
+        if (rc < 0 && !explicit_name && be != &corio__poll_epoll)
+            rc = try_backend(p, &corio__poll_epoll);
         return rc;
     }
 #ifdef CORIO_HAVE_LIBURING
     /* Memcheck cannot follow io_uring: it does not see the kernel fill a buffer after the
      * system call returned, and a thread waiting in io_uring_enter keeps every other thread of
      * the program from running. Under it the default is epoll (naming io_uring still works). */
-    if (!RUNNING_ON_VALGRIND && try_backend(p, loop, &corio__backend_uring) == 0)
+    if (!RUNNING_ON_VALGRIND && try_backend(p, &corio__poll_uring) == 0)
         return 0;
 #endif
-    return try_backend(p, loop, &corio__backend_epoll);
+    return try_backend(p, &corio__poll_epoll);
 }
 
 void corio__poller_close(corio__poller *p) {
@@ -112,7 +113,13 @@ int corio__poller_attach(corio__poller *p) {
 
 const char *corio__poller_name(const corio__poller *p) { return p->be ? p->be->name : "none"; }
 
-const char *corio_loop_get_backend(const corio_loop *loop) {
-    loop = corio__loop_resolve(loop);
-    return loop ? corio__poller_name(&loop->poller) : NULL;
+void corio__poller_forget(corio__poller *p, int fd) {
+    if (p->be)
+        p->be->forget(p, fd);
+}
+
+corio__poll_rec *corio__poller_watch(corio__poller *p, int fd, uint32_t dir, corio__poll_rec *w,
+                                     int *err) {
+    *err = 0;
+    return p->be->watch(p, fd, dir, w, err);
 }
