@@ -1,4 +1,4 @@
-/* Allocation fault injection for the tests (see src/loop/alloc.h): runs a scenario once per
+/* Allocation fault injection for the tests (see src/base/alloc.h): runs a scenario once per
  * allocation it makes, failing that allocation, until a run makes no allocation fail. Every
  * failing run must end in one of the scenario's accepted outcomes (a clear error such as
  * -ENOMEM, never a crash or a hang); leaks are caught by the ASan and Valgrind runs of the

@@ -17,7 +17,7 @@ static corio_loop *loop;
 static void open_poller(void)
 {
     cr_assert_eq(corio_loop_new(&loop, NULL), 0);
-    poller = &loop->poller;
+    poller = corio__loop_poller(loop);
     /* Valgrind 3.19 runs no other thread while one is in io_uring_enter, so the io_uring poller
      * sleeps in 10 ms slices there (src/poll/uring.c) and a wait returns early by design. */
     if (under_valgrind() && strcmp(corio_loop_get_backend(loop), "io_uring") == 0) {

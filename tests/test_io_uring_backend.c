@@ -593,7 +593,7 @@ Test(io_uring_backend, add_reader_refuses_regular_files_and_bad_fds, .timeout = 
 static void *wake_after(void *arg)
 {
     usleep(50 * 1000);
-    cr_expect_eq(corio__poller_wake(&((corio_loop *)arg)->poller), 0);
+    cr_expect_eq(corio__poller_wake(corio__loop_poller((corio_loop *)arg)), 0);
     return NULL;
 }
 
@@ -608,17 +608,17 @@ Test(io_uring_backend, wake_from_another_thread_ends_the_poll, .timeout = 20)
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, wake_after, loop), 0);
     double t0 = now_s();
-    corio__poller_wait(&loop->poller, 10 * 1000000000LL);
+    corio__poller_wait(corio__loop_poller(loop), 10 * 1000000000LL);
     cr_assert_lt(now_s() - t0, 5.0);
     pthread_join(th, NULL);
     /* Wakes coalesce: three before the poll end one poll, and the next one sleeps again. */
     for (int i = 0; i < 3; i++)
-        corio__poller_wake(&loop->poller);
+        corio__poller_wake(corio__loop_poller(loop));
     t0 = now_s();
-    corio__poller_wait(&loop->poller, 10 * 1000000000LL);
+    corio__poller_wait(corio__loop_poller(loop), 10 * 1000000000LL);
     cr_assert_lt(now_s() - t0, 5.0);
     t0 = now_s();
-    corio__poller_wait(&loop->poller, 100 * 1000000LL);
+    corio__poller_wait(corio__loop_poller(loop), 100 * 1000000LL);
     cr_assert_geq(now_s() - t0, 0.05);
     corio_loop_free(loop);
     FD_CHECK_END();
@@ -798,10 +798,10 @@ Test(io_uring_backend, ops_in_flight_are_counted_for_the_loop, .timeout = 10)
     corio_task *t;
     cr_assert_eq(corio_create_task(&t, loop, recv_then_report_inflight, NULL, NULL), 0);
     run_once(loop);
-    cr_assert_eq(loop->poller.nwatched, 1);
+    cr_assert_eq(corio__loop_poller(loop)->nwatched, 1);
     corio_set_event_loop(loop); /* corio_close outside a task finds the loop there */
     corio_close(sp[0]);
-    cr_assert_eq(loop->poller.nwatched, 0);
+    cr_assert_eq(corio__loop_poller(loop)->nwatched, 0);
     cr_assert_eq(run_task(loop, t, NULL), 0);
     EV_EXPECT(-EBADF);
     corio_task_unref(t);
@@ -849,7 +849,7 @@ Test(io_uring_backend, more_ops_than_the_submission_queue, .timeout = 30)
     void *sum;
     cr_assert_eq(run_main(loop, many_recvs, NULL, &sum), 0);
     cr_assert_eq(VI(sum), MANY);
-    cr_assert_eq(loop->poller.nwatched, 0);
+    cr_assert_eq(corio__loop_poller(loop)->nwatched, 0);
     pair_close();
     corio_loop_free(loop);
 }
@@ -894,7 +894,7 @@ Test(io_uring_backend, more_readers_firing_than_the_submission_queue, .timeout =
         corio_close(wfds[i]);
     corio_set_event_loop(NULL);
     run_once(loop);
-    cr_assert_eq(loop->poller.nwatched, 0);
+    cr_assert_eq(corio__loop_poller(loop)->nwatched, 0);
     corio_loop_free(loop);
     FD_CHECK_END();
 }

@@ -120,11 +120,34 @@ static void loop_call_soon_after_free(void)
     corio_loop_call_soon(NULL, loop, noop_cb, NULL);
 }
 
+static void fd_callback(int fd, void *arg)
+{
+    (void)fd;
+    (void)arg;
+}
+
+/* Reported in the public function's name, not in that of the helper it shares with add_writer. */
+static void loop_add_reader_after_free(void)
+{
+    corio_loop *loop = debug_loop();
+    MUST(corio_loop_free(loop) == 0);
+    corio_loop_add_reader(loop, 0, fd_callback, NULL);
+}
+
+static void loop_remove_writer_after_free(void)
+{
+    corio_loop *loop = debug_loop();
+    MUST(corio_loop_free(loop) == 0);
+    corio_loop_remove_writer(loop, 0);
+}
+
 Test(misuse, loop)
 {
     expect_misuse(loop_free_twice, "corio_loop_free: loop");
     expect_misuse(loop_run_after_free, "corio_loop_run_forever: loop");
     expect_misuse(loop_call_soon_after_free, "corio_loop_call_soon: loop");
+    expect_misuse(loop_add_reader_after_free, "corio_loop_add_reader: loop");
+    expect_misuse(loop_remove_writer_after_free, "corio_loop_remove_writer: loop");
 }
 
 /* ---- future ---- */

@@ -25,7 +25,7 @@ struct corio_as_completed {
 static void iter_free(corio_as_completed *it);
 
 static void wake(corio_as_completed *it) {
-    if (it->waiter && it->waiter->state == CORIO_FUTURE_PENDING)
+    if (it->waiter && corio__future_pending(it->waiter))
         corio_future_set_result(it->waiter, NULL);
 }
 
@@ -79,7 +79,7 @@ int corio_as_completed_new(corio_as_completed **out, corio_future *const *futs, 
     it->timer = (corio__timer){.idx = CORIO__TIMER_IDLE, .expire = on_timeout};
     for (size_t i = 0; i < n; i++) {
         it->futs[i] = corio_future_ref(futs[i]);
-        if (futs[i]->state != CORIO_FUTURE_PENDING)
+        if (!corio__future_pending(futs[i]))
             it->done[it->tail++] = futs[i];
     }
     int rc = corio__watch_pending(it->futs, n, on_completion, it);
@@ -121,11 +121,11 @@ int corio_as_completed_next(corio_as_completed *it, corio_future **fut) {
     corio_task *t = corio__current_task();
     if (!t)
         return CORIO_ENOTASK;
-    if (t->fut.loop != it->loop || it->waiter)
+    if (corio__task_loop_of(t) != it->loop || it->waiter)
         return -EINVAL; /* another loop, or another task is already waiting on it */
     int rc;
     while ((rc = take(it, fut)) == -EAGAIN) {
-        if (t->destroying)
+        if (corio__task_destroying(t))
             return -ECANCELED;
         rc = corio__future_new(&it->waiter, it->loop);
         if (rc < 0)
@@ -148,7 +148,7 @@ static void iter_free(corio_as_completed *it) {
     /* Before the references that may be the loop's last: a kept object's loop outlives it in
      * the keep (base/obj.h). */
     corio_loop *loop = it->loop;
-    corio__obj_free(it, &it->magic, loop->keep);
+    corio__obj_free(it, &it->magic, corio__loop_keeps(loop));
     for (size_t i = 0; i < n; i++)
         corio__future_unref(futs[i]);
     free(futs);

@@ -12,7 +12,7 @@
 
 static void inner_done(corio_future *inner, void *arg) {
     corio_future *outer = arg;
-    if (outer->state == CORIO_FUTURE_PENDING) {
+    if (corio__future_pending(outer)) {
         void *value;
         int err = corio_future_result(inner, &value);
         if (err == 0)
@@ -40,12 +40,12 @@ int corio_shield(corio_future **out, corio_future *f) {
     if (!f)
         return -EINVAL;
     CORIO__CHECK_FUTURE(f);
-    if (f->state != CORIO_FUTURE_PENDING) {
+    if (!corio__future_pending(f)) {
         *out = corio_future_ref(f);
         return 0;
     }
     corio_future *outer;
-    int rc = corio__future_new(&outer, f->loop);
+    int rc = corio__future_new(&outer, corio__future_loop(f));
     if (rc < 0)
         return rc;
     if (corio__future_add_eager_callback(f, inner_done, outer) < 0) {

@@ -42,7 +42,7 @@ int corio_taskgroup_new(corio_taskgroup **out) {
     if (!tg)
         return -ENOMEM;
     tg->owner = corio_task_ref(t);
-    tg->loop = t->fut.loop;
+    tg->loop = corio__task_loop_of(t);
     tg->magic = CORIO__MAGIC_LIVE(CORIO__KIND_TASKGROUP);
     corio__list_init(&tg->running);
     *out = tg;
@@ -61,8 +61,8 @@ static void record_error(corio_taskgroup *tg, corio_task *task, int err) {
         size_t cap = tg->cap ? 2 * tg->cap : 4;
         corio_taskgroup_error *v = corio__realloc(tg->errors, cap * sizeof *v);
         if (!v) {
-            corio__loop_report(tg->owner->fut.loop, "TaskGroup could not record an error", err,
-                               NULL, task);
+            corio__loop_report(corio__task_loop_of(tg->owner),
+                               "TaskGroup could not record an error", err, NULL, task);
             return;
         }
         tg->errors = v;
@@ -76,15 +76,15 @@ static void on_task_done(corio_future *f, void *arg) {
     corio_taskgroup *tg = m->tg;
     corio__list_remove(&m->link);
     free(m);
-    if (--tg->nrunning == 0 && tg->on_completed && tg->on_completed->state == CORIO_FUTURE_PENDING)
+    if (--tg->nrunning == 0 && tg->on_completed && corio__future_pending(tg->on_completed))
         corio_future_set_result(tg->on_completed, NULL);
     int err = corio_future_error(f);
     if (err < 0 && err != -ECANCELED) {
         corio_task *task = (corio_task *)f;
         record_error(tg, task, err);
-        if (tg->owner->fut.state != CORIO_FUTURE_PENDING) {
-            corio__loop_report(f->loop, "Task error in a TaskGroup whose owner is done", err, f,
-                               task);
+        if (!corio__future_pending(corio__task_fut(tg->owner))) {
+            corio__loop_report(corio__future_loop(f),
+                               "Task error in a TaskGroup whose owner is done", err, f, task);
         } else if (!tg->aborting && !tg->parent_cancel_requested) {
             /* Stop whatever the body is awaiting; exit withdraws this request again. */
             abort_group(tg);
@@ -110,8 +110,8 @@ int corio_taskgroup_create_task(corio_task **out, corio_taskgroup *tg, corio_cor
     if (!m)
         return -ENOMEM;
     corio_task *t;
-    int rc = corio_create_task(&t, tg->owner->fut.loop, fn, arg, opts);
-    if (rc == 0 && corio__future_add_eager_callback(&t->fut, on_task_done, m) < 0) {
+    int rc = corio_create_task(&t, corio__task_loop_of(tg->owner), fn, arg, opts);
+    if (rc == 0 && corio__future_add_eager_callback(corio__task_fut(t), on_task_done, m) < 0) {
         corio_task_cancel(t, NULL); /* it never runs: a task cancelled before it starts */
         corio_task_unref(t);
         rc = -ENOMEM;
@@ -134,9 +134,10 @@ int corio_taskgroup_create_task(corio_task **out, corio_taskgroup *tg, corio_cor
 static int wait_all(corio_taskgroup *tg, corio_task *owner) {
     int propagate = 0;
     while (tg->nrunning) {
-        if (owner->destroying)
+        if (corio__task_destroying(owner))
             return -ECANCELED; /* the loop closes: its tasks are destroyed with it */
-        if (!tg->on_completed && corio__future_new(&tg->on_completed, owner->fut.loop) < 0) {
+        if (!tg->on_completed &&
+            corio__future_new(&tg->on_completed, corio__task_loop_of(owner)) < 0) {
             /* Out of memory: yield and look again rather than leave tasks behind. */
             if (corio_sleep(0.001) == -ECANCELED && !tg->aborting) {
                 propagate = -ECANCELED;
@@ -213,7 +214,7 @@ int corio_taskgroup_free(corio_taskgroup *tg) {
         return -EBUSY; /* the owner waits in exit, on state freed here */
     while (tg->running.next != &tg->running) {
         member *m = corio__container_of(tg->running.next, member, link);
-        corio_future_remove_done_callback(&m->task->fut, on_task_done, m);
+        corio_future_remove_done_callback(corio__task_fut(m->task), on_task_done, m);
         corio_task_cancel(m->task, NULL);
         corio_task_unref(m->task);
         corio__list_remove(&m->link);
@@ -225,7 +226,7 @@ int corio_taskgroup_free(corio_taskgroup *tg) {
     corio_future_unref(tg->on_completed);
     corio_task *owner = tg->owner;
     /* Before the owner's reference, which holds the loop a kept group names (base/obj.h). */
-    corio__obj_free(tg, &tg->magic, tg->loop->keep);
+    corio__obj_free(tg, &tg->magic, corio__loop_keeps(tg->loop));
     corio_task_unref(owner);
     return 0;
 }

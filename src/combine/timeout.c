@@ -29,7 +29,7 @@ static void on_timeout(corio__timer *timer) {
 /* Sets the deadline: `when` in loop time, negative for none. +inf is never reached either: no
  * timer for it (under virtual time the loop would jump to a far timer and fire it). */
 static int arm(corio_timeout *s, double when) {
-    corio_loop *loop = s->task->fut.loop;
+    corio_loop *loop = corio__task_loop_of(s->task);
     corio__loop_timer_cancel(loop, &s->timer);
     if (when < 0 || isinf(when)) {
         s->when = CORIO_FOREVER;
@@ -55,14 +55,14 @@ int corio_timeout_enter_at(corio_timeout **out, double when) {
         return -ENOMEM;
     *s = (corio_timeout){.timer = {.idx = CORIO__TIMER_IDLE, .expire = on_timeout},
                          .task = t,
-                         .loop = t->fut.loop,
-                         .cancelling = t->ncancel,
+                         .loop = corio__task_loop_of(t),
+                         .cancelling = corio__task_cancelling(t),
                          .state = ENTERED,
                          .magic = CORIO__MAGIC_LIVE(CORIO__KIND_TIMEOUT)};
-    corio__future_ref(&t->fut);
+    corio__future_ref(corio__task_fut(t));
     int rc = arm(s, when);
     if (rc < 0) {
-        corio__future_unref(&t->fut);
+        corio__future_unref(corio__task_fut(t));
         free(s);
         return rc;
     }
@@ -75,7 +75,8 @@ int corio_timeout_enter(corio_timeout **out, double delay) {
         return corio_timeout_enter_at(out, delay); /* for its error code */
     if (delay < 0)
         return corio_timeout_enter_at(out, CORIO_FOREVER);
-    return corio_timeout_enter_at(out, corio_loop_time(corio__current_task()->fut.loop) + delay);
+    corio_loop *loop = corio__task_loop_of(corio__current_task());
+    return corio_timeout_enter_at(out, corio_loop_time(loop) + delay);
 }
 
 int corio_timeout_reschedule(corio_timeout *s, double when) {
@@ -109,13 +110,13 @@ int corio_timeout_exit(corio_timeout *s, int rc) {
     CHECK(s);
     if (s->task != corio__current_task())
         return -EINVAL;
-    corio__loop_timer_cancel(s->task->fut.loop, &s->timer);
+    corio__loop_timer_cancel(corio__task_loop_of(s->task), &s->timer);
     /* Only if no cancellation was requested since the scope's own is this one ours to handle. */
     corio_task *t = s->task;
     if (s->state == EXPIRING && corio_task_uncancel(t) <= s->cancelling && rc == -ECANCELED)
         rc = -ETIMEDOUT;
     /* Before the task's reference, which holds the loop a kept scope names (base/obj.h). */
-    corio__obj_free(s, &s->magic, s->loop->keep);
-    corio__future_unref(&t->fut);
+    corio__obj_free(s, &s->magic, corio__loop_keeps(s->loop));
+    corio__future_unref(corio__task_fut(t));
     return rc;
 }

@@ -16,12 +16,12 @@ typedef struct waiting {
 } waiting;
 
 static void wake(waiting *w) {
-    if (w->waiter->state == CORIO_FUTURE_PENDING)
+    if (corio__future_pending(w->waiter))
         corio_future_set_result(w->waiter, NULL);
 }
 
 static int is_failure(corio_future *f) {
-    return f->state == CORIO_FUTURE_FINISHED && f->err != 0;
+    return corio__future_state(f) == CORIO_FUTURE_FINISHED && corio__future_err(f) != 0;
 }
 
 static void on_completion(corio_future *f, void *arg) {
@@ -39,7 +39,7 @@ static int satisfied(corio_future *const *futs, size_t n, int return_when, size_
     size_t done = 0;
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
-        if (futs[i]->state != CORIO_FUTURE_PENDING)
+        if (!corio__future_pending(futs[i]))
             done++;
         failed |= is_failure(futs[i]);
     }
@@ -51,7 +51,7 @@ static int satisfied(corio_future *const *futs, size_t n, int return_when, size_
 static int report(corio_future *const *futs, size_t n, unsigned char *done, int rc) {
     int ndone = 0;
     for (size_t i = 0; i < n; i++) {
-        int d = futs[i]->state != CORIO_FUTURE_PENDING;
+        int d = !corio__future_pending(futs[i]);
         if (done)
             done[i] = (unsigned char)d;
         ndone += d;
@@ -79,12 +79,13 @@ int corio_wait(corio_future *const *futs, size_t n, int return_when, double time
     if (!t)
         return CORIO_ENOTASK;
     if (n == 0 || isnan(timeout) || return_when < CORIO_FIRST_COMPLETED ||
-        return_when > CORIO_ALL_COMPLETED || corio__check_futures(futs, n, t->fut.loop) < 0)
+        return_when > CORIO_ALL_COMPLETED ||
+        corio__check_futures(futs, n, corio__task_loop_of(t)) < 0)
         return -EINVAL;
     size_t pending;
     if (satisfied(futs, n, return_when, &pending))
         return report(futs, n, done, 0);
-    if (t->destroying)
+    if (corio__task_destroying(t))
         return report(futs, n, done, -ECANCELED);
     waiting *w = corio__malloc(sizeof *w);
     if (!w)
@@ -92,7 +93,7 @@ int corio_wait(corio_future *const *futs, size_t n, int return_when, double time
     *w = (waiting){.timer = {.idx = CORIO__TIMER_IDLE, .expire = on_timeout},
                    .pending = pending,
                    .return_when = return_when};
-    int rc = corio__future_new(&w->waiter, t->fut.loop);
+    int rc = corio__future_new(&w->waiter, corio__task_loop_of(t));
     if (rc == 0)
         rc = wait_pending(w, futs, n, timeout);
     corio_future_unref(w->waiter);

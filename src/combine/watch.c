@@ -11,7 +11,7 @@ int corio__check_futures_as(corio_future *const *futs, size_t n, corio_loop *loo
         if (!futs[i])
             return -EINVAL;
         CORIO__CHECK_FUTURE_AS(futs[i], fn);
-        if (futs[i]->loop != loop)
+        if (corio__future_loop(futs[i]) != loop)
             return -EINVAL;
     }
     return 0;
@@ -19,7 +19,7 @@ int corio__check_futures_as(corio_future *const *futs, size_t n, corio_loop *loo
 
 int corio__watch_pending(corio_future *const *futs, size_t n, corio_done_fn fn, void *arg) {
     for (size_t i = 0; i < n; i++) {
-        if (futs[i]->state != CORIO_FUTURE_PENDING)
+        if (!corio__future_pending(futs[i]))
             continue;
         if (corio__future_add_eager_callback(futs[i], fn, arg) < 0) {
             corio__unwatch(futs, i, fn, arg);

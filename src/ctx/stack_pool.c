@@ -26,7 +26,7 @@
 #define _GNU_SOURCE
 #include "fiber.h"
 #include "stack_guard.h"
-#include "loop/alloc.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -16,18 +16,19 @@ static int await_ready(corio_loop *loop, int fd, uint32_t dir, int64_t timeout_n
     corio__io_op *op = corio__io_op_new(loop, fd, dir, timeout_ns, op_ready);
     if (!op)
         return -ENOMEM;
-    int rc = corio__epoll_wait_start(&loop->poller, &op->rec);
+    corio__poller *p = corio__loop_poller(loop);
+    int rc = corio__epoll_wait_start(p, &op->rec);
     if (rc == 0)
         rc = (int)corio__io_op_await(op);
     else if (rc == -EPERM) /* a regular file: always ready */
         rc = 0;
-    corio__epoll_wait_stop(&loop->poller, &op->rec);
-    corio_future_unref(&op->fut);
+    corio__epoll_wait_stop(p, &op->rec);
+    corio__future_unref(&op->fut);
     return rc;
 }
 
 static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
-    corio__poller *p = &loop->poller;
+    corio__poller *p = corio__loop_poller(loop);
     int kind = r->kind;
     uint32_t dir = corio__io_dir(r);
     if (kind != CORIO__IO_POLL && corio__epoll_drained(p, r->fd, dir)) {

@@ -71,7 +71,17 @@ typedef struct corio__io_op {
     int64_t res;
 } corio__io_op;
 
-extern const size_t corio__io_op_size;
+/* Ops are futures of the I/O layer's own kind. */
+#define CORIO__FUT_IO CORIO__FUT_UPPER
+extern const corio__future_ops corio__io_ops;
+
+/* ---- the I/O layer's part of the loop (io/op.c) ---- */
+
+/* The op pool and the op future kind. */
+void corio__io_loop_init(corio_loop *loop);
+/* Nothing to take down at close: ops are futures, gone with the tasks that awaited them, and
+ * their pool goes with the loop's memory. */
+static inline void corio__io_loop_term(corio_loop *loop) { (void)loop; }
 
 /* A new pending op on fd that the poller completes through fn, with a deadline timeout_ns from
  * now (< 0: none). NULL on -ENOMEM. */
@@ -100,7 +110,7 @@ extern const corio__io_strategy corio__io_uring;
 /* The strategy for the loop's poller, indexed by its kind (CORIO__POLLER_*). */
 extern const corio__io_strategy *const corio__io_strategies[];
 static inline const corio__io_strategy *corio__io_strategy_of(const corio_loop *loop) {
-    return corio__io_strategies[loop->poller.kind];
+    return corio__io_strategies[corio__loop_poller(loop)->kind];
 }
 
 /* The running loop for an awaiting I/O call on fd: CORIO_ENOTASK outside a task, -EBADF for a

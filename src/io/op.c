@@ -4,31 +4,37 @@
 
 #include <errno.h>
 
-const size_t corio__io_op_size = sizeof(corio__io_op);
+#include <stddef.h>
 
 static void op_destroy(corio_future *f) {
     corio__io_op *op = (corio__io_op *)f;
-    corio_loop *loop = f->loop;
+    corio_loop *loop = corio__future_loop(f);
     corio__loop_timer_cancel(loop, &op->timer);
-    corio__pool_free(&loop->pools[CORIO__POOL_IO], op);
+    corio__pool_free(&loop->io.ops, op);
 }
 
 static int op_cancel(corio_future *f, const char *msg) {
-    const corio__io_strategy *st = corio__io_strategy_of(f->loop);
-    if (st->cancel && f->state == CORIO_FUTURE_PENDING)
+    const corio__io_strategy *st = corio__io_strategy_of(corio__future_loop(f));
+    if (st->cancel && corio__future_pending(f))
         return st->cancel((corio__io_op *)f, msg);
     return corio__future_cancel_plain(f, msg);
 }
 
 const corio__future_ops corio__io_ops = {.cancel = op_cancel, .destroy = op_destroy};
 
+void corio__io_loop_init(corio_loop *loop) {
+    corio__pool_init(&loop->io.ops, sizeof(corio__io_op), offsetof(corio__io_op, fut.magic));
+    corio__loop_add_pool(loop, &loop->io.ops);
+    corio__future_kind_register(loop, CORIO__FUT_IO, &corio__io_ops);
+}
+
 static void op_expire(corio__timer *t) {
     corio__io_op *op = corio__container_of(t, corio__io_op, timer);
-    if (op->fut.state != CORIO_FUTURE_PENDING)
+    if (!corio__future_pending(&op->fut))
         return;
     /* A strategy whose operation is in the kernel must get it back first: it cancels it and
      * completes the op itself, with -ETIMEDOUT, when the kernel lets go. */
-    const corio__io_strategy *st = corio__io_strategy_of(op->fut.loop);
+    const corio__io_strategy *st = corio__io_strategy_of(corio__future_loop(&op->fut));
     op->res = -ETIMEDOUT;
     if (st->cancel)
         st->cancel(op, NULL);
@@ -38,7 +44,7 @@ static void op_expire(corio__timer *t) {
 
 corio__io_op *corio__io_op_new(corio_loop *loop, int fd, uint32_t dir, int64_t timeout_ns,
                                corio__poll_fn fn) {
-    corio__io_op *op = corio__pool_alloc(&loop->pools[CORIO__POOL_IO]);
+    corio__io_op *op = corio__pool_alloc(&loop->io.ops);
     if (!op)
         return NULL;
     corio__future_init(&op->fut, loop, CORIO__FUT_IO);
@@ -48,16 +54,16 @@ corio__io_op *corio__io_op_new(corio_loop *loop, int fd, uint32_t dir, int64_t t
     op->why = 0;
     op->res = 0;
     if (timeout_ns >= 0 && corio__loop_timer_after(loop, &op->timer, timeout_ns) < 0) {
-        corio_future_unref(&op->fut);
+        corio__future_unref(&op->fut);
         return NULL;
     }
     return op;
 }
 
 void corio__io_op_complete(corio__io_op *op, int64_t res) {
-    if (op->fut.state != CORIO_FUTURE_PENDING)
+    if (!corio__future_pending(&op->fut))
         return;
-    corio__loop_timer_cancel(op->fut.loop, &op->timer);
+    corio__loop_timer_cancel(corio__future_loop(&op->fut), &op->timer);
     op->res = res;
     if (res == -ECANCELED)
         corio__future_finish(&op->fut, CORIO_FUTURE_CANCELLED, 0, NULL, NULL);

@@ -15,7 +15,7 @@ int corio__io_enter(int fd, corio_loop **loop) {
         return -EBADF;
     if (corio__task_destroying(t))
         return -ECANCELED;
-    *loop = t->fut.loop;
+    *loop = corio__task_loop_of(t);
     return 0;
 }
 
@@ -156,14 +156,14 @@ int corio_close(int fd) {
     if (fd < 0)
         return -EBADF;
     corio_loop *loop = corio__loop_resolve(NULL);
-    if (loop && !loop->closed)
-        corio__poller_forget(&loop->poller, fd);
+    if (loop && !corio__loop_closed(loop))
+        corio__poller_forget(corio__loop_poller(loop), fd);
     return close(fd) < 0 ? -errno : 0;
 }
 
 const char *corio_loop_get_backend(const corio_loop *loop) {
     loop = corio__loop_resolve(loop);
-    return loop ? corio__poller_name(&loop->poller) : NULL;
+    return loop ? corio__poller_name(corio__loop_poller(loop)) : NULL;
 }
 
 const corio__io_strategy *const corio__io_strategies[] = {

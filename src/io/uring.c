@@ -53,7 +53,7 @@ static int send_by_sqe(void) {
  * cancel: say why, the task's own cancellation first. The final CQE drops its reference. */
 static void op_cqe(corio__poll_rec *rec, int res, int final) {
     corio__io_op *op = corio__container_of(rec, corio__io_op, rec);
-    if (op->fut.state == CORIO_FUTURE_PENDING) {
+    if (corio__future_pending(&op->fut)) {
         if (res == -ECANCELED) {
             if (op->why & WHY_USER_CANCEL)
                 res = -ECANCELED;
@@ -65,7 +65,7 @@ static void op_cqe(corio__poll_rec *rec, int res, int final) {
         corio__io_op_complete(op, res);
     }
     if (final)
-        corio_future_unref(&op->fut);
+        corio__future_unref(&op->fut);
 }
 
 /* The future's cancel hook, and a deadline's (op.c sets res to -ETIMEDOUT before calling it).
@@ -78,7 +78,7 @@ static int ur_cancel(corio__io_op *op, const char *msg) {
         op->why |= WHY_TIMEDOUT;
     else
         op->why |= WHY_USER_CANCEL;
-    corio__uring_cancel(&op->fut.loop->poller, &op->rec);
+    corio__uring_cancel(corio__loop_poller(corio__future_loop(&op->fut)), &op->rec);
     return 0;
 }
 
@@ -144,7 +144,7 @@ static int start(corio__poller *p, corio__io_op *op, corio__io_req *r) {
 
 /* Submits the request as one op and awaits its CQE. */
 static ssize_t run_op(corio_loop *loop, corio_task *t, corio__io_req *r) {
-    corio__poller *p = &loop->poller;
+    corio__poller *p = corio__loop_poller(loop);
     int rc = corio__uring_fd_prepare(p, r->fd);
     if (rc < 0)
         return rc;
@@ -153,20 +153,20 @@ static ssize_t run_op(corio_loop *loop, corio_task *t, corio__io_req *r) {
         return -ENOMEM;
     rc = start(p, op, r);
     if (rc < 0) {
-        corio_future_unref(&op->fut);
+        corio__future_unref(&op->fut);
         return rc;
     }
-    corio_future_ref(&op->fut); /* the last CQE's: the op outlives its awaiter until then */
+    corio__future_ref(&op->fut); /* the last CQE's: the op outlives its awaiter until then */
     ssize_t n = (ssize_t)corio__io_op_await(op);
-    if (op->fut.state == CORIO_FUTURE_PENDING) {
+    if (corio__future_pending(&op->fut)) {
         corio__uring_drain(p, &op->rec); /* n is -ECANCELED: the task is being destroyed */
-    } else if (n == -ECANCELED && op->fut.state == CORIO_FUTURE_FINISHED) {
+    } else if (n == -ECANCELED && corio__future_state(&op->fut) == CORIO_FUTURE_FINISHED) {
         /* Cancelled too late: the kernel had done the work. Keep its result and deliver the
          * cancellation at the task's next await. */
         n = (ssize_t)op->res;
         corio__task_defer_cancel(t);
     }
-    corio_future_unref(&op->fut);
+    corio__future_unref(&op->fut);
     uint8_t *bits;
     if (r->kind == CORIO__IO_RECV && n >= 0 && (bits = corio__uring_fd_bits(p, r->fd)))
         *bits = (uint8_t)((*bits & ~FD_DRAINED) | ((size_t)n < r->len ? FD_DRAINED : 0));
@@ -192,7 +192,7 @@ static ssize_t run_ready(corio_loop *loop, corio_task *t, corio__io_req *r) {
 }
 
 static ssize_t ur_submit(corio_loop *loop, corio__io_req *r) {
-    corio__poller *p = &loop->poller;
+    corio__poller *p = corio__loop_poller(loop);
     corio_task *t = corio__current_task();
     /* A cancellation already requested is delivered here, before the kernel gets the request:
      * an op that completes at once would otherwise keep winning over it. */

@@ -51,14 +51,16 @@ static void watch_event(corio__poll_rec *rec, int res, int final) {
     corio__loop_schedule(w->loop, &w->work);
 }
 
-static int add_watch(corio_loop *loop, int fd, uint32_t dir, corio_fd_callback_fn fn, void *arg) {
-    if (!(loop = corio__loop_resolve(loop)))
+/* add_reader / add_writer, checking the loop in the name of the public function `name`. */
+static int add_watch(corio_loop *loop, int fd, uint32_t dir, corio_fd_callback_fn fn, void *arg,
+                     const char *name) {
+    if (!(loop = corio__loop_resolve_as(loop, name)))
         return CORIO_ENOLOOP;
     if (!fn)
         return -EINVAL;
     if (fd < 0)
         return -EBADF;
-    if (loop->closed || loop->closing)
+    if (corio__loop_closing(loop))
         return CORIO_ECLOSED;
     io_watch *w = corio__calloc(1, sizeof *w);
     if (!w)
@@ -69,7 +71,7 @@ static int add_watch(corio_loop *loop, int fd, uint32_t dir, corio_fd_callback_f
     w->arg = arg;
     corio__loop_ref(loop);
     int err;
-    corio__poll_rec *old = corio__poller_watch(&loop->poller, fd, dir, &w->rec, &err);
+    corio__poll_rec *old = corio__poller_watch(corio__loop_poller(loop), fd, dir, &w->rec, &err);
     if (err < 0) {
         watch_release(w);
         return err;
@@ -79,13 +81,14 @@ static int add_watch(corio_loop *loop, int fd, uint32_t dir, corio_fd_callback_f
     return 0;
 }
 
-static int remove_watch(corio_loop *loop, int fd, uint32_t dir) {
-    if (!(loop = corio__loop_resolve(loop)))
+static int remove_watch(corio_loop *loop, int fd, uint32_t dir, const char *name) {
+    if (!(loop = corio__loop_resolve_as(loop, name)))
         return CORIO_ENOLOOP;
-    if (fd < 0 || !loop->poller.be || loop->closed)
+    corio__poller *p = corio__loop_poller(loop);
+    if (fd < 0 || !p->be || corio__loop_closed(loop))
         return 0;
     int err;
-    corio__poll_rec *old = corio__poller_watch(&loop->poller, fd, dir, NULL, &err);
+    corio__poll_rec *old = corio__poller_watch(p, fd, dir, NULL, &err);
     if (!old)
         return 0;
     watch_release(corio__container_of(old, io_watch, rec));
@@ -93,14 +96,14 @@ static int remove_watch(corio_loop *loop, int fd, uint32_t dir) {
 }
 
 int corio_loop_add_reader(corio_loop *loop, int fd, corio_fd_callback_fn fn, void *arg) {
-    return add_watch(loop, fd, CORIO__IO_IN, fn, arg);
+    return add_watch(loop, fd, CORIO__IO_IN, fn, arg, __func__);
 }
 int corio_loop_add_writer(corio_loop *loop, int fd, corio_fd_callback_fn fn, void *arg) {
-    return add_watch(loop, fd, CORIO__IO_OUT, fn, arg);
+    return add_watch(loop, fd, CORIO__IO_OUT, fn, arg, __func__);
 }
 int corio_loop_remove_reader(corio_loop *loop, int fd) {
-    return remove_watch(loop, fd, CORIO__IO_IN);
+    return remove_watch(loop, fd, CORIO__IO_IN, __func__);
 }
 int corio_loop_remove_writer(corio_loop *loop, int fd) {
-    return remove_watch(loop, fd, CORIO__IO_OUT);
+    return remove_watch(loop, fd, CORIO__IO_OUT, __func__);
 }

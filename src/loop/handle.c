@@ -16,8 +16,9 @@ struct corio_handle {
     uint32_t magic; /* base/obj.h */
 };
 
-const size_t corio__handle_size = sizeof(struct corio_handle);
-const ptrdiff_t corio__handle_magic_off = offsetof(struct corio_handle, magic);
+void corio__handle_pool_init(corio__pool *p) {
+    corio__pool_init(p, sizeof(struct corio_handle), offsetof(struct corio_handle, magic));
+}
 
 #define CHECK(h) CORIO__CHECK(h, CORIO__KIND_HANDLE, (h)->loop)
 
@@ -26,7 +27,7 @@ static void handle_unref(corio_handle *h) {
         return;
     corio_loop *loop = h->loop;
     corio__obj_kill_live(&h->magic);
-    corio__pool_free(&loop->pools[CORIO__POOL_HANDLE], h);
+    corio__pool_free(&loop->core.handles, h);
     corio__loop_unref(loop);
 }
 
@@ -46,7 +47,7 @@ static void handle_expire(corio__timer *t) {
 
 static corio_handle *handle_new(corio_loop *loop, corio_callback_fn fn, void *arg,
                                 corio_handle **out) {
-    corio_handle *h = corio__pool_alloc(&loop->pools[CORIO__POOL_HANDLE]);
+    corio_handle *h = corio__pool_alloc(&loop->core.handles);
     if (!h)
         return NULL;
     h->work.fn = handle_run;
@@ -74,7 +75,7 @@ static inline int check_args(corio_handle **out, corio_loop **loop, corio_callba
         return CORIO_ENOLOOP;
     if (!fn)
         return -EINVAL;
-    if ((*loop)->closed || (*loop)->closing)
+    if (corio__loop_closing(*loop))
         return CORIO_ECLOSED;
     return 0;
 }
@@ -96,7 +97,7 @@ static int call_at_ns(corio_handle **out, corio_loop *loop, int64_t when, corio_
     if (!h)
         return -ENOMEM;
     h->is_timer = 1;
-    if (corio__timer_heap_add(&loop->timers, &h->timer, when) < 0) {
+    if (corio__loop_timer_at(loop, &h->timer, when) < 0) {
         if (out)
             *out = NULL;
         h->refs = 1;

@@ -1,5 +1,5 @@
 #include "loop/timer_heap.h"
-#include "loop/alloc.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -7,6 +7,8 @@
 #ifndef CORIO_LOOP_WORK_H
 #define CORIO_LOOP_WORK_H
 
+#include "base/list.h"
+
 #include <stddef.h>
 
 typedef struct corio__work corio__work;
@@ -23,8 +25,6 @@ typedef struct corio__workq {
     corio__work *head;
     corio__work **tailp;
 } corio__workq;
-
-#define corio__container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void corio__workq_init(corio__workq *q) {
     q->head = NULL;

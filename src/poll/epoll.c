@@ -12,7 +12,7 @@
  */
 #include "poll/epoll.h"
 
-#include "loop/alloc.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <stdlib.h>

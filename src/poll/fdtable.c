@@ -1,7 +1,7 @@
 /* The per-fd tables of the backends: indexed by fd, grown by doubling, new entries zeroed. */
 #include "poll/poller.h"
 
-#include "loop/alloc.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <stddef.h>

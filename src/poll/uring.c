@@ -14,7 +14,7 @@
 #define _GNU_SOURCE /* gettid */
 #include "poll/uring.h"
 
-#include "loop/alloc.h"
+#include "base/alloc.h"
 
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>

@@ -10,7 +10,7 @@
 #define _GNU_SOURCE /* POLLRDHUP */
 #include "poll/uring.h"
 
-#include "loop/alloc.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* Name lookup for the streams: numeric hosts on the loop's thread (that cannot block), any other
  * on the executor through corio_getaddrinfo. */
 #include "stream/resolve.h"
-#include "loop/errors.h"
+#include "base/errors.h"
 #include "task/task.h"
 
 #include "corio.h"

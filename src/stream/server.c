@@ -48,7 +48,7 @@ static void server_unref(corio_server *srv) {
     free(srv->ls);
     free(srv->unix_path);
     corio_loop *loop = srv->loop;
-    corio__obj_free(srv, &srv->magic, loop->keep);
+    corio__obj_free(srv, &srv->magic, corio__loop_keeps(loop));
     corio__loop_unref(loop);
 }
 
@@ -82,12 +82,12 @@ static void *conn_main(void *arg) {
 /* A task cancelled before its first step (corio_run cancelling what is left) never runs its
  * function: its clean-up is done here instead. When it did run, arg may be gone. */
 static void conn_done(corio_future *f, void *arg) {
-    if (!((corio_task *)f)->started)
+    if (!corio__task_started((corio_task *)f))
         conn_end(arg);
 }
 
 static void accept_done(corio_future *f, void *arg) {
-    if (!((corio_task *)f)->started)
+    if (!corio__task_started((corio_task *)f))
         task_ended(((listener *)arg)->srv);
 }
 
@@ -163,7 +163,7 @@ static int server_close(corio_server *srv) {
             corio_close(l->fd); /* wakes its accept task with -EBADF */
         l->fd = -1;
         if (l->task) {
-            if (l->task->started) /* one not started yet sees `closed` and ends */
+            if (corio__task_started(l->task)) /* one not started yet sees `closed` and ends */
                 corio_task_cancel(l->task, NULL);
             corio_task_unref(l->task);
             l->task = NULL;
@@ -205,7 +205,7 @@ int corio_server_abort_clients(corio_server *srv) {
         s->aborted = 1;
         /* A task cancelled before it starts never runs, nor the release after its handler:
          * one not started yet skips its handler instead. */
-        if (s->task && s->task->started)
+        if (s->task && corio__task_started(s->task))
             corio_task_cancel(s->task, NULL);
     }
     return 0;
@@ -287,7 +287,7 @@ size_t corio_server_active_connections(const corio_server *srv) {
 static void server_release(corio_server *srv) {
     srv->released = 1;
     server_close(srv);
-    corio__obj_kill(&srv->magic, srv->loop->keep);
+    corio__obj_kill(&srv->magic, corio__loop_keeps(srv->loop));
     server_unref(srv);
 }
 

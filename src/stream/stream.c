@@ -39,7 +39,7 @@ void corio__stream_unref(corio__stream *s) {
     corio_loop *loop = s->loop;
     free(s->rbuf);
     free(s->wbuf);
-    corio__obj_free(s, &s->magic, loop->keep);
+    corio__obj_free(s, &s->magic, corio__loop_keeps(loop));
     corio__loop_unref(loop);
 }
 
@@ -118,7 +118,7 @@ int corio_stream_new(corio_reader **r, corio_writer **w, corio_loop *loop, int f
         return -EINVAL;
     if (!(loop = corio__loop_resolve(loop)))
         return CORIO_ENOLOOP;
-    if (loop->closed || loop->closing)
+    if (corio__loop_closing(loop))
         return CORIO_ECLOSED;
     int type = 0;
     socklen_t len = sizeof type;
@@ -144,7 +144,7 @@ void corio__stream_release(corio__stream *s) {
         return;
     s->released = 1;
     corio__writer_close(s);
-    corio__obj_kill(&s->magic, s->loop->keep);
+    corio__obj_kill(&s->magic, corio__loop_keeps(s->loop));
     corio__stream_unref(s);
 }
 

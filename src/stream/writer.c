@@ -52,7 +52,7 @@ static void *flush_main(void *arg) {
 /* A flusher cancelled before its first step (corio_run cancelling what is left) never runs
  * flush_main, so its clean-up is done here instead. */
 static void flusher_done(corio_future *f, void *arg) {
-    if (((corio_task *)f)->started)
+    if (corio__task_started((corio_task *)f))
         return; /* flush_main ran and cleaned up; arg may be gone */
     corio__stream *s = arg;
     corio_task_unref(s->flusher);

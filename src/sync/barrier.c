@@ -53,7 +53,7 @@ int corio_barrier_free(corio_barrier *b) {
     corio__loop_ref(loop);
     int rc = corio_condition_free(b->cond);
     if (rc == 0)
-        corio__obj_free(b, &b->magic, loop->keep);
+        corio__obj_free(b, &b->magic, corio__loop_keeps(loop));
     corio__loop_unref(loop);
     return rc;
 }

@@ -83,7 +83,7 @@ static int reacquire(corio_condition *cond, int rc, int *held) {
             *held = 1;
             return rc;
         }
-        if (r != -ECANCELED || corio__current_task()->destroying)
+        if (r != -ECANCELED || corio__task_destroying(corio__current_task()))
             return r;
         rc = r;
     }

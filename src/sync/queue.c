@@ -77,7 +77,7 @@ static int give_up_turn(corio__waitq *waiters, corio_future *fut, int rc, int ha
     if (fut) {
         corio__future_cancel(fut, NULL); /* in case it is still pending */
         corio__waitq_remove(waiters, fut);
-        if (has_turn && fut->state != CORIO_FUTURE_CANCELLED)
+        if (has_turn && corio__future_state(fut) != CORIO_FUTURE_CANCELLED)
             corio__waitq_wake_pop(waiters);
         corio__future_unref(fut);
     }

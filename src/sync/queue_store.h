@@ -4,7 +4,7 @@
 #define CORIO_SYNC_QUEUE_STORE_H
 
 #include "corio.h"
-#include "loop/alloc.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -100,7 +100,7 @@ int corio_semaphore_acquire(corio_semaphore *sem) {
     if (fut) {
         corio__waitq_remove(&sem->waiters, fut);
         /* Woken (a unit was handed over) but not returning 0: give the unit back. */
-        if (rc < 0 && fut->state == CORIO_FUTURE_FINISHED)
+        if (rc < 0 && corio__future_state(fut) == CORIO_FUTURE_FINISHED)
             sem->value++;
         corio__future_unref(fut);
     }

@@ -44,7 +44,7 @@ int corio__waitq_all_cancelled(const corio__waitq *q);
 /* A waiter future is the primitive's own and live while queued: these skip the checks of the
  * public calls (base/obj.h). */
 static inline int corio__waiter_done(const corio_future *f) {
-    return f->state != CORIO_FUTURE_PENDING;
+    return !corio__future_pending(f);
 }
 static inline void corio__waiter_wake(corio_future *f) {
     corio__future_finish(f, CORIO_FUTURE_FINISHED, 0, NULL, NULL);
@@ -56,8 +56,10 @@ static inline int corio__sync_can_wait(corio_loop *loop) {
     corio_task *t = corio__current_task();
     if (__builtin_expect(!t, 0))
         return CORIO_ENOTASK;
-    if (__builtin_expect(t->fut.loop != loop || t->destroying, 0))
-        return t->destroying ? -ECANCELED : -EINVAL;
+    if (__builtin_expect(corio__task_destroying(t), 0))
+        return -ECANCELED;
+    if (__builtin_expect(corio__task_loop_of(t) != loop, 0))
+        return -EINVAL;
     return 0;
 }
 

@@ -80,7 +80,7 @@ int corio__waitq_wake_pop(corio__waitq *q) {
 
 int corio__waitq_all_cancelled(const corio__waitq *q) {
     for (uint32_t i = 0; i < q->len; i++)
-        if (corio__waitq_at(q, i)->state != CORIO_FUTURE_CANCELLED)
+        if (corio__future_state(corio__waitq_at(q, i)) != CORIO_FUTURE_CANCELLED)
             return 0;
     return 1;
 }
@@ -103,7 +103,7 @@ int corio__sync_wait(corio_loop *loop, corio__waitq *q, corio_future **fut) {
 
 void *corio__sync_new(corio_loop **loop, size_t size, int *rc, const char *fn) {
     *loop = corio__loop_resolve_as(*loop, fn);
-    *rc = !*loop ? CORIO_ENOLOOP : (*loop)->closed ? CORIO_ECLOSED : 0;
+    *rc = !*loop ? CORIO_ENOLOOP : corio__loop_closed(*loop) ? CORIO_ECLOSED : 0;
     void *obj = *rc ? NULL : corio__calloc(1, size);
     if (!obj) {
         *rc = *rc ? *rc : -ENOMEM;
@@ -114,6 +114,6 @@ void *corio__sync_new(corio_loop **loop, size_t size, int *rc, const char *fn) {
 }
 
 void corio__sync_free(void *obj, uint32_t *magic, corio_loop *loop) {
-    corio__obj_free(obj, magic, loop->keep);
+    corio__obj_free(obj, magic, corio__loop_keeps(loop));
     corio__loop_unref(loop);
 }

@@ -40,7 +40,7 @@
 #endif
 
 static char *shared_top(corio_loop *loop) {
-    return (char *)loop->shared_stack->lo + loop->shared_stack->size;
+    return (char *)loop->task.shared_stack->lo + loop->task.shared_stack->size;
 }
 
 int corio__task_compact_reserve(corio_task *t) {
@@ -62,7 +62,7 @@ int corio__task_compact_reserve(corio_task *t) {
  * nothing moved, when they outgrow what corio__task_compact_reserve made room for (its slack is
  * an estimate, which a less optimised build can exceed) and the buffer cannot grow. */
 static int evict(corio_loop *loop) {
-    corio_task *o = loop->shared_owner;
+    corio_task *o = loop->task.shared_owner;
     if (!o)
         return 0;
     char *sp = o->fiber.ctx.sp;
@@ -74,27 +74,27 @@ static int evict(corio_loop *loop) {
         o->saved = p;
     }
     memcpy(o->saved, sp, len);
-    loop->shared_owner = NULL;
+    loop->task.shared_owner = NULL;
     return 0;
 }
 
 int corio__compact_start(corio_loop *loop, corio_task *t, corio__stack **stack) {
-    if (!loop->shared_stack) {
-        size_t size = loop->stack_size > CORIO__SHARED_STACK_MIN ? loop->stack_size
+    if (!loop->task.shared_stack) {
+        size_t size = loop->task.stack_size > CORIO__SHARED_STACK_MIN ? loop->task.stack_size
                                                                  : CORIO__SHARED_STACK_MIN;
-        int rc = corio__stack_get(loop->stacks, size, &loop->shared_stack);
+        int rc = corio__stack_get(loop->task.stacks, size, &loop->task.shared_stack);
         if (rc < 0)
             return rc;
     }
     if (evict(loop) < 0) /* the new task fails to start; the suspended one is intact */
         return -ENOMEM;
-    loop->shared_owner = t;
-    *stack = loop->shared_stack;
+    loop->task.shared_owner = t;
+    *stack = loop->task.shared_stack;
     return 0;
 }
 
 void corio__compact_resume(corio_loop *loop, corio_task *t) {
-    if (loop->shared_owner == t)
+    if (loop->task.shared_owner == t)
         return;
     /* A task being resumed cannot be refused: if the other's frames cannot be kept, nothing
      * sane is left to do. */
@@ -108,7 +108,7 @@ void corio__compact_resume(corio_loop *loop, corio_task *t) {
     /* Memcheck holds the stack below the last task's stack pointer unaddressable. */
     VALGRIND_MAKE_MEM_UNDEFINED(sp, len);
     memcpy(sp, t->saved, len);
-    loop->shared_owner = t;
+    loop->task.shared_owner = t;
 }
 
 #else /* compact tasks get their own stacks in this build (see compact.h) */
@@ -131,15 +131,15 @@ void corio__compact_resume(corio_loop *loop, corio_task *t) {
 #endif
 
 void corio__compact_finish(corio_loop *loop, corio_task *t) {
-    if (loop->shared_owner == t)
-        loop->shared_owner = NULL;
+    if (loop->task.shared_owner == t)
+        loop->task.shared_owner = NULL;
     free(t->saved);
     t->saved = NULL;
 }
 
 void corio__compact_close(corio_loop *loop) {
-    if (loop->shared_stack)
-        corio__stack_put(loop->stacks, loop->shared_stack);
-    loop->shared_stack = NULL;
-    loop->shared_owner = NULL;
+    if (loop->task.shared_stack)
+        corio__stack_put(loop->task.stacks, loop->task.shared_stack);
+    loop->task.shared_stack = NULL;
+    loop->task.shared_owner = NULL;
 }

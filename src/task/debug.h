@@ -8,9 +8,9 @@
 
 #define CORIO__SLOW_DEFAULT_NS 100000000 /* asyncio's slow_callback_duration, 0.1 s */
 
-/* loop->run_watched: runs loop->batch timing each item (debug mode) after a pending signalled
- * dump. */
-void corio__debug_run_batch(corio_loop *loop);
+/* The loop core's run_watched hook: runs the iteration's batch timing each item (debug mode)
+ * after a pending signalled dump. */
+void corio__debug_run_batch(corio_loop *loop, corio__workq *batch);
 
 /* The task a queued work item resumes (its step, or the wake-up from the future it awaits), or
  * NULL for any other work. */
@@ -33,8 +33,10 @@ ssize_t corio__task_stack_scan(corio_task *t) __attribute__((noinline));
 /* Keeps the mark of a task that is done, before its stack goes back to the pool. */
 void corio__task_stack_keep_mark(corio_task *t) __attribute__((cold, noinline));
 
-/* Sleep futures' deadline and gather futures' children, for describing a wait. */
+/* Sleep futures: their size (for their pool), and their deadline, for describing a wait. */
+extern const size_t corio__sleep_future_size;
 int64_t corio__sleep_deadline(corio_future *f);
+/* Gather futures' children, for describing a wait. */
 size_t corio__gather_count(corio_future *f, size_t *done);
 corio_future *corio__gather_child(corio_future *f, size_t i);
 

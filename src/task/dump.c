@@ -105,7 +105,7 @@ static void print_task(tree *tr, corio_task *t, const char *prefix, const char *
     char wait[160];
     corio__task_describe_wait(t, wait, sizeof wait);
     /* A task whose waiter is done has its wake-up queued: it is ready. */
-    const char *state = t == tr->loop->current                                  ? "running"
+    const char *state = t == tr->loop->task.current                                  ? "running"
                         : t->waiter && t->waiter->state == CORIO_FUTURE_PENDING ? "waiting"
                                                                                 : "ready";
     fprintf(tr->out, "%s%s(T) %s [%s%s]%s%s", prefix, branch, corio_task_get_name(t), state,

@@ -55,26 +55,26 @@ int corio_loop_dump_on_signal(corio_loop *loop, int signo, int fd) {
         return -EINVAL;
     /* A closed loop would never stop listening (close is where that happens): the process
      * would keep corio's handler for good. Turning it off (close itself does) is always fine. */
-    if (signo && (loop->closed || loop->closing))
+    if (signo && corio__loop_closing(loop))
         return CORIO_ECLOSED;
-    if (signo && signo != loop->dump_signo) {
+    if (signo && signo != loop->task.dump_signo) {
         int rc = listen_to(signo);
         if (rc < 0)
             return rc;
     }
-    if (loop->dump_signo && signo != loop->dump_signo)
-        stop_listening(loop->dump_signo);
-    loop->dump_signo = signo;
-    loop->dump_fd = fd < 0 ? STDERR_FILENO : fd;
-    loop->dump_seen = atomic_load_explicit(&signalled[signo], memory_order_relaxed);
-    loop->watched = loop->debug || loop->dump_signo;
+    if (loop->task.dump_signo && signo != loop->task.dump_signo)
+        stop_listening(loop->task.dump_signo);
+    loop->task.dump_signo = signo;
+    loop->task.dump_fd = fd < 0 ? STDERR_FILENO : fd;
+    loop->task.dump_seen = atomic_load_explicit(&signalled[signo], memory_order_relaxed);
+    corio__loop_watch(loop, signo != 0);
     return 0;
 }
 
 void corio__dump_if_signalled(corio_loop *loop) {
-    unsigned now = atomic_load_explicit(&signalled[loop->dump_signo], memory_order_relaxed);
-    if (now == loop->dump_seen)
+    unsigned now = atomic_load_explicit(&signalled[loop->task.dump_signo], memory_order_relaxed);
+    if (now == loop->task.dump_seen)
         return;
-    loop->dump_seen = now;
-    corio_loop_dump_tasks_fd(loop, loop->dump_fd);
+    loop->task.dump_seen = now;
+    corio_loop_dump_tasks_fd(loop, loop->task.dump_fd);
 }

@@ -5,17 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const size_t corio__future_size = sizeof(corio_future);
-
 char *corio__strdup(const char *s) { return s ? corio__strdup_raw(s) : NULL; }
-
-const corio__future_ops *const corio__future_kinds[] = {
-    [CORIO__FUT_PLAIN] = NULL,
-    [CORIO__FUT_TASK] = &corio__task_ops,
-    [CORIO__FUT_GATHER] = &corio__gather_ops,
-    [CORIO__FUT_SLEEP] = &corio__sleep_ops,
-    [CORIO__FUT_IO] = &corio__io_ops,
-};
 
 #define CHECK(f) CORIO__CHECK_FUTURE(f)
 
@@ -46,9 +36,9 @@ int corio__future_new(corio_future **out, corio_loop *loop) {
     *out = NULL;
     /* Not refused while the loop closes: a task being destroyed may still make the future its
      * await then fails on at once. */
-    if (loop->closed)
+    if (corio__loop_closed(loop))
         return CORIO_ECLOSED;
-    corio_future *f = corio__pool_alloc(&loop->pools[CORIO__POOL_FUTURE]);
+    corio_future *f = corio__pool_alloc(&loop->task.pools[CORIO__POOL_FUTURE]);
     if (!f)
         return -ENOMEM;
     corio__future_init(f, loop, CORIO__FUT_PLAIN);
@@ -65,7 +55,7 @@ corio_future *corio_future_ref(corio_future *f) {
 }
 
 static void free_fcb(corio_loop *loop, corio__fcb_node *cb) {
-    corio__pool_free(&loop->pools[CORIO__POOL_CBNODE], cb);
+    corio__pool_free(&loop->task.pools[CORIO__POOL_CBNODE], cb);
 }
 
 static void report_unretrieved(corio_future *f) {
@@ -99,7 +89,7 @@ void corio__future_unref(corio_future *f) {
     if (--f->refs)
         return;
     corio_loop *loop = f->loop;
-    if (loop->debug)
+    if (corio__loop_debug(loop))
         report_on_free(f); /* while it is live: the handler may look at it */
     corio__obj_kill_live(&f->magic);
     for (corio__fcb_node *cb = f->cbs, *next; cb; cb = next) {
@@ -112,7 +102,7 @@ void corio__future_unref(corio_future *f) {
     if (ops)
         ops->destroy(f);
     else
-        corio__pool_free(&loop->pools[CORIO__POOL_FUTURE], f);
+        corio__pool_free(&loop->task.pools[CORIO__POOL_FUTURE], f);
     corio__loop_unref(loop);
 }
 
@@ -206,7 +196,7 @@ static void schedule_callbacks(corio_future *f) {
 
 /* A registration after the first: a node at the end of the list. NULL on -ENOMEM. */
 static __attribute__((noinline)) corio__fcb *add_node(corio_future *f) {
-    corio__fcb_node *node = corio__pool_alloc(&f->loop->pools[CORIO__POOL_CBNODE]);
+    corio__fcb_node *node = corio__pool_alloc(&f->loop->task.pools[CORIO__POOL_CBNODE]);
     if (!node)
         return NULL;
     node->next = NULL;

@@ -26,12 +26,14 @@ typedef struct corio__future_ops {
     void (*destroy)(corio_future *f); /* frees the object and what the subtype owns */
 } corio__future_ops;
 
-/* A future's kind indexes corio__future_kinds: a byte instead of a pointer in every future. */
-enum { CORIO__FUT_PLAIN, CORIO__FUT_TASK, CORIO__FUT_GATHER, CORIO__FUT_SLEEP, CORIO__FUT_IO };
-extern const corio__future_ops corio__task_ops, corio__gather_ops, corio__sleep_ops, corio__io_ops;
-extern const corio__future_ops *const corio__future_kinds[];
-
-static inline const corio__future_ops *corio__future_ops_of(const corio_future *f);
+/* A future's kind (CORIO__FUT_*, task/loop_part.h) indexes its loop's table of kinds: a byte
+ * instead of a pointer in every future. A layer above registers its own kinds at its loop init,
+ * from CORIO__FUT_UPPER on. */
+extern const corio__future_ops corio__task_ops, corio__gather_ops, corio__sleep_ops;
+static inline void corio__future_kind_register(corio_loop *loop, int kind,
+                                               const corio__future_ops *ops) {
+    loop->task.kinds[kind] = ops;
+}
 
 enum {
     CORIO__F_RETRIEVED = 1, /* the error was looked at */
@@ -55,8 +57,19 @@ struct corio_future {
 };
 
 static inline const corio__future_ops *corio__future_ops_of(const corio_future *f) {
-    return corio__future_kinds[f->kind];
+    return f->loop->task.kinds[f->kind];
 }
+
+/* What the layers above may read of a future. */
+static inline corio_loop *corio__future_loop(const corio_future *f) { return f->loop; }
+static inline int corio__future_pending(const corio_future *f) {
+    return f->state == CORIO_FUTURE_PENDING;
+}
+static inline corio_future_state corio__future_state(const corio_future *f) {
+    return (corio_future_state)f->state;
+}
+/* Its error, without marking it retrieved (0 while pending, or for a result). */
+static inline int corio__future_err(const corio_future *f) { return f->err; }
 
 /* Initialises an object allocated by the caller; takes a reference on the loop; refs = 1. */
 void corio__future_init(corio_future *f, corio_loop *loop, int kind);
@@ -119,7 +132,5 @@ void *corio__work_callback_arg(corio__work *w, corio_done_fn fn);
 /* Copies a cancel message (NULL stays NULL; a failed copy is dropped silently: the message is
  * advisory). */
 char *corio__strdup(const char *s);
-
-extern const size_t corio__future_size;
 
 #endif

@@ -36,7 +36,7 @@ static void gather_destroy(corio_future *f) {
         corio__future_unref(g->slots[i].child);
     free(g->values);
     free(g->errors);
-    corio__obj_free(g, &g->fut.magic, f->loop->keep); /* not pooled: its size varies */
+    corio__obj_free(g, &g->fut.magic, corio__loop_keeps(f->loop)); /* not pooled: its size varies */
 }
 
 /* The first failed child fails the gather; the other children keep running, and until each is

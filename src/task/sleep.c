@@ -16,7 +16,7 @@ const size_t corio__sleep_future_size = sizeof(sleep_future);
 static void sleep_destroy(corio_future *f) {
     sleep_future *s = (sleep_future *)f;
     corio__loop_timer_cancel(f->loop, &s->timer);
-    corio__pool_free(&f->loop->pools[CORIO__POOL_SLEEP], s);
+    corio__pool_free(&f->loop->task.pools[CORIO__POOL_SLEEP], s);
 }
 
 const corio__future_ops corio__sleep_ops = {.destroy = sleep_destroy};
@@ -38,7 +38,7 @@ int corio_sleep(double seconds) {
     if (seconds <= 0)
         return corio__task_yield(t);
     corio_loop *loop = t->fut.loop;
-    sleep_future *s = corio__pool_alloc(&loop->pools[CORIO__POOL_SLEEP]);
+    sleep_future *s = corio__pool_alloc(&loop->task.pools[CORIO__POOL_SLEEP]);
     if (!s)
         return -ENOMEM;
     corio__future_init(&s->fut, loop, CORIO__FUT_SLEEP);

@@ -11,7 +11,7 @@ corio__stack *corio__task_stack_mark(corio_task *t, corio__stack *stack) {
 /* Only below the task's stack pointer is there anything to look for: a suspended task's is saved
  * in its fiber; the running task asking about itself is somewhere below this frame. */
 ssize_t corio__task_stack_scan(corio_task *t) {
-    const void *limit = t == t->fut.loop->current ? __builtin_frame_address(0)
+    const void *limit = t == t->fut.loop->task.current ? __builtin_frame_address(0)
                                                   : corio__fiber_saved_sp(&t->fiber);
     return (ssize_t)corio__stack_high_water(t->fiber.stack, limit);
 }

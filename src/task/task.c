@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const size_t corio__task_size = sizeof(corio_task);
-
 static int task_cancel(corio_future *f, const char *msg);
 static void task_destroy(corio_future *f);
 
@@ -47,7 +45,7 @@ static void task_destroy(corio_future *f) {
     corio_task *t = as_task(f);
     if (t->name) /* spares the call for most tasks */
         free(t->name);
-    corio__pool_free(&f->loop->pools[CORIO__POOL_TASK], t);
+    corio__pool_free(&f->loop->task.pools[CORIO__POOL_TASK], t);
 }
 
 /* ---- running ---- */
@@ -55,27 +53,27 @@ static void task_destroy(corio_future *f) {
 /* The loop keeps the last default-size stack a task gave back, so that a stream of short tasks
  * (each done before the next starts) reuses one hot stack without going through the pool. */
 static void give_back_stack(corio_loop *loop, corio_task *t) {
-    if (t->stack_size == 0 && !loop->spare_stack)
-        loop->spare_stack = t->fiber.stack;
+    if (t->stack_size == 0 && !loop->task.spare_stack)
+        loop->task.spare_stack = t->fiber.stack;
     else
-        corio__stack_put(loop->stacks, t->fiber.stack);
+        corio__stack_put(loop->task.stacks, t->fiber.stack);
 }
 
 static int take_stack(corio_loop *loop, corio_task *t, corio__stack **stack) {
     if (t->compact)
         return corio__compact_start(loop, t, stack);
-    if (t->stack_size == 0 && loop->spare_stack) {
-        *stack = loop->spare_stack;
-        loop->spare_stack = NULL;
+    if (t->stack_size == 0 && loop->task.spare_stack) {
+        *stack = loop->task.spare_stack;
+        loop->task.spare_stack = NULL;
         return 0;
     }
-    return corio__stack_get(loop->stacks, t->stack_size, stack);
+    return corio__stack_get(loop->task.stacks, t->stack_size, stack);
 }
 
-void corio__task_release_spare_stack(corio_loop *loop) {
-    if (loop->spare_stack)
-        corio__stack_put(loop->stacks, loop->spare_stack);
-    loop->spare_stack = NULL;
+static void release_spare_stack(corio_loop *loop) {
+    if (loop->task.spare_stack)
+        corio__stack_put(loop->task.stacks, loop->task.spare_stack);
+    loop->task.spare_stack = NULL;
 }
 
 static void task_complete(corio_task *t) {
@@ -88,7 +86,7 @@ static void task_complete(corio_task *t) {
         give_back_stack(loop, t);
     t->fiber.stack = NULL;
     corio__list_remove(&t->link);
-    loop->ntasks--;
+    loop->task.npending--;
     corio_future *f = &t->fut;
     if (t->raised && f->err != -ECANCELED) {
         corio__future_finish(f, CORIO_FUTURE_FINISHED, f->err, NULL, NULL);
@@ -106,7 +104,7 @@ static void task_main(void *arg) {
     corio_task *t = arg;
     t->fut.result = t->fn(t->arg);
     t->returned = 1;
-    corio__fiber_exit(&t->fiber, &t->fut.loop->home);
+    corio__fiber_exit(&t->fiber, &t->fut.loop->task.home);
 }
 
 /* The stack-overflow report's name for a task's fiber (corio__stack.describe). Called from the
@@ -150,19 +148,19 @@ static void task_step(corio_task *t) {
             return;
         }
         stack->describe = task_describe;
-        if (__builtin_expect(loop->debug, 0) && !t->compact)
+        if (__builtin_expect(corio__loop_debug(loop), 0) && !t->compact)
             stack = corio__task_stack_mark(t, stack); /* returned: nothing held across the call */
         corio__fiber_init(&t->fiber, stack, task_main, t);
         t->started = 1;
     } else if (t->compact) {
         corio__compact_resume(loop, t);
     }
-    loop->current = t;
-    corio__fiber_switch(&loop->home, &t->fiber);
+    loop->task.current = t;
+    corio__fiber_switch(&loop->task.home, &t->fiber);
     /* Not necessarily t: a task that suspends may hand the fiber straight to the next one (see
      * next_in_batch), and whichever comes back here is the one that suspended or returned. */
-    corio_task *back = loop->current;
-    loop->current = NULL;
+    corio_task *back = loop->task.current;
+    loop->task.current = NULL;
     if (back->returned)
         task_complete(back);
 }
@@ -197,20 +195,16 @@ corio_task *corio__work_task(corio__work *w) {
  * Returns that task, its queue entry released, or NULL. Only tasks that are already running and
  * keep their own stack qualify; first steps and compact tasks need the loop's bookkeeping. */
 static corio_task *next_in_batch(corio_loop *loop) {
-    /* With no fd to poll, no timer and no stop pending, the next iteration would only take what is
-     * ready: start it here. That is what lets two tasks handing values back and forth run at the
-     * cost of one switch per hand-off. */
-    if (corio__workq_empty(&loop->batch) && !loop->poller.nwatched && !corio__timer_heap_count(&loop->timers) &&
-        !loop->stopping)
-        corio__workq_take(&loop->ready, &loop->batch);
-    corio__work *w = loop->batch.head;
+    /* The next iteration's work counts too when nothing could come before it: that is what lets
+     * two tasks handing values back and forth run at the cost of one switch per hand-off. */
+    corio__work *w = corio__loop_next_work(loop);
     if (!w)
         return NULL;
     corio_task *next = corio__work_task(w);
     if (!next || !next->started || next->compact || next->fut.state != CORIO_FUTURE_PENDING ||
         next->destroying)
         return NULL; /* also what debug mode's plug (task/debug.c) gets here */
-    corio__workq_pop(&loop->batch);
+    corio__loop_take_work(loop);
     /* Releasing the entry drops its reference: the task is alive (the loop holds every pending
      * task) and so is the future it awaits (its awaiting frame holds one). */
     w->fn(w, 1);
@@ -227,10 +221,10 @@ int corio__task_suspend(corio_task *t) {
     if (next == t) {
         /* A yield with nothing else ready: the loop would resume t at once. */
     } else if (next) {
-        loop->current = next;
+        loop->task.current = next;
         corio__fiber_switch(&t->fiber, &next->fiber);
     } else {
-        corio__fiber_switch(&t->fiber, &loop->home);
+        corio__fiber_switch(&t->fiber, &loop->task.home);
     }
     if (t->resume_cancel) {
         t->resume_cancel = 0;
@@ -259,14 +253,14 @@ int corio_create_task(corio_task **out, corio_loop *loop, corio_coro_fn fn, void
         return CORIO_ENOLOOP;
     if (!fn)
         return -EINVAL;
-    if (loop->closed || loop->closing)
+    if (corio__loop_closing(loop))
         return CORIO_ECLOSED;
-    corio_task *t = corio__pool_alloc(&loop->pools[CORIO__POOL_TASK]);
+    corio_task *t = corio__pool_alloc(&loop->task.pools[CORIO__POOL_TASK]);
     if (!t)
         return -ENOMEM;
     t->name = NULL;
     if (opts && opts->name && !(t->name = corio__strdup(opts->name))) {
-        corio__pool_free(&loop->pools[CORIO__POOL_TASK], t);
+        corio__pool_free(&loop->task.pools[CORIO__POOL_TASK], t);
         return -ENOMEM;
     }
     corio__future_init(&t->fut, loop, CORIO__FUT_TASK);
@@ -276,7 +270,7 @@ int corio_create_task(corio_task **out, corio_loop *loop, corio_coro_fn fn, void
     t->arg = arg;
     t->waiter = NULL;
     t->fiber.stack = NULL;
-    t->id = ++loop->task_counter;
+    t->id = ++loop->task.task_counter;
     t->stack_size = opts && opts->stack_size <= UINT32_MAX ? (uint32_t)opts->stack_size : 0;
     t->ncancel = 0;
     t->compact = CORIO__COMPACT_SUPPORTED && opts && (opts->flags & CORIO_TASK_COMPACT);
@@ -286,8 +280,8 @@ int corio_create_task(corio_task **out, corio_loop *loop, corio_coro_fn fn, void
     t->saved = NULL;
     t->started = t->must_cancel = t->resume_cancel = t->returned = t->destroying = t->raised = 0;
     t->stack_marked = 0;
-    corio__list_insert_tail(&loop->tasks, &t->link);
-    loop->ntasks++;
+    corio__list_insert_tail(&loop->task.pending, &t->link);
+    loop->task.npending++;
     schedule_step(t);
     if (out)
         *out = t;
@@ -388,7 +382,7 @@ int corio_all_tasks(corio_loop *loop, corio_task **out, size_t cap) {
     if (!out && cap)
         return -EINVAL;
     size_t n = 0;
-    for (corio__link *l = loop->tasks.next; l != &loop->tasks; l = l->next, n++)
+    for (corio__link *l = loop->task.pending.next; l != &loop->task.pending; l = l->next, n++)
         if (n < cap)
             out[n] = corio__container_of(l, corio_task, link);
     return n > INT_MAX ? INT_MAX : (int)n;
@@ -426,7 +420,7 @@ int corio_task_set_name(corio_task *t, const char *name) {
 
 static void destroy_pending(corio_loop *loop, corio_task *t) {
     char msg[224] = "Task was destroyed but it is pending!";
-    if (loop->debug && t->waiter) {
+    if (corio__loop_debug(loop) && t->waiter) {
         char wait[160];
         corio__task_describe_wait(t, wait, sizeof wait);
         snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " (it %s)", wait);
@@ -441,9 +435,9 @@ static void destroy_pending(corio_loop *loop, corio_task *t) {
         t->resume_cancel = 1;
         if (t->compact)
             corio__compact_resume(loop, t);
-        loop->current = t;
-        corio__fiber_switch(&loop->home, &t->fiber);
-        loop->current = NULL;
+        loop->task.current = t;
+        corio__fiber_switch(&loop->task.home, &t->fiber);
+        loop->task.current = NULL;
     } else {
         t->must_cancel = 1;
     }
@@ -453,31 +447,15 @@ static void destroy_pending(corio_loop *loop, corio_task *t) {
 }
 
 void corio__tasks_destroy_all(corio_loop *loop) {
-    corio_loop *saved = corio__running_loop;
-    corio__running_loop = loop; /* the unwinding coroutines look for their task here */
-    corio__fiber_init_home(&loop->home);
-    while (loop->tasks.next != &loop->tasks) {
-        corio_task *t = corio__container_of(loop->tasks.next, corio_task, link);
+    corio_loop *saved = corio__loop_swap_running(loop); /* where unwinding coroutines look */
+    corio__fiber_init_home(&loop->task.home);
+    while (loop->task.pending.next != &loop->task.pending) {
+        corio_task *t = corio__container_of(loop->task.pending.next, corio_task, link);
         corio__future_ref(&t->fut);
         destroy_pending(loop, t);
         corio__future_unref(&t->fut);
     }
     corio__compact_close(loop);
-    corio__task_release_spare_stack(loop);
-    corio__running_loop = saved;
+    release_spare_stack(loop);
+    corio__loop_swap_running(saved);
 }
-
-/* ---- for the I/O request layer (src/io): what it may know of a task, and change ---- */
-
-int corio__task_destroying(const corio_task *t) { return t->destroying; }
-
-int corio__task_is_compact(const corio_task *t) { return t->compact; }
-
-int corio__task_take_cancel(corio_task *t) {
-    if (!t->must_cancel)
-        return 0;
-    t->must_cancel = 0;
-    return 1;
-}
-
-void corio__task_defer_cancel(corio_task *t) { t->must_cancel = 1; }

@@ -7,7 +7,7 @@
 struct corio_task {
     corio_future fut;   /* first: a task is a future */
     corio__work step;   /* schedules a step: the first one, or the one after a yield */
-    corio__link link;   /* in loop->tasks while pending */
+    corio__link link;   /* in loop->task.pending while pending */
     corio_coro_fn fn;
     void *arg;            /* fn's return value goes to fut.result, corio_raise's error to fut.err */
     corio_future *waiter; /* the future the task is suspended on (asyncio's _fut_waiter) */
@@ -30,12 +30,10 @@ struct corio_task {
  * registers the wake-up), so that evicting it later cannot fail. Returns 0 or -ENOMEM. */
 int corio__task_compact_reserve(corio_task *t);
 
-extern const size_t corio__task_size;
-
 /* The task running on this thread, or NULL. */
 static inline corio_task *corio__current_task(void) {
     corio_loop *loop = corio__running_loop;
-    return loop ? loop->current : NULL;
+    return loop ? loop->task.current : NULL;
 }
 
 /* Suspends the current task until its step is scheduled again by a callback (the primitive
@@ -45,25 +43,43 @@ int corio__task_suspend(corio_task *t);
 /* Reschedules t at the end of the ready queue and suspends it (sleep 0). */
 int corio__task_yield(corio_task *t);
 
-/* Returns the loop's spare stack to its pool (loop close). */
-void corio__task_release_spare_stack(corio_loop *loop);
+/* ---- the task layer's part of the loop (task/loop_part.c) ---- */
 
-/* Destroys every pending task of a closing loop (see corio_loop_close). */
+/* Stacks (of stack_size bytes by default; 0: the pool's default), pools, the future kinds of this
+ * layer, the hooks it installs in the loop core. Returns 0 or an error, with nothing left to
+ * term. */
+int corio__task_loop_init(corio_loop *loop, size_t stack_size);
+/* Loop close, first of all the terms: destroys the pending tasks (their coroutines unwind
+ * through every layer), then gives the stacks back. */
+void corio__task_loop_term(corio_loop *loop);
+/* Destroys every pending task of a closing loop. */
 void corio__tasks_destroy_all(corio_loop *loop);
 
-/* ---- for the I/O request layer (src/io) ---- */
+/* ---- what the layers above may know of a task, and change ---- */
 
+/* The task's future (corio_task_future without the check). */
+static inline corio_future *corio__task_fut(corio_task *t) { return &t->fut; }
+static inline corio_loop *corio__task_loop_of(const corio_task *t) { return t->fut.loop; }
+/* Whether t's coroutine has started: one cancelled before its first step never runs. */
+static inline int corio__task_started(const corio_task *t) { return t->started; }
 /* Whether t is being destroyed by loop close: a call must not start anything (it returns
  * -ECANCELED at once). */
-int corio__task_destroying(const corio_task *t);
+static inline int corio__task_destroying(const corio_task *t) { return t->destroying; }
 /* Whether t is compact: its frames move while it waits, so the kernel must hold no pointer into
  * them. */
-int corio__task_is_compact(const corio_task *t);
+static inline int corio__task_is_compact(const corio_task *t) { return t->compact; }
+/* Its pending cancellation requests (corio_task_cancelling without the check). */
+static inline unsigned corio__task_cancelling(const corio_task *t) { return t->ncancel; }
 /* Takes a cancellation that is waiting for t's next await (requested while t was not awaiting):
  * 1, and the caller returns -ECANCELED instead of starting a call; 0 if there is none. */
-int corio__task_take_cancel(corio_task *t);
+static inline int corio__task_take_cancel(corio_task *t) {
+    if (!t->must_cancel)
+        return 0;
+    t->must_cancel = 0;
+    return 1;
+}
 /* The call t was awaiting returns a result the kernel produced before the cancel reached it: the
  * cancellation is delivered at t's next await instead. */
-void corio__task_defer_cancel(corio_task *t);
+static inline void corio__task_defer_cancel(corio_task *t) { t->must_cancel = 1; }
 
 #endif

@@ -120,13 +120,13 @@ int corio_run_coroutine_threadsafe(corio_concurrent **out, corio_loop *loop, cor
     atomic_init(&h->refs, 2);
     h->magic = CORIO__MAGIC_LIVE(CORIO__KIND_CONCURRENT);
     /* Read here, not when the handle goes: the loop may be gone by then. */
-    h->keep = loop->keep;
+    h->keep = corio__loop_keeps(loop);
     h->loop = loop;
     h->fn = fn;
     h->arg = arg;
     h->start.fn = start_run;
     h->cancel.fn = cancel_run;
-    int rc = corio__inbox_post(&loop->inbox, &loop->poller, &h->start, &h->start);
+    int rc = corio__loop_post(loop, &h->start, &h->start);
     if (rc < 0) {
         atomic_store(&h->refs, 1);
         handle_unref(h);
@@ -195,7 +195,7 @@ int corio_concurrent_cancel(corio_concurrent *h) {
     pthread_mutex_unlock(&h->mu);
     if (post) {
         atomic_fetch_add_explicit(&h->refs, 1, memory_order_relaxed);
-        if (corio__inbox_post(&h->loop->inbox, &h->loop->poller, &h->cancel, &h->cancel) < 0)
+        if (corio__loop_post(h->loop, &h->cancel, &h->cancel) < 0)
             handle_unref(h);
     }
     return 1;

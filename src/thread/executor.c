@@ -59,7 +59,7 @@ static void post_completions(corio__job **jobs, size_t n) {
             jobs[k]->done.next = &jobs[k - 1]->done;
         corio_loop *loop = jobs[i]->loop;
         /* Never refused: a loop closes only after every job of its own was posted. */
-        corio__inbox_post(&loop->inbox, &loop->poller, &jobs[j - 1]->done, &jobs[i]->done);
+        corio__loop_post(loop, &jobs[j - 1]->done, &jobs[i]->done);
         i = j;
     }
 }

@@ -73,7 +73,11 @@ int corio__run_in_executor_full(corio_future **out, corio_loop *loop, corio_exec
 int corio__to_thread_full(corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
                           void (*arg_free)(void *), void **result);
 
-/* Loop close: see run_in_executor.c. */
-void corio__exec_loop_close(corio_loop *loop);
+/* ---- the thread layer's part of the loop ---- */
+
+/* Nothing yet: a loop's executor state is made by its first job. */
+static inline void corio__thread_loop_init(corio_loop *loop) { loop->thread.exec = NULL; }
+/* Loop close, after the tasks are destroyed: see run_in_executor.c. */
+void corio__thread_loop_term(corio_loop *loop);
 
 #endif

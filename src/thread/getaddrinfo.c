@@ -1,7 +1,7 @@
 /* corio_getaddrinfo: the resolver's blocking call, run on the loop's default executor. */
 #include "thread/executor.h"
 
-#include "loop/errors.h"
+#include "base/errors.h"
 
 #include <errno.h>
 #include <netdb.h>

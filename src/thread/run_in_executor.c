@@ -23,7 +23,7 @@ static void flush_run(corio__work *w, int drop);
 static void flush_pending(struct corio__loop_exec *e);
 
 static struct corio__loop_exec *loop_exec(corio_loop *loop) {
-    if (!loop->exec) {
+    if (!loop->thread.exec) {
         struct corio__loop_exec *e = corio__calloc(1, sizeof *e);
         if (!e)
             return NULL;
@@ -31,9 +31,9 @@ static struct corio__loop_exec *loop_exec(corio_loop *loop) {
         corio__list_init(&e->jobs);
         corio__list_init(&e->pending);
         e->flush.fn = flush_run;
-        loop->exec = e;
+        loop->thread.exec = e;
     }
-    return loop->exec;
+    return loop->thread.exec;
 }
 
 /* Jobs are made and freed on the loop's thread, a burst at a time: a free list spares malloc
@@ -66,7 +66,7 @@ int corio_loop_set_default_executor(corio_loop *loop, corio_executor *ex) {
         return CORIO_ENOLOOP;
     if (ex)
         CORIO__EXECUTOR_CHECK(ex);
-    if (loop->closed || loop->closing)
+    if (corio__loop_closing(loop))
         return CORIO_ECLOSED;
     struct corio__loop_exec *e = loop_exec(loop);
     if (!e)
@@ -96,7 +96,7 @@ static void job_free(corio__job *job) {
     corio_future_unref(job->fut);
     if (job->arg_free)
         job->arg_free(job->arg);
-    job_release(job->loop->exec, job);
+    job_release(job->loop->thread.exec, job);
 }
 
 /* The future became done before the job did (cancelled, or completed by its owner): an
@@ -144,7 +144,7 @@ int corio__run_in_executor_full(corio_future **out, corio_loop *loop, corio_exec
         rc = -EINVAL;
     else if (!loop)
         rc = CORIO_ENOLOOP;
-    else if (loop->closed || loop->closing)
+    else if (corio__loop_closing(loop))
         rc = CORIO_ECLOSED;
     else if (!(e = loop_exec(loop)))
         rc = -ENOMEM;
@@ -219,14 +219,14 @@ static void flush_run(corio__work *w, int drop) {
 
 void corio__exec_flush_current(void) {
     corio_loop *loop = corio__loop_resolve(NULL);
-    if (loop && loop->exec && !loop->closing)
-        flush_pending(loop->exec);
+    if (loop && loop->thread.exec && !corio__loop_closing(loop))
+        flush_pending(loop->thread.exec);
 }
 
 int corio_loop_run_in_executor(corio_future **out, corio_loop *loop, corio_executor *ex,
                                corio_job_fn fn, void *arg, corio_result_dtor_fn dtor) {
     if (loop) /* here, not below, to be reported in this function's name */
-        CORIO__CHECK(loop, CORIO__KIND_LOOP, NULL);
+        CORIO__LOOP_CHECK(loop);
     if (ex)
         CORIO__EXECUTOR_CHECK(ex);
     return corio__run_in_executor_full(out, loop, ex, fn, arg, dtor, NULL);
@@ -254,18 +254,6 @@ int corio_to_thread(corio_job_fn fn, void *arg, void **result) {
     return corio__to_thread_full(fn, arg, NULL, NULL, result);
 }
 
-/* Takes w out of q (loop close: the flush work lives in the state freed here). */
-static void unschedule(corio__workq *q, corio__work *w) {
-    corio__work **pp = &q->head;
-    while (*pp && *pp != w)
-        pp = &(*pp)->next;
-    if (!*pp)
-        return;
-    *pp = w->next;
-    if (q->tailp == &w->next)
-        q->tailp = pp;
-}
-
 /* Loop close, after its tasks are destroyed: the loop's own default executor is shut down (jobs
  * not started are cancelled, running ones finish) and freed; this loop's jobs still queued on
  * other executors are removed; then the loop waits for the completions of those still running,
@@ -273,8 +261,8 @@ static void unschedule(corio__workq *q, corio__work *w) {
  * close drops pending callbacks: a running job that waits on this loop (run_coroutine_threadsafe
  * and a wait) gets CORIO_ECLOSED and can finish. So the default executor's threads are joined
  * only after that (corio_executor_free), never while the inbox is not being served. */
-void corio__exec_loop_close(corio_loop *loop) {
-    struct corio__loop_exec *e = loop->exec;
+void corio__thread_loop_term(corio_loop *loop) {
+    struct corio__loop_exec *e = loop->thread.exec;
     if (!e)
         return;
     while (e->pending.next != &e->pending) {
@@ -283,7 +271,7 @@ void corio__exec_loop_close(corio_loop *loop) {
         job_free(job);
     }
     if (e->flush_queued)
-        unschedule(&loop->ready, &e->flush);
+        corio__loop_unschedule(loop, &e->flush); /* it lives in the state freed here */
     if (e->owns_default)
         corio_executor_shutdown(e->default_ex, 0, 1);
     for (corio__link *l = e->jobs.next, *next; l != &e->jobs; l = next) {
@@ -295,7 +283,7 @@ void corio__exec_loop_close(corio_loop *loop) {
     while (e->jobs.next != &e->jobs) {
         corio__workq q;
         corio__workq_init(&q);
-        corio__inbox_wait(&loop->inbox, &loop->poller, &q);
+        corio__loop_wait_posted(loop, &q);
         for (corio__work *w; (w = corio__workq_pop(&q));)
             w->fn(w, 1);
     }
@@ -307,5 +295,5 @@ void corio__exec_loop_close(corio_loop *loop) {
         free(job);
     }
     free(e);
-    loop->exec = NULL;
+    loop->thread.exec = NULL;
 }

@@ -33,14 +33,14 @@ int corio_loop_call_soon_threadsafe(corio_loop *loop, corio_callback_fn fn, void
     /* From a callback of the loop itself: straight into the ready queue, which keeps FIFO order
      * with corio_loop_call_soon as asyncio's single queue does. */
     if (loop == corio__running_loop) {
-        if (loop->closing) {
+        if (corio__loop_closing(loop)) {
             free(c);
             return CORIO_ECLOSED;
         }
         corio__loop_schedule(loop, &c->work);
         return 0;
     }
-    int rc = corio__inbox_post(&loop->inbox, &loop->poller, &c->work, &c->work);
+    int rc = corio__loop_post(loop, &c->work, &c->work);
     if (rc < 0)
         free(c);
     return rc;

@@ -1,6 +1,6 @@
 /* corio_strerror and corio_err_name, made from CORIO_ERROR_MAP; getaddrinfo's codes as corio's. */
 #define _GNU_SOURCE /* EAI_NODATA, EAI_ADDRFAMILY */
-#include "loop/errors.h"
+#include "base/errors.h"
 
 #include "corio/errors.h"
 

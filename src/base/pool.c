@@ -1,4 +1,4 @@
-#include "loop/pool.h"
+#include "base/pool.h"
 
 #include <stdint.h>
 #include <sys/mman.h>

@@ -8,14 +8,14 @@
  * and Valgrind see each use-after-free and leak. In debug mode a freed object waits in the loop's
  * keep before it goes back (base/obj.h), so that a use after free reads its dead magic.
  */
-#ifndef CORIO_LOOP_POOL_H
-#define CORIO_LOOP_POOL_H
+#ifndef CORIO_BASE_POOL_H
+#define CORIO_BASE_POOL_H
 
 #include <stddef.h>
 #include <stdlib.h>
 
 #include "base/obj.h"
-#include "loop/alloc.h"
+#include "base/alloc.h"
 
 typedef struct corio__pool {
     void *free;   /* singly linked through the first word of each free object */

@@ -1,5 +1,5 @@
-/* Fault injection state for src/loop/alloc.h. */
-#include "loop/alloc.h"
+/* Fault injection state for src/base/alloc.h. */
+#include "base/alloc.h"
 
 __thread long corio__alloc_fail_after __attribute__((tls_model("initial-exec"))) = -1;
 __thread long corio__alloc_failures __attribute__((tls_model("initial-exec")));

@@ -1,8 +1,8 @@
 /* Internal: every allocation the library makes goes through these, so that a test can make the
  * Nth one fail (fault injection, tests/test_fault_alloc.c) and check that each failure gives a
  * clear error and leaks nothing. Disarmed, the cost is one thread-local load and a branch. */
-#ifndef CORIO_LOOP_ALLOC_H
-#define CORIO_LOOP_ALLOC_H
+#ifndef CORIO_BASE_ALLOC_H
+#define CORIO_BASE_ALLOC_H
 
 #include <stdlib.h>
 #include <string.h>
