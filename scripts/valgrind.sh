@@ -9,7 +9,9 @@
 # (definite and indirect leaks count as errors) or the executable itself fails.
 #
 # VALGRIND_JOBS (default: the number of CPUs) executables run at once; VALGRIND_TIMEOUT (seconds,
-# default 900) bounds each one. Tests that deliberately fault, or that are too slow under memcheck,
+# default 900) bounds each one. VALGRIND_ORIGINS=1 adds --track-origins=yes, which says where an
+# uninitialised value came from: off by default, as it makes the whole run about a third slower
+# (CI's longest step) and is needed only to explain an error already found. Tests that deliberately fault, or that are too slow under memcheck,
 # skip themselves when RUNNING_ON_VALGRIND (<valgrind/valgrind.h>, CORIO_HAVE_VALGRIND_H).
 set -euo pipefail
 
@@ -17,6 +19,8 @@ build="${1:?usage: $0 BUILD_DIR [TEST_NAME...]}"
 shift
 jobs_max="${VALGRIND_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 limit="${VALGRIND_TIMEOUT:-900}"
+origins=no
+[ "${VALGRIND_ORIGINS:-0}" != 0 ] && origins=yes
 logs="$build/valgrind"
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -53,7 +57,7 @@ run_one() {
             timeout --kill-after=10 "$limit" valgrind --tool=memcheck \
             --trace-children=yes --error-exitcode=99 --leak-check=full \
             --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
-            --track-origins=yes --num-callers=30 \
+            --track-origins="$origins" --num-callers=30 \
             --log-file="$logs/$name.%p.log" "$exe" || status=$?
         bad="$(grep -L 'ERROR SUMMARY: 0 errors' "$logs/$name".*.log || true)"
         if [ $status -eq 0 ] && [ -z "$bad" ]; then
@@ -92,6 +96,8 @@ done
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "corio: valgrind found problems in: ${failed[*]} (logs in $logs/)" >&2
+    [ "$origins" = yes ] ||
+        echo "corio: for where an uninitialised value came from: VALGRIND_ORIGINS=1 $0 $build ${failed[*]}" >&2
     exit 1
 fi
 echo "corio: valgrind: ${#tests[@]} test executables clean"
