@@ -109,3 +109,119 @@ Test(stream_fault_alloc, every_stream_allocation_fails_cleanly, .timeout = 300)
     fault_sweep_report("stream_fault_alloc", stream_scenario, 10);
     FD_CHECK_END();
 }
+
+/* ---- the bytes after a failed write ----
+ *
+ * A writer whose socket takes only part of a write buffers the rest; if that allocation fails,
+ * part of the write is on the wire already. The write must then break the connection: a later
+ * write that went out would leave a gap in the stream that the peer cannot see. The writer here
+ * behaves as a careless handler does, writing on whatever the calls return, and the peer checks
+ * every byte it gets against its place in the stream: a prefix of it, whole or cut short where
+ * the writer was told of an error, and nothing else. */
+
+#define CHUNK 20000
+#define CHUNKS 24 /* more than the peer's receive buffer takes: the later writes go in part */
+
+/* The byte at position p of the stream: no period a gap could line up with. */
+static unsigned char stream_byte(size_t p) { return (unsigned char)((p * 2654435761u) >> 24); }
+
+static int write_err, writes_done;
+
+static void note_write_err(int rc)
+{
+    if (rc < 0 && !write_err)
+        write_err = rc;
+}
+
+/* Writes every chunk before the peer reads a byte (no drain: the buffer takes what the socket
+ * does not), then closes. */
+static void *careless_writer(void *arg)
+{
+    (void)arg;
+    static char chunk[CHUNK];
+    for (size_t i = 0; i < CHUNKS; i++) {
+        for (size_t j = 0; j < CHUNK; j++)
+            chunk[j] = (char)stream_byte(i * CHUNK + j);
+        note_write_err(corio_writer_write(W, chunk, CHUNK));
+    }
+    writes_done = 1;
+    int rc = corio_writer_close(W);
+    note_write_err(rc == 0 ? corio_writer_wait_closed(W) : rc);
+    return NULL;
+}
+
+/* Reads the peer's end until EOF: 0 with every byte in place, -EPROTO at the first one out of
+ * place; *got is the count. */
+static int peer_check(size_t *got)
+{
+    char buf[16384];
+    *got = 0;
+    for (;;) {
+        ssize_t n = corio_sock_recv(peer, buf, sizeof buf, 0);
+        if (n == 0 || n == -ECONNRESET)
+            return 0; /* the end, or the writer broke the connection: what came before counts */
+        if (n < 0)
+            return (int)n;
+        for (ssize_t i = 0; i < n; i++)
+            if ((unsigned char)buf[i] != stream_byte(*got + (size_t)i)) {
+                fprintf(stderr, "byte %zu out of place after a write returned %s\n",
+                        *got + (size_t)i, corio_strerror(write_err));
+                return -EPROTO;
+            }
+        *got += (size_t)n;
+    }
+}
+
+static void *bytes_main(void *arg)
+{
+    (void)arg;
+    int fds[2];
+    tcp_pair(fds);
+    /* A small send buffer, so that the writes fill the socket quickly and go in part. */
+    int small = 4096;
+    setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    peer = fds[1];
+    int rc = corio_stream_new(&R, &W, NULL, fds[0], NULL);
+    if (rc < 0) {
+        corio_close(fds[0]);
+        corio_close(peer);
+        peer = -1;
+        return corio_raise(rc);
+    }
+    write_err = writes_done = 0;
+    corio_task *t;
+    rc = corio_create_task(&t, NULL, careless_writer, NULL, NULL);
+    size_t got = 0;
+    if (rc == 0) {
+        while (!writes_done && !corio_future_done(corio_task_future(t)))
+            corio_sleep(0);
+        /* A writer that never ran (no stack for it) closed nothing: the peer would wait. */
+        rc = writes_done ? peer_check(&got) : 0;
+        /* A peer that stopped early (its own recv failed) must not keep the writer waiting. */
+        corio_close(peer);
+        peer = -1;
+        int jrc = join(t, NULL);
+        if (rc == 0)
+            rc = jrc;
+    }
+    corio_stream_free(R, W);
+    R = NULL;
+    W = NULL;
+    if (peer >= 0)
+        corio_close(peer);
+    peer = -1;
+    if (rc == 0 && got < (size_t)CHUNK * CHUNKS)
+        rc = write_err ? write_err : -EPROTO; /* cut short: only where the writer heard why */
+    if (rc == 0)
+        rc = write_err;
+    return rc < 0 ? corio_raise(rc) : NULL;
+}
+
+static int bytes_scenario(void) { return corio_run(bytes_main, NULL, NULL); }
+
+Test(stream_fault_alloc, no_byte_lost_after_a_failed_write, .timeout = 300)
+{
+    FD_CHECK_BEGIN();
+    fault_sweep_report("stream_fault_alloc bytes", bytes_scenario, 5);
+    FD_CHECK_END();
+}

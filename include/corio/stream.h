@@ -141,7 +141,11 @@ size_t corio_reader_get_limit(const corio_reader *r);
 /* Writes n bytes (copied): sent at once as far as the socket takes them, without a task switch;
  * the rest is buffered and sent in the background. Never awaits; call corio_writer_drain() to
  * let the buffer empty. Returns 0, the connection's error (-EPIPE, -ECONNRESET, ...),
- * CORIO_EINVALSTATE after close or write_eof, -EINVAL (NULL w, NULL data with n > 0), -ENOMEM. */
+ * CORIO_EINVALSTATE after close or write_eof, -EINVAL (NULL w, NULL data with n > 0), -ENOMEM.
+ * A write takes all of its bytes or none reach the peer after it: on -ENOMEM (the rest could not
+ * be buffered, though part may have been sent) the connection is broken as by a socket error,
+ * closed, and every later write, drain and read returns -ENOMEM; the peer sees the stream end,
+ * never a gap in it. */
 int corio_writer_write(corio_writer *w, const void *data, size_t n);
 
 /* Awaits flow control (asyncio's drain): returns at once while the write buffer holds at most

@@ -13,7 +13,8 @@
  * Stacks are carved lazily: a slab's stacks get descriptors all at once (calloc, untouched until
  * carved) but are handed out in address order, and the next slab is mapped only when the current
  * one is fully carved. Slabs grow geometrically (16, 32, ... 1024 stacks) so a program with a few
- * tasks maps little.
+ * tasks maps little. Short of address space (RLIMIT_AS), a slab that does not fit is tried at half the size,
+ * down to one stack, and growth starts over from there.
  *
  * Trimming: a slab is released whole (one munmap for all its stacks) when its last stack comes back
  * and the same size class already has one entirely free slab kept as a spare (hysteresis against a
@@ -179,6 +180,25 @@ static struct corio__stack_class *corio__class_for(corio__stack_pool *pool, size
     return c;
 }
 
+/* A slab of `count` stacks of `stride` bytes: its descriptor in *out, its memory returned, NULL
+ * on -ENOMEM (nothing left allocated). */
+static void *map_slab(size_t count, size_t stride, struct corio__slab **out)
+{
+    struct corio__slab *s = corio__calloc(1, sizeof *s + count * sizeof(corio__stack));
+    if (s == NULL)
+        return NULL;
+    s->bytes = count * stride;
+    void *p = corio__alloc_fault() ? MAP_FAILED
+                                   : mmap(NULL, s->bytes, PROT_READ | PROT_WRITE,
+                                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        free(s);
+        return NULL;
+    }
+    *out = s;
+    return p;
+}
+
 static int corio__slab_new(corio__stack_pool *pool, struct corio__stack_class *c)
 {
     size_t count = c->next_count;
@@ -186,19 +206,16 @@ static int corio__slab_new(corio__stack_pool *pool, struct corio__stack_class *c
         count = CORIO__SLAB_MAX_BYTES / c->stride;
     if (count == 0)
         count = 1;
-    struct corio__slab *s = corio__calloc(1, sizeof *s + count * sizeof(corio__stack));
-    if (s == NULL)
-        return -ENOMEM;
-    s->bytes = count * c->stride;
-    if (corio__alloc_fault()) {
-        free(s);
-        return -ENOMEM;
-    }
-    void *p = mmap(NULL, s->bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) {
-        free(s);
-        return -ENOMEM;
+    struct corio__slab *s;
+    void *p;
+    /* Short of address space (RLIMIT_AS), a smaller slab may still fit: halve
+     * down to one stack before the task that needs it fails. The next slab grows again. */
+    for (;; count /= 2) {
+        if ((p = map_slab(count, c->stride, &s)) != NULL)
+            break;
+        if (count == 1)
+            return -ENOMEM;
+        c->next_count = 1;
     }
 #if defined(MADV_NOHUGEPAGE)
     /* With THP "always", one touched byte could fault in 2 MiB: 30 stacks' worth, all resident. */

@@ -79,11 +79,20 @@ static void *conn_main(void *arg) {
     return NULL;
 }
 
-/* A task cancelled before its first step (corio_run cancelling what is left) never runs its
- * function: its clean-up is done here instead. When it did run, arg may be gone. */
+static void report_dropped(corio_server *srv, int err);
+
+/* A task that ended before its first step never ran its function: its clean-up is done here
+ * instead. Cancelled (corio_run cancelling what is left), the server is going away; failed (no
+ * stack for it), the connection is dropped and must be reported. When it did run, arg may be
+ * gone. */
 static void conn_done(corio_future *f, void *arg) {
-    if (!corio__task_started((corio_task *)f))
-        conn_end(arg);
+    if (corio__task_started((corio_task *)f))
+        return;
+    corio__stream *s = arg;
+    int err = corio__future_state(f) == CORIO_FUTURE_FINISHED ? corio__future_err(f) : 0;
+    if (err < 0)
+        report_dropped(s->server, err);
+    conn_end(s);
 }
 
 static void accept_done(corio_future *f, void *arg) {
@@ -91,11 +100,10 @@ static void accept_done(corio_future *f, void *arg) {
         task_ended(((listener *)arg)->srv);
 }
 
-/* A connection dropped for want of memory is reported, as asyncio logs a failed accept: its
+/* A connection the server could not serve is reported, as asyncio logs a failed accept: its
  * client only sees EOF, so the server side must say why. */
-static void report_dropped(corio_server *srv) {
-    corio_error_context ctx = {.message = "corio server: connection dropped, out of memory",
-                               .err = -ENOMEM};
+static void report_dropped(corio_server *srv, int err) {
+    corio_error_context ctx = {.message = "corio server: connection dropped", .err = err};
     corio_loop_call_error_handler(srv->loop, &ctx);
 }
 
@@ -107,7 +115,7 @@ static void spawn(corio_server *srv, int fd) {
     corio__stream *s = corio__stream_new(srv->loop, fd, &srv->opts);
     if (!s) {
         corio_close(fd);
-        report_dropped(srv);
+        report_dropped(srv, -ENOMEM);
         return;
     }
     s->server = srv;
@@ -118,7 +126,7 @@ static void spawn(corio_server *srv, int fd) {
             corio_task_unref(s->task);
         }
         corio__stream_release(s);
-        report_dropped(srv);
+        report_dropped(srv, -ENOMEM);
         return;
     }
     corio__list_insert_tail(&srv->conns, &s->link);

@@ -111,10 +111,16 @@ int corio_writer_write(corio_writer *w, const void *data, size_t n) {
             n -= (size_t)k;
         }
     }
+    /* A write takes all of its bytes or breaks the connection: part of them may be on the wire
+     * already, and a later write must not follow a gap. */
     int rc = append(s, data, n);
-    if (rc == 0 && !s->flusher && (rc = start_flusher(s)) < 0)
-        corio__stream_fail(s, rc); /* buffered bytes nobody would send: the stream is broken */
-    return rc;
+    if (rc == 0 && !s->flusher)
+        rc = start_flusher(s); /* buffered bytes nobody would send */
+    if (rc < 0) {
+        corio__stream_fail(s, rc);
+        return s->err;
+    }
+    return 0;
 }
 
 int corio_writer_drain(corio_writer *w) {
