@@ -24,6 +24,7 @@
 #define CORIO_STREAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -58,7 +59,51 @@ typedef struct corio_stream_opts {
     int family;             /* address family to resolve: 0 (AF_UNSPEC), AF_INET or AF_INET6 */
     int backlog;            /* start_server: listen(2) backlog; 0: 100 */
     unsigned flags;         /* start_server: CORIO_SERVER_* */
+    /* Defences (see "Defences" below). Seconds; 0: the default, which is the figure given on a
+     * server's connections and none on others; CORIO_FOREVER: none. */
+    double header_timeout;  /* a message's bytes must all arrive within this of its first one,
+                               and a new connection's first bytes within this of its start;
+                               0: 60 s (nginx's client_header_timeout) */
+    double idle_timeout;    /* a read may wait this long with nothing buffered between two
+                               messages; 0: 75 s (nginx's keepalive_timeout) */
+    double write_timeout;   /* buffered bytes may wait this long for the peer to take any of
+                               them; 0: 60 s (nginx's send_timeout) */
+    size_t max_connections; /* start_server: connections handled at once; at the cap accepting
+                               pauses (clients wait in the backlog) until one ends. 0: the
+                               RLIMIT_NOFILE soft limit at start minus 64 (half of it below 128) */
+    size_t max_buffered;    /* start_server: bytes all of its connections' read and write buffers
+                               may hold together beyond the first 16 KiB of each; 0: 64 MiB;
+                               (size_t)-1: no cap */
 } corio_stream_opts;
+
+/* Defences: what stops a peer from holding a connection, its fd and its memory for nothing.
+ * asyncio has none; corio's servers have them on by default, other connections only when asked.
+ *  - A message is what one readline, readuntil or readexactly gathers (or what one read takes):
+ *    once its first byte is buffered, the rest must follow within header_timeout, however slowly
+ *    the peer trickles it (slowloris). A new connection's first bytes count from its start. Read
+ *    a request's whole head with one readuntil (for HTTP, up to "\r\n\r\n") so that it is one
+ *    message; a large body read with readexactly is one message too: read it in parts with read
+ *    when it may take longer.
+ *  - Between messages (nothing buffered) a read waits at most idle_timeout.
+ *  - Bytes in the write buffer may wait at most write_timeout for the peer to take some of them
+ *    (a peer that never reads), also after the handler returned.
+ * When a limit passes, the waiting call returns -ETIMEDOUT and the connection is broken with it:
+ * closed at once (the write buffer dropped), and every later call returns -ETIMEDOUT. A handler
+ * that is not reading or draining is not timed: the limits watch the peer, not the handler.
+ *  - max_connections and max_buffered bound a server's fds and buffer memory: at most
+ *    max_connections x 32 KiB + max_buffered bytes of buffers. A read or write that would take
+ *    the server's buffers past max_buffered breaks its connection with -ENOBUFS (a write as under
+ *    -ENOMEM: nothing after a gap); small messages always fit, so peers that hold the budget do
+ *    not keep out other clients. An emptied buffer above 16 KiB is given back, so an idle
+ *    connection does not keep the memory of its largest message.
+ * corio_server_get_stats counts what each defence closed. */
+
+/* Per-connection limits, replacing those the connection was made with (a websocket handler may
+ * lift idle_timeout after its upgrade). Each argument: seconds (> 0), 0 (a read or write that
+ * would wait fails at once), CORIO_FOREVER (none). A message being received keeps its deadline
+ * until it ends. Returns 0, -EINVAL (NULL, NaN). */
+int corio_reader_set_timeouts(corio_reader *r, double header_timeout, double idle_timeout);
+int corio_writer_set_timeout(corio_writer *w, double write_timeout);
 
 /* ------------------------------------------------------------------------------------------------
  * Opening connections
@@ -70,7 +115,8 @@ typedef struct corio_stream_opts {
  * connection's halves (see ownership above; both are NULL on failure). Returns 0, the first
  * address's connect error (-ECONNREFUSED, -ENETUNREACH, ...), -ETIMEDOUT
  * (opts->connect_timeout passed), a name lookup error (CORIO_EAI_NONAME, ...), -EINVAL (NULL host,
- * r or w, port outside 0..65535), -ECANCELED (nothing is left behind), -ENOMEM, CORIO_ENOTASK. */
+ * r or w, port outside 0..65535, a NaN timeout in opts), -ECANCELED (nothing is left behind),
+ * -ENOMEM, CORIO_ENOTASK. */
 int corio_open_connection(corio_reader **r, corio_writer **w, const char *host, int port,
                           const corio_stream_opts *opts);
 
@@ -97,8 +143,9 @@ int corio_stream_free(corio_reader *r, corio_writer *w);
  * --------------------------------------------------------------------------------------------- */
 
 /* Awaits up to n bytes into buf: what is buffered, else what the next receive brings. Returns
- * the count (0 at EOF, and for n == 0), the connection's error, -EBUSY (another task is reading),
- * -EINVAL (NULL r, or NULL buf with n > 0). */
+ * the count (0 at EOF, and for n == 0), the connection's error (-ETIMEDOUT or -ENOBUFS from a
+ * defence, see above), -EBUSY (another task is reading), -EINVAL (NULL r, or NULL buf with
+ * n > 0). */
 ssize_t corio_reader_read(corio_reader *r, void *buf, size_t n);
 
 /* Awaits exactly n bytes into buf. Returns n; CORIO_EINCOMPLETE at EOF before n bytes, with
@@ -141,16 +188,17 @@ size_t corio_reader_get_limit(const corio_reader *r);
 /* Writes n bytes (copied): sent at once as far as the socket takes them, without a task switch;
  * the rest is buffered and sent in the background. Never awaits; call corio_writer_drain() to
  * let the buffer empty. Returns 0, the connection's error (-EPIPE, -ECONNRESET, ...),
- * CORIO_EINVALSTATE after close or write_eof, -EINVAL (NULL w, NULL data with n > 0), -ENOMEM.
- * A write takes all of its bytes or none reach the peer after it: on -ENOMEM (the rest could not
- * be buffered, though part may have been sent) the connection is broken as by a socket error,
- * closed, and every later write, drain and read returns -ENOMEM; the peer sees the stream end,
- * never a gap in it. */
+ * CORIO_EINVALSTATE after close or write_eof, -EINVAL (NULL w, NULL data with n > 0), -ENOMEM,
+ * -ENOBUFS (the server's max_buffered). A write takes all of its bytes or none reach the peer
+ * after it: on -ENOMEM or -ENOBUFS (the rest could not be buffered, though part may have been
+ * sent) the connection is broken as by a socket error, closed, and every later write, drain and
+ * read returns that error; the peer sees the stream end, never a gap in it. */
 int corio_writer_write(corio_writer *w, const void *data, size_t n);
 
 /* Awaits flow control (asyncio's drain): returns at once while the write buffer holds at most
  * the high-water mark, else awaits until it falls to the low-water mark. Returns 0, the
- * connection's error, -ECONNRESET if the connection is closed, -ECANCELED, CORIO_ENOTASK. */
+ * connection's error (-ETIMEDOUT: the peer took nothing within write_timeout), -ECONNRESET if
+ * the connection is closed, -ECANCELED, CORIO_ENOTASK. */
 int corio_writer_drain(corio_writer *w);
 
 /* Sets the write buffer's high- and low-water marks (asyncio's set_write_buffer_limits).
@@ -194,8 +242,9 @@ int corio_writer_get_sockname(const corio_writer *w, struct sockaddr *addr, sock
  * handler(r, w, arg) and releases the connection when it returns. Serving starts at once.
  * port 0 picks a free port per socket (see corio_server_get_port). The caller owns *out
  * (corio_server_free). Returns 0, -EADDRINUSE and other bind/listen errors (nothing is left
- * open), a lookup error as corio_open_connection, -EINVAL (NULL handler or out, bad port),
- * -ENOMEM, -ECANCELED, CORIO_ENOTASK. */
+ * open), a lookup error as corio_open_connection, -EINVAL (NULL handler or out, bad port, a NaN
+ * timeout in opts), -ENOMEM, -ECANCELED, CORIO_ENOTASK. The server's connections have the
+ * defences on by default (see "Defences"). */
 int corio_start_server(corio_server **out, const char *host, int port,
                        corio_stream_handler_fn handler, void *arg, const corio_stream_opts *opts);
 
@@ -234,6 +283,25 @@ int corio_server_sockets(const corio_server *server, int *fds, size_t cap);
 int corio_server_get_port(const corio_server *server);
 /* The number of connections being handled now (0 for NULL). */
 size_t corio_server_active_connections(const corio_server *server);
+
+/* What a server has done since it started (counts since start; see "Defences"). */
+typedef struct corio_server_stats {
+    uint64_t accepted;         /* connections accepted */
+    uint64_t dropped;          /* accepted but not served, each reported (error handler) */
+    uint64_t header_timeouts;  /* connections closed by header_timeout */
+    uint64_t idle_timeouts;    /* ... by idle_timeout */
+    uint64_t write_timeouts;   /* ... by write_timeout */
+    uint64_t buffer_refusals;  /* ... because max_buffered was reached */
+    uint64_t accept_pauses;    /* times accepting paused at max_connections */
+    size_t active;             /* connections being handled now */
+    size_t buffered;           /* bytes their buffers hold beyond the first 16 KiB of each (as
+                                  allocated, not only as used), counted against max_buffered */
+    size_t max_connections;    /* the limits in force */
+    size_t max_buffered;
+} corio_server_stats;
+
+/* Fills *stats. Returns 0 or -EINVAL (NULL). */
+int corio_server_get_stats(const corio_server *server, corio_server_stats *stats);
 
 /* Frees the server: closes it as corio_server_close (connections go on and end on their own) and
  * lets it go once its tasks are done. Returns 0. NULL does nothing. */

@@ -53,7 +53,7 @@ int corio__stream_connect_any(const struct addrinfo *ai, double timeout) {
 
 /* Wraps a connected socket for the caller (closing it on failure). */
 static int wrap(int fd, const corio_stream_opts *opts, corio_reader **r, corio_writer **w) {
-    corio__stream *s = corio__stream_new(corio_get_running_loop(), fd, opts);
+    corio__stream *s = corio__stream_new(corio_get_running_loop(), fd, opts, 0);
     if (!s) {
         corio_close(fd);
         return -ENOMEM;
@@ -69,7 +69,7 @@ int corio_open_connection(corio_reader **r, corio_writer **w, const char *host, 
         *r = NULL;
     if (w)
         *w = NULL;
-    if (!host || !r || !w || port < 0 || port > 65535)
+    if (!host || !r || !w || port < 0 || port > 65535 || corio__stream_opts_check(opts) < 0)
         return -EINVAL;
     char service[8];
     snprintf(service, sizeof service, "%d", port);
@@ -94,7 +94,7 @@ int corio_open_unix_connection(corio_reader **r, corio_writer **w, const char *p
         *r = NULL;
     if (w)
         *w = NULL;
-    if (!r || !w)
+    if (!r || !w || corio__stream_opts_check(opts) < 0)
         return -EINVAL;
     struct sockaddr_un sun;
     int rc = corio__stream_unix_addr(path, &sun);

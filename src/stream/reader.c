@@ -60,6 +60,29 @@ static int can_receive(corio__stream *s) {
     return 1;
 }
 
+/* One receive into buf, waiting no longer than the defences allow: until the message's
+ * deadline while one is being received, else idle_timeout. A limit passed breaks the
+ * connection. Returns as received. */
+static ssize_t receive(corio__stream *s, void *buf, size_t n) {
+    corio__io_req req = {.kind = CORIO__IO_RECV, .fd = s->fd, .buf = buf, .len = n,
+                         .timeout_ns = s->rlen ? -1 : s->idle_ns};
+    uint64_t *counter = CORIO__STREAM_COUNTER(s, idle_timeouts);
+    if (s->msg_deadline >= 0) {
+        int64_t left = s->msg_deadline - corio__loop_clock(s->loop);
+        req.timeout_ns = left > 0 ? left : 0;
+        counter = CORIO__STREAM_COUNTER(s, header_timeouts);
+    }
+    ssize_t got = corio__io_submit(&req);
+    if (got == -ETIMEDOUT && req.timeout_ns >= 0) {
+        corio__stream_defend(s, -ETIMEDOUT, counter);
+        return s->err;
+    }
+    got = received(s, got);
+    if (got > 0 && s->msg_deadline < 0 && s->header_ns >= 0)
+        s->msg_deadline = corio__loop_deadline(s->loop, s->header_ns); /* a message begins */
+    return got;
+}
+
 /* Makes room for `want` buffered bytes in all (and at least RECV_MIN free), then awaits one
  * receive into the buffer. Returns the bytes received, 0 at EOF, or an error. */
 static ssize_t fill(corio__stream *s, size_t want) {
@@ -68,20 +91,28 @@ static ssize_t fill(corio__stream *s, size_t want) {
         return ok;
     if (want < s->rlen + RECV_MIN)
         want = s->rlen + RECV_MIN;
-    if (corio__buf_reserve(&s->rbuf, &s->rcap, &s->rpos, s->rlen, want - s->rlen) < 0)
-        return -ENOMEM;
+    corio__stream_shrink(s, 0);
+    int rc = corio__stream_reserve(s, 0, want - s->rlen);
+    if (rc < 0)
+        return rc == -ENOBUFS ? s->err : rc;
     char *end = s->rbuf + s->rpos + s->rlen;
-    ssize_t n = received(s, corio_sock_recv(s->fd, end, s->rcap - s->rpos - s->rlen, 0));
+    ssize_t n = receive(s, end, s->rcap - s->rpos - s->rlen);
     if (n > 0)
         s->rlen += (size_t)n;
     return n;
 }
 
+/* A message was taken: the next one's deadline runs from now if its first bytes are here
+ * already, else from its first byte. */
 static void consume(corio__stream *s, size_t n) {
     s->rpos += n;
     s->rlen -= n;
-    if (!s->rlen)
+    if (!s->rlen) {
         s->rpos = 0;
+        s->msg_deadline = -1;
+    } else if (s->header_ns >= 0) {
+        s->msg_deadline = corio__loop_deadline(s->loop, s->header_ns);
+    }
 }
 
 static ssize_t take(corio__stream *s, void *buf, size_t n) {
@@ -107,7 +138,9 @@ ssize_t corio_reader_read(corio_reader *r, void *buf, size_t n) {
         if (n >= DIRECT_MIN) {
             out = can_receive(s);
             if (out > 0)
-                out = received(s, corio_sock_recv(s->fd, buf, n, 0));
+                out = receive(s, buf, n);
+            if (out > 0)
+                s->msg_deadline = -1; /* taken whole: the buffer stays empty */
         } else {
             out = fill(s, 0);
             if (out > 0)

@@ -6,9 +6,11 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -28,11 +30,12 @@ struct corio_server {
     size_t nls;
     size_t running;   /* accept tasks and connection tasks not ended yet */
     corio__link conns; /* corio__stream.link of the connections being handled */
-    size_t nconns;
+    size_t nconns, max_conns;
+    corio__server_share share;
     uint32_t refs;    /* the owner's and one per task */
     uint32_t magic;   /* base/obj.h: dead once freed by its owner, though its tasks may run */
     uint8_t closed, released;
-    corio__waiters closers, servers;
+    corio__waiters closers, servers, room; /* room: accept tasks paused at max_conns */
     char *unix_path;  /* removed on close if it is still our socket */
     dev_t dev;
     ino_t ino;
@@ -45,12 +48,15 @@ static void server_unref(corio_server *srv) {
         return;
     corio__waiters_fini(&srv->closers);
     corio__waiters_fini(&srv->servers);
+    corio__waiters_fini(&srv->room);
     free(srv->ls);
     free(srv->unix_path);
     corio_loop *loop = srv->loop;
     corio__obj_free(srv, &srv->magic, corio__loop_keeps(loop));
     corio__loop_unref(loop);
 }
+
+void corio__server_unref(corio_server *srv) { server_unref(srv); }
 
 /* A task ended: wake wait_closed once the server is closed and nothing runs. */
 static void task_ended(corio_server *srv) {
@@ -63,7 +69,8 @@ static void task_ended(corio_server *srv) {
 static void conn_end(corio__stream *s) {
     corio_server *srv = s->server;
     corio__list_remove(&s->link);
-    srv->nconns--;
+    if (--srv->nconns < srv->max_conns && srv->room.n)
+        corio__waiters_wake(&srv->room, 0);
     corio_task_unref(s->task);
     s->task = NULL;
     corio__stream_release(s);
@@ -79,7 +86,13 @@ static void *conn_main(void *arg) {
     return NULL;
 }
 
-static void report_dropped(corio_server *srv, int err);
+/* A connection the server could not serve is reported, as asyncio logs a failed accept: its
+ * client only sees EOF, so the server side must say why. */
+static void report_dropped(corio_server *srv, int err) {
+    srv->share.stats.dropped++;
+    corio_error_context ctx = {.message = "corio server: connection dropped", .err = err};
+    corio_loop_call_error_handler(srv->loop, &ctx);
+}
 
 /* A task that ended before its first step never ran its function: its clean-up is done here
  * instead. Cancelled (corio_run cancelling what is left), the server is going away; failed (no
@@ -100,25 +113,21 @@ static void accept_done(corio_future *f, void *arg) {
         task_ended(((listener *)arg)->srv);
 }
 
-/* A connection the server could not serve is reported, as asyncio logs a failed accept: its
- * client only sees EOF, so the server side must say why. */
-static void report_dropped(corio_server *srv, int err) {
-    corio_error_context ctx = {.message = "corio server: connection dropped", .err = err};
-    corio_loop_call_error_handler(srv->loop, &ctx);
-}
-
 static void spawn(corio_server *srv, int fd) {
     if (srv->unix_path == NULL) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    corio__stream *s = corio__stream_new(srv->loop, fd, &srv->opts);
+    srv->share.stats.accepted++;
+    corio__stream *s = corio__stream_new(srv->loop, fd, &srv->opts, 1);
     if (!s) {
         corio_close(fd);
         report_dropped(srv, -ENOMEM);
         return;
     }
     s->server = srv;
+    s->share = &srv->share;
+    srv->refs++; /* the connection's, dropped when it is freed */
     if (corio_create_task(&s->task, srv->loop, conn_main, s, NULL) < 0 ||
         corio_future_add_done_callback(corio_task_future(s->task), conn_done, s) < 0) {
         if (s->task) {
@@ -139,10 +148,26 @@ static int resource_shortage(int err) {
     return err == -EMFILE || err == -ENFILE || err == -ENOBUFS || err == -ENOMEM;
 }
 
+/* At max_connections, accepting waits for a connection to end: clients wait in the backlog,
+ * which is what a full server should make them do, rather than take fds the process needs. */
+static int wait_for_room(corio_server *srv) {
+    srv->share.stats.accept_pauses++;
+    while (srv->nconns >= srv->max_conns && !srv->closed) {
+        int rc = corio__waiters_wait(&srv->room, srv->loop);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static void *accept_main(void *arg) {
     listener *l = arg;
     corio_server *srv = l->srv;
     while (!srv->closed) {
+        if (srv->nconns >= srv->max_conns && wait_for_room(srv) < 0)
+            break;
+        if (srv->closed)
+            break;
         int fd = corio_sock_accept(l->fd, NULL, NULL);
         if (fd >= 0) {
             spawn(srv, fd);
@@ -182,6 +207,7 @@ static int server_close(corio_server *srv) {
         st.st_ino == srv->ino)
         unlink(srv->unix_path);
     corio__waiters_wake(&srv->servers, 0);
+    corio__waiters_wake(&srv->room, 0);
     if (!srv->running)
         corio__waiters_wake(&srv->closers, 0);
     return 0;
@@ -291,6 +317,18 @@ size_t corio_server_active_connections(const corio_server *srv) {
     return srv->nconns;
 }
 
+int corio_server_get_stats(const corio_server *srv, corio_server_stats *stats) {
+    if (!srv || !stats)
+        return -EINVAL;
+    CHECK(srv);
+    *stats = srv->share.stats;
+    stats->active = srv->nconns;
+    stats->buffered = srv->share.buffered;
+    stats->max_connections = srv->max_conns;
+    stats->max_buffered = srv->share.max_buffered;
+    return 0;
+}
+
 /* The owner lets the server go (also on a failed start, before it was handed out). */
 static void server_release(corio_server *srv) {
     srv->released = 1;
@@ -308,6 +346,17 @@ int corio_server_free(corio_server *srv) {
 }
 
 /* ---- setup ---- */
+
+/* Room for other fds: a server that takes every fd up to the limit starves the rest of the
+ * process (and its own accept retries: issue 18). */
+static size_t default_max_conns(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return SIZE_MAX;
+    size_t n = (size_t)rl.rlim_cur;
+    n = n >= 128 ? n - 64 : n / 2;
+    return n ? n : 1;
+}
 
 static corio_server *server_new(corio_stream_handler_fn handler, void *arg,
                                 const corio_stream_opts *opts, size_t nls) {
@@ -328,6 +377,8 @@ static corio_server *server_new(corio_stream_handler_fn handler, void *arg,
         srv->opts = *opts;
     srv->refs = 1;
     srv->conns.prev = srv->conns.next = &srv->conns;
+    srv->max_conns = opts && opts->max_connections ? opts->max_connections : default_max_conns();
+    srv->share.max_buffered = opts && opts->max_buffered ? opts->max_buffered : 64u << 20;
     return srv;
 }
 
@@ -386,7 +437,7 @@ int corio_start_server(corio_server **out, const char *host, int port,
                        corio_stream_handler_fn handler, void *arg, const corio_stream_opts *opts) {
     if (out)
         *out = NULL;
-    if (!handler || !out || port < 0 || port > 65535)
+    if (!handler || !out || port < 0 || port > 65535 || corio__stream_opts_check(opts) < 0)
         return -EINVAL;
     char service[8];
     snprintf(service, sizeof service, "%d", port);
@@ -424,7 +475,7 @@ int corio_start_unix_server(corio_server **out, const char *path, corio_stream_h
                             void *arg, const corio_stream_opts *opts) {
     if (out)
         *out = NULL;
-    if (!handler || !out)
+    if (!handler || !out || corio__stream_opts_check(opts) < 0)
         return -EINVAL;
     struct sockaddr_un sun;
     int rc = corio__stream_unix_addr(path, &sun);

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -11,7 +13,33 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_opts *opts) {
+/* An option's limit in ns: its default when 0, none when negative. */
+static int64_t limit_ns(double opt, double server_default, int server_side) {
+    if (opt == 0)
+        opt = server_side ? server_default : -1;
+    return opt < 0 ? -1 : corio__sec_to_ns(opt);
+}
+
+int corio__stream_opts_check(const corio_stream_opts *o) {
+    if (o && (isnan(o->connect_timeout) || isnan(o->header_timeout) || isnan(o->idle_timeout) ||
+              isnan(o->write_timeout)))
+        return -EINVAL;
+    return 0;
+}
+
+static void set_limits(corio__stream *s, const corio_stream_opts *o, int server_side) {
+    static const corio_stream_opts none;
+    if (!o)
+        o = &none;
+    s->header_ns = limit_ns(o->header_timeout, 60, server_side);
+    s->idle_ns = limit_ns(o->idle_timeout, 75, server_side);
+    s->write_ns = limit_ns(o->write_timeout, 60, server_side);
+    /* A new connection's first bytes are its first message's. */
+    s->msg_deadline = s->header_ns < 0 ? -1 : corio__loop_deadline(s->loop, s->header_ns);
+}
+
+corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_opts *opts,
+                                 int server_side) {
     corio__stream *s = corio__calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -25,9 +53,14 @@ corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_op
     s->high = 64 * 1024;
     s->low = 16 * 1024;
     s->link.prev = s->link.next = &s->link;
+    set_limits(s, opts, server_side);
     corio__loop_ref(loop);
     return s;
 }
+
+/* What a buffer of cap bytes costs the server's budget: its first KEEP bytes are free, so that
+ * peers holding the budget cannot keep out a client whose messages are small. */
+static size_t charge(size_t cap) { return cap > CORIO__STREAM_KEEP ? cap - CORIO__STREAM_KEEP : 0; }
 
 void corio__stream_unref(corio__stream *s) {
     if (--s->refs)
@@ -39,6 +72,10 @@ void corio__stream_unref(corio__stream *s) {
     corio_loop *loop = s->loop;
     free(s->rbuf);
     free(s->wbuf);
+    if (s->share) {
+        s->share->buffered -= charge(s->rcap) + charge(s->wcap);
+        corio__server_unref(s->server);
+    }
     corio__obj_free(s, &s->magic, corio__loop_keeps(loop));
     corio__loop_unref(loop);
 }
@@ -77,7 +114,8 @@ void corio__stream_flushed(corio__stream *s) {
     }
 }
 
-int corio__buf_reserve(char **buf, size_t *cap, size_t *pos, size_t len, size_t room) {
+int corio__buf_reserve(char **buf, size_t *cap, size_t *pos, size_t len, size_t room,
+                       size_t max_cap) {
     if (*cap - *pos - len >= room)
         return 0;
     if (*pos) {
@@ -86,14 +124,86 @@ int corio__buf_reserve(char **buf, size_t *cap, size_t *pos, size_t len, size_t 
     }
     if (*cap - len >= room)
         return 0;
+    if (room > max_cap - len || len > max_cap)
+        return -ENOBUFS;
     size_t n = *cap ? *cap : 4096;
     while (n - len < room)
-        n *= 2;
+        n = n > SIZE_MAX / 2 ? SIZE_MAX : n * 2;
+    if (n > max_cap)
+        n = max_cap; /* enough: len + room <= max_cap */
     char *b = corio__realloc(*buf, n);
     if (!b)
         return -ENOMEM;
     *buf = b;
     *cap = n;
+    return 0;
+}
+
+int corio__stream_reserve(corio__stream *s, int wbuf, size_t room) {
+    char **buf = wbuf ? &s->wbuf : &s->rbuf;
+    size_t *cap = wbuf ? &s->wcap : &s->rcap, *pos = wbuf ? &s->wpos : &s->rpos;
+    size_t len = wbuf ? s->wlen : s->rlen, old = *cap, max_cap = SIZE_MAX;
+    corio__server_share *sh = s->share;
+    if (sh) {
+        size_t others = sh->buffered - charge(old);
+        size_t left = others >= sh->max_buffered ? 0 : sh->max_buffered - others;
+        max_cap = left > SIZE_MAX - CORIO__STREAM_KEEP ? SIZE_MAX : CORIO__STREAM_KEEP + left;
+        if (max_cap < old)
+            max_cap = old;
+    }
+    int rc = corio__buf_reserve(buf, cap, pos, len, room, max_cap);
+    if (sh)
+        sh->buffered += charge(*cap) - charge(old);
+    if (rc == -ENOBUFS)
+        corio__stream_defend(s, rc, CORIO__STREAM_COUNTER(s, buffer_refusals));
+    return rc;
+}
+
+void corio__stream_shrink(corio__stream *s, int wbuf) {
+    size_t *cap = wbuf ? &s->wcap : &s->rcap;
+    if (*cap <= CORIO__STREAM_KEEP || (wbuf ? s->wlen : s->rlen))
+        return;
+    char **buf = wbuf ? &s->wbuf : &s->rbuf;
+    free(*buf);
+    *buf = NULL;
+    if (s->share)
+        s->share->buffered -= charge(*cap);
+    *cap = 0;
+    *(wbuf ? &s->wpos : &s->rpos) = 0;
+}
+
+void corio__stream_defend(corio__stream *s, int err, uint64_t *counter) {
+    if (counter && !s->err)
+        (*counter)++;
+    /* A reset, not a FIN: the kernel would otherwise go on holding what the peer did not take,
+     * for minutes, in a socket nobody owns (nginx's reset_timedout_connection). */
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    if (s->fd >= 0)
+        setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    corio__stream_fail(s, err);
+}
+
+int corio_reader_set_timeouts(corio_reader *r, double header_timeout, double idle_timeout) {
+    if (!r)
+        return -EINVAL;
+    CORIO__STREAM_CHECK(r->s);
+    if (isnan(header_timeout) || isnan(idle_timeout))
+        return -EINVAL;
+    corio__stream *s = r->s;
+    s->header_ns = header_timeout < 0 ? -1 : corio__sec_to_ns(header_timeout);
+    s->idle_ns = idle_timeout < 0 ? -1 : corio__sec_to_ns(idle_timeout);
+    if (s->header_ns < 0)
+        s->msg_deadline = -1;
+    return 0;
+}
+
+int corio_writer_set_timeout(corio_writer *w, double write_timeout) {
+    if (!w)
+        return -EINVAL;
+    CORIO__STREAM_CHECK(w->s);
+    if (isnan(write_timeout))
+        return -EINVAL;
+    w->s->write_ns = write_timeout < 0 ? -1 : corio__sec_to_ns(write_timeout);
     return 0;
 }
 
@@ -116,6 +226,8 @@ int corio_stream_new(corio_reader **r, corio_writer **w, corio_loop *loop, int f
         *w = NULL;
     if (!r || !w)
         return -EINVAL;
+    if (corio__stream_opts_check(opts) < 0)
+        return -EINVAL;
     if (!(loop = corio__loop_resolve(loop)))
         return CORIO_ENOLOOP;
     if (corio__loop_closing(loop))
@@ -131,7 +243,7 @@ int corio_stream_new(corio_reader **r, corio_writer **w, corio_loop *loop, int f
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return -errno;
-    corio__stream *s = corio__stream_new(loop, fd, opts);
+    corio__stream *s = corio__stream_new(loop, fd, opts, 0);
     if (!s)
         return -ENOMEM;
     *r = &s->reader;

@@ -37,6 +37,13 @@ struct corio_writer {
     struct corio__stream *s;
 };
 
+/* What a server shares with its connections, which may outlive their handlers (a flusher sends
+ * the rest after the handler returned): the buffer budget and the counters. */
+typedef struct corio__server_share {
+    size_t buffered, max_buffered;
+    corio_server_stats stats;
+} corio__server_share;
+
 typedef struct corio__stream {
     struct corio_reader reader;
     struct corio_writer writer;
@@ -53,17 +60,26 @@ typedef struct corio__stream {
     size_t wpos, wlen, wcap, high, low;
     corio_task *flusher;
     corio__waiters drainers, closers;
+    /* defences: limits in ns (< 0: none) and the current message's deadline in loop time */
+    int64_t header_ns, idle_ns, write_ns, msg_deadline;
     uint8_t eof, reading, closing, closed, eof_pending, eof_sent, released, aborted;
     /* server side */
-    struct corio_server *server;
+    struct corio_server *server; /* held (corio__server_unref) until the connection is freed */
+    corio__server_share *share;  /* the server's, or NULL */
     corio_task *task; /* the handler's task */
     corio__link link; /* in server->conns */
 } corio__stream;
 
 #define CORIO__STREAM_LIMIT (64 * 1024)
 
-/* A connection on a connected, non-blocking stream socket (taken over). NULL on -ENOMEM. */
-corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_opts *opts);
+/* A connection on a connected, non-blocking stream socket (taken over), with the defences of a
+ * server's connection when server_side. NULL on -ENOMEM. */
+corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_opts *opts,
+                                 int server_side);
+/* -EINVAL for options no connection can have (a NaN timeout), else 0. */
+int corio__stream_opts_check(const corio_stream_opts *opts);
+/* A server lets go of a connection's reference to it (server.c). */
+void corio__server_unref(struct corio_server *srv);
 static inline void corio__stream_ref(corio__stream *s) { s->refs++; }
 void corio__stream_unref(corio__stream *s);
 /* corio_stream_free on a connection known to be live: the owner lets it go. */
@@ -86,8 +102,22 @@ void corio__stream_close_now(corio__stream *s);
 void corio__stream_flushed(corio__stream *s);
 
 /* Makes room for `room` bytes after the `len` bytes at *pos of a buffer of *cap bytes: moves them
- * to the front, then doubles the buffer (from 4 KiB) as needed. 0 or -ENOMEM. */
-int corio__buf_reserve(char **buf, size_t *cap, size_t *pos, size_t len, size_t room);
+ * to the front, then doubles the buffer (from 4 KiB) as needed, up to max_cap bytes. 0, -ENOBUFS
+ * (more than max_cap needed), -ENOMEM. */
+int corio__buf_reserve(char **buf, size_t *cap, size_t *pos, size_t len, size_t room,
+                       size_t max_cap);
+
+/* The reader's (wbuf 0) or the writer's buffer: room for `room` more bytes, within the server's
+ * budget. 0, -ENOBUFS (counted), -ENOMEM. */
+int corio__stream_reserve(corio__stream *s, int wbuf, size_t room);
+/* Gives an empty buffer back when it has grown past what a connection usually needs. */
+void corio__stream_shrink(corio__stream *s, int wbuf);
+#define CORIO__STREAM_KEEP (16 * 1024)
+
+/* A defence closes the connection: err (-ETIMEDOUT, -ENOBUFS) breaks it, *counter counts it
+ * when the connection is a server's. */
+void corio__stream_defend(corio__stream *s, int err, uint64_t *counter);
+#define CORIO__STREAM_COUNTER(s, field) ((s)->share ? &(s)->share->stats.field : NULL)
 
 /* Fills *sun with a Unix socket path: 0, -EINVAL (NULL or empty), -ENAMETOOLONG. */
 struct sockaddr_un;
