@@ -56,10 +56,6 @@ static inline uint32_t corio__io_dir(const corio__io_req *r) {
 /* Tries the request's system call once without blocking: the result, or -errno (-EAGAIN when it
  * would block; a connect in progress also gives -EAGAIN, see corio__io_connect_result). */
 ssize_t corio__io_try(corio__io_req *r);
-/* Carries out a request from the running task on its loop's strategy (MSG_DONTWAIT in flags:
- * one try): the call's result, -errno, -ETIMEDOUT once r->timeout_ns passed, CORIO_ENOTASK,
- * -EBADF (negative fd), -ECANCELED. */
-ssize_t corio__io_submit(corio__io_req *r);
 /* After a connect in progress became writable: 0 or the connection's error. */
 int corio__io_connect_result(int fd);
 

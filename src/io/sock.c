@@ -25,7 +25,7 @@ static int64_t timeout_ns(double seconds) {
     return corio__sec_to_ns(seconds);
 }
 
-ssize_t corio__io_submit(corio__io_req *r) {
+static ssize_t submit(corio__io_req *r) {
     corio_loop *loop;
     int rc = corio__io_enter(r->fd, &loop);
     if (rc < 0)
@@ -46,7 +46,7 @@ int corio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen) {
                        .timeout_ns = -1};
     if (addr && !addrlen)
         return -EFAULT; /* as accept(2) and corio_sock_recvfrom */
-    return (int)corio__io_submit(&r);
+    return (int)submit(&r);
 }
 
 int corio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, double timeout) {
@@ -54,7 +54,7 @@ int corio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, d
         return -EINVAL;
     corio__io_req r = {.kind = CORIO__IO_CONNECT, .fd = fd, .caddr = addr, .calen = addrlen,
                        .timeout_ns = timeout_ns(timeout)};
-    ssize_t rc = corio__io_submit(&r);
+    ssize_t rc = submit(&r);
     if (rc < 0)
         return (int)rc;
     return corio__io_connect_result(fd);
@@ -65,7 +65,7 @@ static ssize_t buf_call(int kind, int fd, void *buf, size_t len, int flags) {
         return -EFAULT;
     corio__io_req r = {.kind = kind, .fd = fd, .buf = buf, .len = len, .flags = flags,
                        .timeout_ns = -1};
-    return corio__io_submit(&r);
+    return submit(&r);
 }
 
 ssize_t corio_sock_recv(int fd, void *buf, size_t len, int flags) {
@@ -104,7 +104,7 @@ ssize_t corio_sock_recvmsg(int fd, struct msghdr *msg, int flags) {
         return -EFAULT;
     corio__io_req r = {.kind = CORIO__IO_RECVMSG, .fd = fd, .msg = msg, .flags = flags,
                        .timeout_ns = -1};
-    return corio__io_submit(&r);
+    return submit(&r);
 }
 
 ssize_t corio_sock_sendmsg(int fd, const struct msghdr *msg, int flags) {
@@ -112,7 +112,7 @@ ssize_t corio_sock_sendmsg(int fd, const struct msghdr *msg, int flags) {
         return -EFAULT;
     corio__io_req r = {.kind = CORIO__IO_SENDMSG, .fd = fd, .msg = (struct msghdr *)msg,
                        .flags = flags, .timeout_ns = -1};
-    return corio__io_submit(&r);
+    return submit(&r);
 }
 
 ssize_t corio_sock_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
@@ -145,7 +145,7 @@ static int wait_fd(int fd, uint32_t events, double timeout) {
         return -EINVAL;
     corio__io_req r = {.kind = CORIO__IO_POLL, .fd = fd, .events = events,
                        .timeout_ns = timeout_ns(timeout)};
-    ssize_t rc = corio__io_submit(&r);
+    ssize_t rc = submit(&r);
     return rc < 0 ? (int)rc : 0;
 }
 

@@ -106,6 +106,15 @@ static inline int64_t corio__loop_clock(const corio_loop *loop) {
     return loop->core.virtual_time ? loop->core.now : corio__clock_ns();
 }
 
+/* The time of the loop's current iteration: taken after the poller returned while timers are
+ * armed, else read now. Earlier than the clock by what the iteration has run so far: for coarse
+ * deadlines of seconds (the streams' defences) that should not cost a clock read per call. */
+static inline int64_t corio__loop_iteration_time(corio_loop *loop) {
+    if (!corio__timer_heap_count(&loop->core.timers))
+        loop->core.now = corio__loop_clock(loop);
+    return loop->core.now;
+}
+
 /* The loop time `delay_ns` from now (negative: now). Saturating under virtual time, where the
  * clock may have jumped to a "forever" timer near INT64_MAX / 2 (the real clock is far below). */
 static inline int64_t corio__loop_deadline(const corio_loop *loop, int64_t delay_ns) {

@@ -60,26 +60,34 @@ static int can_receive(corio__stream *s) {
     return 1;
 }
 
-/* One receive into buf, waiting no longer than the defences allow: until the message's
- * deadline while one is being received, else idle_timeout. A limit passed breaks the
- * connection. Returns as received. */
-static ssize_t receive(corio__stream *s, void *buf, size_t n) {
-    corio__io_req req = {.kind = CORIO__IO_RECV, .fd = s->fd, .buf = buf, .len = n,
-                         .timeout_ns = s->rlen ? -1 : s->idle_ns};
-    uint64_t *counter = CORIO__STREAM_COUNTER(s, idle_timeouts);
+/* The deadline of a read that may wait, if a defence bounds it: the message's while one is
+ * being received, else idle_timeout's between messages. 0 or -ENOMEM. */
+static int read_deadline(corio__stream *s) {
     if (s->msg_deadline >= 0) {
-        int64_t left = s->msg_deadline - corio__loop_clock(s->loop);
-        req.timeout_ns = left > 0 ? left : 0;
-        counter = CORIO__STREAM_COUNTER(s, header_timeouts);
+        s->read_deadline = s->msg_deadline;
+        s->read_is_idle = 0;
+    } else if (!s->rlen && s->idle_ns >= 0) {
+        s->read_deadline = corio__loop_iteration_time(s->loop) + s->idle_ns;
+        s->read_is_idle = 1;
+    } else {
+        return 0;
     }
-    ssize_t got = corio__io_submit(&req);
-    if (got == -ETIMEDOUT && req.timeout_ns >= 0) {
-        corio__stream_defend(s, -ETIMEDOUT, counter);
-        return s->err;
-    }
+    return corio__stream_guard(s, s->read_deadline);
+}
+
+/* One receive into buf, bounded by the defences: a limit passed closes the connection, which
+ * ends the receive. Returns as received. */
+static ssize_t receive(corio__stream *s, void *buf, size_t n) {
+    int rc = read_deadline(s);
+    if (rc < 0)
+        return rc;
+    ssize_t got = corio_sock_recv(s->fd, buf, n, 0);
+    s->read_deadline = -1;
+    if (s->err)
+        return s->err; /* broken meanwhile: by a defence, or by the writer */
     got = received(s, got);
-    if (got > 0 && s->msg_deadline < 0 && s->header_ns >= 0)
-        s->msg_deadline = corio__loop_deadline(s->loop, s->header_ns); /* a message begins */
+    if (got > 0 && s->msg_deadline < 0 && s->header_ns >= 0) /* a message begins */
+        s->msg_deadline = corio__loop_iteration_time(s->loop) + s->header_ns;
     return got;
 }
 
@@ -111,7 +119,7 @@ static void consume(corio__stream *s, size_t n) {
         s->rpos = 0;
         s->msg_deadline = -1;
     } else if (s->header_ns >= 0) {
-        s->msg_deadline = corio__loop_deadline(s->loop, s->header_ns);
+        s->msg_deadline = corio__loop_iteration_time(s->loop) + s->header_ns;
     }
 }
 

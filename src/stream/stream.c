@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <math.h>
-#include <stdint.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -36,6 +38,55 @@ static void set_limits(corio__stream *s, const corio_stream_opts *o, int server_
     s->write_ns = limit_ns(o->write_timeout, 60, server_side);
     /* A new connection's first bytes are its first message's. */
     s->msg_deadline = s->header_ns < 0 ? -1 : corio__loop_deadline(s->loop, s->header_ns);
+    s->read_deadline = s->write_deadline = -1;
+}
+
+/* ---- the guard: the one timer of a connection's deadlines ---- */
+
+static int64_t earliest(int64_t a, int64_t b) {
+    if (a < 0)
+        return b;
+    return b < 0 || a < b ? a : b;
+}
+
+int corio__stream_guard_move(corio__stream *s, int64_t deadline) {
+    corio__loop_timer_cancel(s->loop, &s->guard);
+    return corio__loop_timer_at(s->loop, &s->guard, deadline);
+}
+
+int corio__stream_unsent(corio__stream *s) {
+    int q;
+    return s->fd < 0 || ioctl(s->fd, SIOCOUTQ, &q) < 0 ? -1 : q;
+}
+
+/* What a writable wait counts is whether the peer took any bytes: the socket turns writable only
+ * once a good part of its buffer is free, which a slow reader may take longer than the limit to
+ * free. */
+static int peer_took_some(corio__stream *s, int64_t now) {
+    int q = corio__stream_unsent(s);
+    if (q < 0 || q >= s->unsent)
+        return 0;
+    s->unsent = q;
+    s->write_deadline = now + s->write_ns;
+    return 1;
+}
+
+static void guard_expire(corio__timer *t) {
+    corio__stream *s = corio__container_of(t, corio__stream, guard);
+    int64_t now = corio__loop_iteration_time(s->loop);
+    if (s->read_deadline >= 0 && s->read_deadline <= now) {
+        corio__stream_defend(s, -ETIMEDOUT, s->read_is_idle
+                                                ? CORIO__STREAM_COUNTER(s, idle_timeouts)
+                                                : CORIO__STREAM_COUNTER(s, header_timeouts));
+        return;
+    }
+    if (s->write_deadline >= 0 && s->write_deadline <= now && !peer_took_some(s, now)) {
+        corio__stream_defend(s, -ETIMEDOUT, CORIO__STREAM_COUNTER(s, write_timeouts));
+        return;
+    }
+    int64_t next = earliest(s->read_deadline, s->write_deadline);
+    if (next >= 0 && corio__stream_guard(s, next) < 0)
+        corio__stream_fail(s, -ENOMEM); /* a wait nothing would bound */
 }
 
 corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_opts *opts,
@@ -53,6 +104,7 @@ corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_op
     s->high = 64 * 1024;
     s->low = 16 * 1024;
     s->link.prev = s->link.next = &s->link;
+    s->guard = (corio__timer){.idx = CORIO__TIMER_IDLE, .expire = guard_expire};
     set_limits(s, opts, server_side);
     corio__loop_ref(loop);
     return s;
@@ -67,6 +119,7 @@ void corio__stream_unref(corio__stream *s) {
         return;
     if (s->fd >= 0) /* not reached in practice: release closes, and the flusher holds a ref */
         corio_close(s->fd);
+    corio__loop_timer_cancel(s->loop, &s->guard);
     corio__waiters_fini(&s->drainers);
     corio__waiters_fini(&s->closers);
     corio_loop *loop = s->loop;
@@ -86,6 +139,8 @@ static void close_fd(corio__stream *s) {
     s->closing = 1;
     s->closed = 1;
     s->wlen = 0;
+    s->read_deadline = s->write_deadline = -1;
+    corio__loop_timer_cancel(s->loop, &s->guard);
     if (fd >= 0)
         corio_close(fd); /* wakes a flusher waiting on fd: it sees fd < 0 and ends */
     corio__waiters_wake(&s->drainers, s->err ? s->err : -ECONNRESET);
@@ -139,7 +194,7 @@ int corio__buf_reserve(char **buf, size_t *cap, size_t *pos, size_t len, size_t 
     return 0;
 }
 
-int corio__stream_reserve(corio__stream *s, int wbuf, size_t room) {
+int corio__stream_grow(corio__stream *s, int wbuf, size_t room) {
     char **buf = wbuf ? &s->wbuf : &s->rbuf;
     size_t *cap = wbuf ? &s->wcap : &s->rcap, *pos = wbuf ? &s->wpos : &s->rpos;
     size_t len = wbuf ? s->wlen : s->rlen, old = *cap, max_cap = SIZE_MAX;
@@ -159,10 +214,8 @@ int corio__stream_reserve(corio__stream *s, int wbuf, size_t room) {
     return rc;
 }
 
-void corio__stream_shrink(corio__stream *s, int wbuf) {
+void corio__stream_give_back(corio__stream *s, int wbuf) {
     size_t *cap = wbuf ? &s->wcap : &s->rcap;
-    if (*cap <= CORIO__STREAM_KEEP || (wbuf ? s->wlen : s->rlen))
-        return;
     char **buf = wbuf ? &s->wbuf : &s->rbuf;
     free(*buf);
     *buf = NULL;

@@ -60,8 +60,13 @@ typedef struct corio__stream {
     size_t wpos, wlen, wcap, high, low;
     corio_task *flusher;
     corio__waiters drainers, closers;
-    /* defences: limits in ns (< 0: none) and the current message's deadline in loop time */
-    int64_t header_ns, idle_ns, write_ns, msg_deadline;
+    /* defences: limits in ns (< 0: none), the current message's deadline and those of the read
+     * and the flusher's wait in progress, in loop time (< 0: none), and the one timer that
+     * watches them (see corio__stream_guard) */
+    int64_t header_ns, idle_ns, write_ns, msg_deadline, read_deadline, write_deadline;
+    corio__timer guard;
+    int unsent;          /* the kernel's unsent bytes when the flusher's wait began */
+    uint8_t read_is_idle; /* read_deadline is idle_timeout's, not header_timeout's */
     uint8_t eof, reading, closing, closed, eof_pending, eof_sent, released, aborted;
     /* server side */
     struct corio_server *server; /* held (corio__server_unref) until the connection is freed */
@@ -109,10 +114,33 @@ int corio__buf_reserve(char **buf, size_t *cap, size_t *pos, size_t len, size_t 
 
 /* The reader's (wbuf 0) or the writer's buffer: room for `room` more bytes, within the server's
  * budget. 0, -ENOBUFS (counted), -ENOMEM. */
-int corio__stream_reserve(corio__stream *s, int wbuf, size_t room);
+int corio__stream_grow(corio__stream *s, int wbuf, size_t room);
+static inline int corio__stream_reserve(corio__stream *s, int wbuf, size_t room) {
+    size_t free_end = wbuf ? s->wcap - s->wpos - s->wlen : s->rcap - s->rpos - s->rlen;
+    return free_end >= room ? 0 : corio__stream_grow(s, wbuf, room);
+}
+
 /* Gives an empty buffer back when it has grown past what a connection usually needs. */
-void corio__stream_shrink(corio__stream *s, int wbuf);
 #define CORIO__STREAM_KEEP (16 * 1024)
+void corio__stream_give_back(corio__stream *s, int wbuf);
+static inline void corio__stream_shrink(corio__stream *s, int wbuf) {
+    if ((wbuf ? s->wcap : s->rcap) > CORIO__STREAM_KEEP && !(wbuf ? s->wlen : s->rlen))
+        corio__stream_give_back(s, wbuf);
+}
+
+/* The deadline of a wait that begins (read_deadline or write_deadline was just set): makes the
+ * guard fire by then. One timer per connection, moved only when a deadline comes earlier than
+ * it is armed for: a wait that ends leaves it armed, and when it fires with nothing due it moves
+ * to the next deadline or stops. So a busy connection pays no timer per wait. 0 or -ENOMEM. */
+int corio__stream_guard_move(corio__stream *s, int64_t deadline);
+static inline int corio__stream_guard(corio__stream *s, int64_t deadline) {
+    if (corio__timer_armed(&s->guard) && s->guard.when <= deadline)
+        return 0; /* it fires first and moves on */
+    return corio__stream_guard_move(s, deadline);
+}
+/* The bytes the kernel holds for the peer still (not yet acknowledged, or not yet read from a
+ * Unix socket), or -1. */
+int corio__stream_unsent(corio__stream *s);
 
 /* A defence closes the connection: err (-ETIMEDOUT, -ENOBUFS) breaks it, *counter counts it
  * when the connection is a server's. */

@@ -5,8 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <linux/sockios.h>
 
 /* One non-blocking send: bytes sent, -EAGAIN, or the error. */
 static ssize_t try_send(corio__stream *s, const void *data, size_t n) {
@@ -24,30 +22,18 @@ static void sent(corio__stream *s, size_t n) {
         corio__waiters_wake(&s->drainers, 0);
 }
 
-/* The bytes the kernel holds for the peer still (not yet acknowledged, or not yet read from a
- * Unix socket), or -1. */
-static int unsent(corio__stream *s) {
-    int q;
-    return ioctl(s->fd, SIOCOUTQ, &q) < 0 ? -1 : q;
-}
-
-/* Awaits a writable socket, at most write_timeout each time the peer takes nothing. The socket
- * turns writable only once a good part of its buffer is free, which a slow reader may take
- * longer than the limit to free: what counts is whether it took any bytes. Returns as
- * corio_wait_writable; -ETIMEDOUT when the peer took none within the limit. */
+/* Awaits a writable socket, bounded by write_timeout (see guard_expire). Returns as
+ * corio_wait_writable, or -ENOMEM. */
 static int await_peer(corio__stream *s) {
-    if (s->write_ns < 0)
-        return corio_wait_writable(s->fd, CORIO_FOREVER);
-    int before = unsent(s);
-    for (;;) {
-        int rc = corio_wait_writable(s->fd, (double)s->write_ns / 1e9);
-        if (rc != -ETIMEDOUT || s->fd < 0)
-            return rc;
-        int now = unsent(s);
-        if (now < 0 || now >= before)
-            return rc;
-        before = now;
+    if (s->write_ns >= 0) {
+        s->unsent = corio__stream_unsent(s);
+        s->write_deadline = corio__loop_iteration_time(s->loop) + s->write_ns;
+        if (corio__stream_guard(s, s->write_deadline) < 0)
+            return -ENOMEM;
     }
+    int rc = corio_wait_writable(s->fd, CORIO_FOREVER);
+    s->write_deadline = -1;
+    return rc;
 }
 
 /* The flusher: waits until the socket is writable and sends the buffer, until it is empty or
@@ -57,11 +43,7 @@ static void *flush_main(void *arg) {
     while (s->wlen && s->fd >= 0) {
         int rc = await_peer(s);
         if (s->fd < 0)
-            break; /* closed meanwhile (aborted, or the reader saw the connection break) */
-        if (rc == -ETIMEDOUT) {
-            corio__stream_defend(s, rc, CORIO__STREAM_COUNTER(s, write_timeouts));
-            break;
-        }
+            break; /* closed meanwhile (aborted, a defence, or the reader saw it break) */
         if (rc < 0) {
             /* Cancelled (the loop is going away) or refused: the bytes cannot go out. */
             corio__stream_fail(s, rc == -ECANCELED ? -ECONNABORTED : rc);
