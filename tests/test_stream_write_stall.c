@@ -20,7 +20,7 @@ static void serve(corio_reader *r, corio_writer *w, void *arg)
     if (n <= 0)
         return;
     size_t bytes = strtoul(line, NULL, 10);
-    int drain = strstr(line, "drain") != NULL;
+    int drain = memmem(line, (size_t)n, "drain", 5) != NULL; /* line is not NUL-terminated */
     if (bytes > BIG || corio_writer_write(w, payload, bytes) < 0)
         return;
     if (drain && corio_writer_drain(w) == -ETIMEDOUT)
