@@ -41,9 +41,9 @@ static inline long scaled(long n) {
     return v > 0 ? v : 1;
 }
 
-/* Resident set size in KiB. */
-static inline long rss_kib(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
+/* Resident set size in KiB, of this process or of another (its /proc/<pid>/statm). */
+static inline long rss_kib_of(const char *statm) {
+    FILE *f = fopen(statm, "r");
     long pages = 0, rss = 0;
     if (f) {
         if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
@@ -52,9 +52,11 @@ static inline long rss_kib(void) {
     }
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
+static inline long rss_kib(void) { return rss_kib_of("/proc/self/statm"); }
 
-static inline int open_fds(void) {
-    DIR *d = opendir("/proc/self/fd");
+/* The fds open in a /proc/<pid>/fd directory. */
+static inline int fds_in(const char *dir) {
+    DIR *d = opendir(dir);
     if (!d)
         return -1;
     int n = 0;
@@ -62,8 +64,10 @@ static inline int open_fds(void) {
         if (e->d_name[0] != '.')
             n++;
     closedir(d);
-    return n - 1;
+    return n;
 }
+/* This process's, without the one that counts them. */
+static inline int open_fds(void) { return fds_in("/proc/self/fd") - 1; }
 
 static inline double now_s(void) {
     struct timespec ts;

@@ -8,6 +8,12 @@
  * (bytes received, a connection accepted) the call returns that result and the cancellation is
  * delivered at the task's next await instead, so nothing is lost.
  *
+ * Fairness: a call whose fd is ready completes without suspending, so a task whose peer always
+ * has bytes ready could run on and keep every other task waiting. Each task has a budget of 128
+ * such calls (stream reads included) from the time it resumes; once it is spent, the next call
+ * yields once before it starts (as Tokio's cooperative budget). A task cancelled in that yield
+ * gets -ECANCELED with nothing done.
+ *
  * fds: give these calls non-blocking fds (corio_socket and corio_sock_accept make them so); a
  * blocking fd works but may block the whole loop. An fd used with these calls must be closed
  * with corio_close(), which wakes the tasks waiting on it (with -EBADF) and forgets the fd's

@@ -33,6 +33,9 @@ static ssize_t submit(corio__io_req *r) {
     /* MSG_DONTWAIT asks for one try, not an await (a strategy would wait on its -EAGAIN). */
     if (r->flags & MSG_DONTWAIT)
         return corio__io_try(r);
+    rc = corio__task_spend(corio__current_task());
+    if (rc < 0)
+        return rc;
     return corio__io_strategy_of(loop)->submit(loop, r);
 }
 

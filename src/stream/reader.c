@@ -20,6 +20,18 @@ static int enter(corio_reader *r, const void *buf, size_t n, const char *fn) {
     corio__stream *s = r->s;
     if (s->reading)
         return -EBUSY;
+    /* A busy peer must not keep other tasks waiting (a call outside a task gets CORIO_ENOTASK
+     * once it has to wait). */
+    corio_task *t = corio__current_task();
+    if (t && corio__task_budget_spent(t)) {
+        corio__stream_ref(s);
+        int rc = corio__task_yield(t);
+        corio__stream_unref(s);
+        if (rc < 0)
+            return rc;
+        if (s->reading)
+            return -EBUSY; /* another task came in while this one yielded */
+    }
     s->reading = 1;
     corio__stream_ref(s);
     return 0;

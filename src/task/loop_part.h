@@ -25,6 +25,7 @@ enum { CORIO__POOL_FUTURE, CORIO__POOL_TASK, CORIO__POOL_CBNODE, CORIO__POOL_SLE
 
 typedef struct corio__loop_task {
     struct corio_task *current;    /* the task whose fiber runs now */
+    int budget;                    /* what the current task may still do before it yields (task.h) */
     corio__fiber home;             /* the thread's stack, on which the loop itself runs */
     corio__stack_pool *stacks;
     size_t stack_size;             /* the default */

@@ -102,6 +102,7 @@ static void task_complete(corio_task *t) {
 
 static void task_main(void *arg) {
     corio_task *t = arg;
+    t->fut.loop->task.budget = CORIO__TASK_BUDGET;
     t->fut.result = t->fn(t->arg);
     t->returned = 1;
     corio__fiber_exit(&t->fiber, &t->fut.loop->task.home);
@@ -226,6 +227,7 @@ int corio__task_suspend(corio_task *t) {
     } else {
         corio__fiber_switch(&t->fiber, &loop->task.home);
     }
+    loop->task.budget = CORIO__TASK_BUDGET; /* t runs again: a new step */
     if (t->resume_cancel) {
         t->resume_cancel = 0;
         return -ECANCELED;

@@ -43,6 +43,21 @@ int corio__task_suspend(corio_task *t);
 /* Reschedules t at the end of the ready queue and suspends it (sleep 0). */
 int corio__task_yield(corio_task *t);
 
+/* The cooperative budget (Tokio's coop): an awaiting call that may complete without suspending
+ * (a receive whose bytes are there, a read from a stream's buffer) spends one unit of the running
+ * task's budget on entry, and once the budget is spent it yields first. Without it, a peer that
+ * always has bytes ready keeps its handler running and every other task waiting: a flood of
+ * pipelined requests held a normal client for a second (stress/stress_hostile.c). The budget is
+ * given back whenever a task resumes. Returns 0, or what the yield returns (-ECANCELED: the call
+ * must return it having done nothing). */
+#define CORIO__TASK_BUDGET 128
+static inline int corio__task_spend(corio_task *t) {
+    return --t->fut.loop->task.budget > 0 ? 0 : corio__task_yield(t);
+}
+/* The same in two steps, for a caller with something to hold across the yield: 1 when the
+ * budget is spent (then call corio__task_yield). */
+static inline int corio__task_budget_spent(corio_task *t) { return --t->fut.loop->task.budget <= 0; }
+
 /* ---- the task layer's part of the loop (task/loop_part.c) ---- */
 
 /* Stacks (of stack_size bytes by default; 0: the pool's default), pools, the future kinds of this
