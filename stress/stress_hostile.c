@@ -41,7 +41,7 @@ static const char http_ok[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 
 static pid_t server = -1;
 static int port, http;
-static double phase_secs = 1.0;
+#define PHASE_SECS 1.0 /* each attack's length */
 static volatile int phase_over;
 static long attacks_made; /* attacker connections made in the phase */
 
@@ -295,7 +295,7 @@ static void run_phase(const attack *a, int base_fds) {
     corio_task **ts = calloc((size_t)a->tasks, sizeof *ts);
     for (long i = 0; i < a->tasks; i++)
         corio_create_task(&ts[i], NULL, a->fn, (void *)(intptr_t)a->arg, NULL);
-    corio_sleep(phase_secs);
+    corio_sleep(PHASE_SECS);
     phase_over = 1;
     for (long i = 0; i < a->tasks; i++) {
         corio_await(corio_task_future(ts[i]), NULL);
@@ -328,7 +328,6 @@ static void run_phase(const attack *a, int base_fds) {
 
 static void *main_task(void *arg) {
     (void)arg;
-    double scale = stress_scale();
     attack attacks[] = {
         {"slowloris", slowloris, scaled(1000), 0},
         {"flood", flood, scaled(16), 0},
@@ -336,7 +335,6 @@ static void *main_task(void *arg) {
         {"huge lines", huge_line, scaled(32), 0},
         {"garbage", garbage, scaled(200), 0},
     };
-    phase_secs = scale < 1 ? 1.5 : 1.0; /* a slower build gets more time per phase */
     for (size_t t = 0; t < sizeof targets / sizeof *targets; t++) {
         if (start_server(&targets[t]) < 0) {
             CHECK(0, "could not start %s/%s", CORIO_EXAMPLES_DIR, targets[t].name);

@@ -3,6 +3,8 @@
  * connection closed, with nothing after it answered, while well-formed pipelined requests, chunked
  * bodies and 100-continue are served. The peer is this test, over loopback with blocking sockets:
  * what a client sees is the whole check. */
+#include "under_valgrind.h"
+
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
@@ -22,6 +24,12 @@ static int port;
 /* Starts build/examples/http_hello on a free port (it prints the port it got). */
 static void start_server(void)
 {
+    /* Valgrind 3.19 takes 26 s to deliver SIGTERM to a process waiting in io_uring_enter (its
+     * own report comes only then; SIGKILL would leave none): too slow for every test. The epoll
+     * run covers the server under Valgrind, and the io_uring one runs in every other build. */
+    const char *be = getenv("CORIO_BACKEND");
+    if (under_valgrind() && be && strcmp(be, "io_uring") == 0)
+        cr_skip_test("the server under Valgrind on io_uring: SIGTERM takes 26 s to arrive");
     const char *path = CORIO_EXAMPLES_DIR "/http_hello";
     if (access(path, X_OK) != 0)
         cr_skip_test("%s is not built (CORIO_BUILD_EXAMPLES=OFF)", path);
@@ -43,12 +51,20 @@ static void start_server(void)
     cr_assert_eq(sscanf(line, "Serving on http://127.0.0.1:%d/", &port), 1, "%s", line);
 }
 
+/* SIGTERM, not SIGKILL: under Valgrind (--trace-children) the server's own report must be
+ * written before it goes. */
 static void stop_server(void)
 {
-    if (server > 0) {
-        kill(server, SIGKILL);
-        waitpid(server, NULL, 0);
+    if (server <= 0)
+        return;
+    kill(server, SIGTERM);
+    for (int i = 0; i < 3000; i++) {
+        if (waitpid(server, NULL, WNOHANG) == server)
+            return;
+        usleep(10000);
     }
+    kill(server, SIGKILL);
+    waitpid(server, NULL, 0);
 }
 
 /* Sends `n` bytes on a new connection, then reads until the server closes it (5 s at most).
