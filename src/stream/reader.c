@@ -97,10 +97,7 @@ static ssize_t receive(corio__stream *s, void *buf, size_t n) {
     s->read_deadline = -1;
     if (s->err)
         return s->err; /* broken meanwhile: by a defence, or by the writer */
-    got = received(s, got);
-    if (got > 0 && s->msg_deadline < 0 && s->header_ns >= 0) /* a message begins */
-        s->msg_deadline = corio__loop_iteration_time(s->loop) + s->header_ns;
-    return got;
+    return received(s, got);
 }
 
 /* Makes room for `want` buffered bytes in all (and at least RECV_MIN free), then awaits one
@@ -117,8 +114,11 @@ static ssize_t fill(corio__stream *s, size_t want) {
         return rc == -ENOBUFS ? s->err : rc;
     char *end = s->rbuf + s->rpos + s->rlen;
     ssize_t n = receive(s, end, s->rcap - s->rpos - s->rlen);
-    if (n > 0)
+    if (n > 0) {
+        if (!s->rlen && s->msg_deadline < 0 && s->header_ns >= 0) /* a message begins */
+            s->msg_deadline = corio__loop_iteration_time(s->loop) + s->header_ns;
         s->rlen += (size_t)n;
+    }
     return n;
 }
 
@@ -160,7 +160,7 @@ ssize_t corio_reader_read(corio_reader *r, void *buf, size_t n) {
             if (out > 0)
                 out = receive(s, buf, n);
             if (out > 0)
-                s->msg_deadline = -1; /* taken whole: the buffer stays empty */
+                s->msg_deadline = -1; /* a new connection's first bytes, taken whole */
         } else {
             out = fill(s, 0);
             if (out > 0)

@@ -48,15 +48,15 @@ int corio__task_yield(corio_task *t);
  * task's budget on entry, and once the budget is spent it yields first. Without it, a peer that
  * always has bytes ready keeps its handler running and every other task waiting: a flood of
  * pipelined requests held a normal client for a second (stress/stress_hostile.c). The budget is
- * given back whenever a task resumes. Returns 0, or what the yield returns (-ECANCELED: the call
- * must return it having done nothing). */
+ * given back whenever a task resumes. corio__task_spend returns 0, or what the yield returns
+ * (-ECANCELED: the call must return it having done nothing). */
 #define CORIO__TASK_BUDGET 128
-static inline int corio__task_spend(corio_task *t) {
-    return --t->fut.loop->task.budget > 0 ? 0 : corio__task_yield(t);
-}
-/* The same in two steps, for a caller with something to hold across the yield: 1 when the
- * budget is spent (then call corio__task_yield). */
+/* Spends one unit: 1 when the budget is spent, and the caller must yield (corio__task_yield)
+ * before it goes on; a caller with something to hold across the yield uses this. */
 static inline int corio__task_budget_spent(corio_task *t) { return --t->fut.loop->task.budget <= 0; }
+static inline int corio__task_spend(corio_task *t) {
+    return corio__task_budget_spent(t) ? corio__task_yield(t) : 0;
+}
 
 /* ---- the task layer's part of the loop (task/loop_part.c) ---- */
 
