@@ -30,7 +30,7 @@ static void *bench_main(void *arg)
 int main(int argc, char **argv)
 {
     g_n = bench_n(argc, argv);
-    int rc = corio_run(bench_main, NULL, NULL);
+    int rc = corio_run(bench_main, NULL, NULL, NULL);
     if (rc < 0)
         BENCH_DIE("corio_run: %s", corio_strerror(rc));
     printf("RESULT bench=a impl=corio n=%ld ns_per_op=%.1f cpu_ns_per_op=%.1f wall_s=%.4f "

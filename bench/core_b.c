@@ -49,7 +49,7 @@ int main(int argc, char **argv)
         argc--, argv++;
     }
     g_n = bench_n(argc, argv);
-    int rc = corio_run(bench_main, NULL, NULL);
+    int rc = corio_run(bench_main, NULL, NULL, NULL);
     if (rc < 0)
         BENCH_DIE("corio_run: %s", corio_strerror(rc));
     long peak = bench_peak_rss_kb();

@@ -84,7 +84,7 @@ static void *bench_main(void *arg)
 int main(int argc, char **argv)
 {
     struct pingpong p = {NULL, bench_n(argc, argv), 0, 0, 0, 0};
-    int rc = corio_run(bench_main, &p, NULL);
+    int rc = corio_run(bench_main, &p, NULL, NULL);
     if (rc < 0)
         BENCH_DIE("corio_run: %s", corio_strerror(rc));
     double wall = p.t1 - p.t0;

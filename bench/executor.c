@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     int rc = corio_executor_new(&r.ex, (unsigned)threads);
     if (rc < 0)
         BENCH_DIE("corio_executor_new: %s", corio_strerror(rc));
-    rc = corio_run(bench_main, &r, NULL);
+    rc = corio_run(bench_main, &r, NULL, NULL);
     if (rc < 0)
         BENCH_DIE("corio_run: %s", corio_strerror(rc));
     rc = corio_executor_free(r.ex);

@@ -124,5 +124,5 @@ int main(int argc, char **argv) {
         else
             rounds = atol(argv[i]);
     }
-    return corio_run(main_task, NULL, NULL) != 0;
+    return corio_run(main_task, NULL, NULL, NULL) != 0;
 }

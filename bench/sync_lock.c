@@ -68,5 +68,5 @@ int main(int argc, char **argv)
     long n = bench_n(argc, argv);
     if (n % TASKS)
         BENCH_DIE("N must be a multiple of %d", TASKS);
-    return corio_run(bench_main, &n, NULL) < 0;
+    return corio_run(bench_main, &n, NULL, NULL) < 0;
 }

@@ -82,5 +82,5 @@ int main(int argc, char **argv)
     long n = bench_n(argc, argv);
     if (n % PRODUCERS)
         BENCH_DIE("N must be a multiple of %d", PRODUCERS);
-    return corio_run(bench_main, &n, NULL) < 0;
+    return corio_run(bench_main, &n, NULL, NULL) < 0;
 }

@@ -32,5 +32,5 @@ int main(int argc, char **argv) {
     char *args[3] = {"127.0.0.1", "8888", "Hello World!"};
     for (int i = 1; i < argc && i <= 3; i++)
         args[i - 1] = argv[i];
-    return corio_run(tcp_echo_client, args, NULL) < 0;
+    return corio_run(tcp_echo_client, args, NULL, NULL) < 0;
 }

@@ -53,5 +53,5 @@ static void *main_task(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    return corio_run(main_task, argc > 1 ? argv[1] : "8888", NULL) < 0;
+    return corio_run(main_task, argc > 1 ? argv[1] : "8888", NULL, NULL) < 0;
 }

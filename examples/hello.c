@@ -33,4 +33,4 @@ static void *main_task(void *arg) {
     return NULL;
 }
 
-int main(void) { return corio_run(main_task, NULL, NULL) < 0; }
+int main(void) { return corio_run(main_task, NULL, NULL, NULL) < 0; }

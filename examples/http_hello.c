@@ -83,5 +83,5 @@ static void *main_task(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    return corio_run(main_task, argc > 1 ? argv[1] : "8080", NULL) < 0;
+    return corio_run(main_task, argc > 1 ? argv[1] : "8080", NULL, NULL) < 0;
 }

@@ -162,7 +162,7 @@ static void stop_server(void *arg) {
 
 static void *server_thread(void *arg) {
     server *s = arg;
-    s->rc = corio_run(server_main, s, NULL);
+    s->rc = corio_run(server_main, s, NULL, NULL);
     set_started(s, NULL); /* if it failed before it started, main stops waiting */
     if (s->rc < 0) {      /* failed while the others run: shut them all down */
         fprintf(stderr, "multicore_echo: loop %d: %s\n", s->index, corio_strerror(s->rc));

@@ -309,7 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int sv[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
     run rn = {.in = &in, .rfd = sv[0], .wfd = sv[1]};
-    CHECK(corio_run(main_task, &rn, NULL) == 0);
+    CHECK(corio_run(main_task, &rn, NULL, NULL) == 0);
     CHECK(fds_before < 0 || count_fds() == fds_before);
     return 0;
 }

@@ -30,6 +30,7 @@
  *   corio/sync.h         Lock, Event, Condition, Semaphore, Barrier, Queue
  *   corio/io.h           awaitable socket and fd calls, add_reader / add_writer
  *   corio/stream.h       streams, open_connection, start_server
+ *   corio/signal.h       signal handlers and watchers
  *   corio/thread.h       executors, to_thread, the ways in from other threads
  *   corio/debug.h        debug mode, task dumps, virtual time
  */
@@ -45,6 +46,7 @@
 #include "corio/sync.h"
 #include "corio/io.h"
 #include "corio/stream.h"
+#include "corio/signal.h"
 #include "corio/thread.h"
 #include "corio/debug.h"
 

@@ -227,7 +227,7 @@ static int run_client(void) {
     for (int r = 0; r < rounds; r++) {
         cli.round = r;
         cli.connected = 0;
-        int rc = corio_run(client_round, (void *)(intptr_t)(r * nconn), NULL);
+        int rc = corio_run(client_round, (void *)(intptr_t)(r * nconn), NULL, NULL);
         CHECK(rc == 0, "client round: %s", corio_strerror(rc));
         rss[r] = rss_kib();
         CHECK(open_fds() == fds0, "client fds: %d at start, %d after round %d", fds0, open_fds(),
@@ -292,7 +292,7 @@ int main(void) {
     long rss[8];
     for (int r = 0; r < rounds; r++) {
         memset(&srv, 0, sizeof srv);
-        int rc = corio_run(server_main, (void *)(intptr_t)nconn, NULL);
+        int rc = corio_run(server_main, (void *)(intptr_t)nconn, NULL, NULL);
         CHECK(rc == 0, "server round: %s", corio_strerror(rc));
         rss[r] = rss_kib();
         total_in += srv.bytes_in;

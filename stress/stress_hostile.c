@@ -358,7 +358,7 @@ int main(void) {
     rng_seed();
     const char *be = getenv("CORIO_BACKEND");
     printf("stress_hostile: backend %s, scale %.2f\n", be ? be : "default", stress_scale());
-    int rc = corio_run(main_task, NULL, NULL);
+    int rc = corio_run(main_task, NULL, NULL, NULL);
     CHECK(rc == 0, "corio_run: %s", corio_strerror(rc));
     return stress_result("stress_hostile");
 }

@@ -143,7 +143,7 @@ int main(void) {
     if (!jobs)
         return 2;
     double t = now_s();
-    int rc = corio_run(main_task, (void *)(intptr_t)total, NULL);
+    int rc = corio_run(main_task, (void *)(intptr_t)total, NULL, NULL);
     CHECK(rc == 0, "corio_run: %s", corio_strerror(rc));
     free(jobs);
     printf("stress_tasks: %ld tasks in %.1f s: %ld finished, %ld failed, %ld cancelled\n",

@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 {
     (void)argv;
     void *result = NULL;
-    int rc = corio_run(main_task, argc > 1 ? (void *)1 : NULL, &result);
+    int rc = corio_run(main_task, argc > 1 ? (void *)1 : NULL, &result, NULL);
     printf("corio %d.%d: rc %d result %ld\n", CORIO_VERSION_MAJOR, CORIO_VERSION_MINOR, rc,
            (long)(intptr_t)result);
     return rc < 0;

@@ -99,7 +99,7 @@ static inline unsigned char stream_byte(uint64_t seed, uint64_t i)
  * still open (a task that closes one sets it to -1). */
 static inline void run_with_pair(corio_coro_fn fn, int fds[2])
 {
-    cr_assert_eq(corio_run(fn, fds, NULL), 0);
+    cr_assert_eq(corio_run(fn, fds, NULL, NULL), 0);
     for (int i = 0; i < 2; i++)
         if (fds[i] >= 0)
             corio_close(fds[i]);

@@ -106,7 +106,7 @@ static void *results_main(void *arg) {
 
 static void test_results(void) {
     loop_thread_id = pthread_self();
-    CHECK(corio_run(results_main, NULL, NULL) == 0);
+    CHECK(corio_run(results_main, NULL, NULL, NULL) == 0);
 }
 
 /* ---- cancellation in every state ---- */
@@ -172,7 +172,7 @@ static void *cancel_main(void *arg) {
 static void test_cancel(void) {
     atomic_store(&dtor_calls, 0);
     void *ex = NULL;
-    CHECK(corio_run(cancel_main, NULL, &ex) == 0);
+    CHECK(corio_run(cancel_main, NULL, &ex, NULL) == 0);
     CHECK(corio_executor_free(ex) == 0);
     CHECK(atomic_load(&dtor_calls) == 1);
 }
@@ -244,7 +244,7 @@ static void *shutdown_main(void *arg) {
     return NULL;
 }
 
-static void test_shutdown(void) { CHECK(corio_run(shutdown_main, NULL, NULL) == 0); }
+static void test_shutdown(void) { CHECK(corio_run(shutdown_main, NULL, NULL, NULL) == 0); }
 
 /* ---- loop close with jobs in flight ---- */
 
@@ -326,7 +326,7 @@ static void *shared_main(void *arg) {
 
 static void *shared_thread(void *arg) {
     void *r = IV(-1);
-    CHECK(corio_run(shared_main, arg, &r) == 0 && r == IV(0));
+    CHECK(corio_run(shared_main, arg, &r, NULL) == 0 && r == IV(0));
     return NULL;
 }
 
@@ -415,8 +415,8 @@ int main(void) {
     test_close_in_flight(0);
     test_close_in_flight(1);
     test_shared_executor();
-    CHECK(corio_run(own_worker_main, NULL, NULL) == 0);
-    CHECK(corio_run(post_main, NULL, NULL) == 0);
+    CHECK(corio_run(own_worker_main, NULL, NULL, NULL) == 0);
+    CHECK(corio_run(post_main, NULL, NULL, NULL) == 0);
     /* Under qemu-user /proc/self/task also lists the emulator's own threads, which come and go.
      * Elsewhere a joined thread can stay listed a moment after pthread_join returns (it wakes
      * the joiner when it clears its tid, before the kernel reaps it): allow 5 s for that. */

@@ -53,7 +53,7 @@ static void *thread_body(void *arg)
 {
     (void)arg;
     void *sum = NULL;
-    int rc = corio_run(thread_main, NULL, &sum);
+    int rc = corio_run(thread_main, NULL, &sum, NULL);
     return (void *)(intptr_t)(rc < 0 ? rc : (intptr_t)sum);
 }
 

@@ -64,7 +64,7 @@ static void *main_task(void *arg)
 int main(void)
 {
     for (int round = 0; round < 3; round++)
-        if (corio_run(main_task, NULL, NULL) != 0)
+        if (corio_run(main_task, NULL, NULL, NULL) != 0)
             failures++;
     for (int i = 0; i < 1000 && corio__stream_resolve_pending(); i++)
         usleep(10000);

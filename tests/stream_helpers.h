@@ -108,7 +108,7 @@ static inline void skip_name_lookup_under_valgrind_on_io_uring(void)
 #define RUN_CHECKED(fn, arg)                                                                       \
     do {                                                                                           \
         FD_CHECK_BEGIN();                                                                          \
-        int run_rc_ = corio_run(fn, arg, NULL);                                                    \
+        int run_rc_ = corio_run(fn, arg, NULL, NULL);                                                    \
         cr_assert_eq(run_rc_, 0, "main task: %s", corio_strerror(run_rc_));                        \
         for (int i_ = 0; i_ < 2000 && corio__stream_resolve_pending(); i_++)                       \
             usleep(10000);                                                                         \

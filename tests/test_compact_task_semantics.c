@@ -272,7 +272,7 @@ Test(compact_task_semantics, many_gathered, .timeout = 60)
         n = 1000;
     ev_n = 0;
     void *res = IV(-1);
-    cr_assert_eq(corio_run(gather_compact, IV(n), &res), 0);
+    cr_assert_eq(corio_run(gather_compact, IV(n), &res, NULL), 0);
     cr_assert_eq(VI(res), 0);
 }
 

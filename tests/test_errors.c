@@ -289,5 +289,5 @@ Test(errors, gather_new_null_array, .timeout = 10)
 
 Test(errors, run_with_null_fn, .timeout = 10)
 {
-    cr_assert_eq(corio_run(NULL, NULL, NULL), -EINVAL);
+    cr_assert_eq(corio_run(NULL, NULL, NULL, NULL), -EINVAL);
 }

@@ -61,7 +61,7 @@ static corio_executor *one_thread(void)
 static void run_on_one_thread(corio_coro_fn fn)
 {
     corio_executor *ex = one_thread();
-    cr_assert_eq(corio_run(fn, ex, NULL), 0);
+    cr_assert_eq(corio_run(fn, ex, NULL, NULL), 0);
     cr_assert_eq(corio_executor_free(ex), 0);
 }
 
@@ -173,7 +173,7 @@ static void *wait_for_main(void *arg)
 
 Test(executor_cancel, wait_for_times_out_and_the_result_is_released, .timeout = 30)
 {
-    cr_assert_eq(corio_run(wait_for_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(wait_for_main, NULL, NULL, NULL), 0);
 }
 
 /* Opens the gate once loop close has had ample time to take e out of the queue (a wide margin:
@@ -252,7 +252,7 @@ Test(executor_cancel, loop_close_with_a_job_waiting_on_the_loop, .timeout = 30)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    cr_assert_eq(corio_run(leave_a_waiting_job, NULL, NULL), 0);
+    cr_assert_eq(corio_run(leave_a_waiting_job, NULL, NULL, NULL), 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     int rc = atomic_load(&waiter_rc);

@@ -102,7 +102,7 @@ static void *executor_main(void *arg)
     return rc < 0 ? corio_raise(rc) : NULL;
 }
 
-static int executor_scenario(void) { return corio_run(executor_main, NULL, NULL); }
+static int executor_scenario(void) { return corio_run(executor_main, NULL, NULL, NULL); }
 
 Test(executor_fault_alloc, every_thread_call_allocation_fails_cleanly, .timeout = 300)
 {

@@ -81,7 +81,7 @@ static void *results_main(void *arg)
 Test(executor_run, results_and_errors_cross_to_the_loop_thread, .timeout = 20)
 {
     loop_tid = pthread_self();
-    cr_assert_eq(corio_run(results_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(results_main, NULL, NULL, NULL), 0);
     EV_EXPECT(1);
 }
 
@@ -100,7 +100,7 @@ static void *to_thread_main(void *arg)
 Test(executor_run, to_thread_awaits_the_result, .timeout = 20)
 {
     loop_tid = pthread_self();
-    cr_assert_eq(corio_run(to_thread_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(to_thread_main, NULL, NULL, NULL), 0);
 }
 
 Test(executor_run, to_thread_outside_a_task, .timeout = 10)
@@ -133,7 +133,7 @@ static void run_with_executor(unsigned threads, corio_coro_fn fn)
     loop_tid = pthread_self();
     corio_executor *ex = NULL;
     cr_assert_eq(corio_executor_new(&ex, threads), 0);
-    cr_assert_eq(corio_run(fn, ex, NULL), 0);
+    cr_assert_eq(corio_run(fn, ex, NULL, NULL), 0);
     cr_assert_eq(corio_executor_free(ex), 0);
 }
 
@@ -150,7 +150,7 @@ Test(executor_run, default_executor_threads_end_with_the_loop, .timeout = 20)
         cr_skip_test("thread count not observable under qemu-user");
     loop_tid = pthread_self();
     int before = threads_now();
-    cr_assert_eq(corio_run(many_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(many_main, NULL, NULL, NULL), 0);
     /* A joined thread can still be listed for a moment: pthread_join returns once the thread has
      * cleared its tid, a little before the kernel removes it from /proc. Wait up to 5 s. */
     int after = threads_now();
@@ -176,9 +176,9 @@ Test(executor_run, set_default_executor_is_used_and_not_freed_by_the_loop, .time
     loop_tid = pthread_self();
     corio_executor *ex = NULL;
     cr_assert_eq(corio_executor_new(&ex, 2), 0);
-    cr_assert_eq(corio_run(set_default_main, ex, NULL), 0);
+    cr_assert_eq(corio_run(set_default_main, ex, NULL, NULL), 0);
     /* still usable after the loop is gone: the loop did not own it */
-    cr_assert_eq(corio_run(many_main, ex, NULL), 0);
+    cr_assert_eq(corio_run(many_main, ex, NULL, NULL), 0);
     cr_assert_eq(corio_executor_free(ex), 0);
 }
 

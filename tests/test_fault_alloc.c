@@ -131,7 +131,7 @@ static void *core_main(void *arg)
     return rc < 0 ? corio_raise(rc) : NULL;
 }
 
-static int core_scenario(void) { return corio_run(core_main, NULL, NULL); }
+static int core_scenario(void) { return corio_run(core_main, NULL, NULL, NULL); }
 
 Test(fault_alloc, every_core_allocation_fails_cleanly, .timeout = 120)
 {

@@ -51,7 +51,7 @@ static void *group_main(void *arg)
     return rc < 0 ? corio_raise(rc) : NULL;
 }
 
-static int group_scenario(void) { return corio_run(group_main, NULL, NULL); }
+static int group_scenario(void) { return corio_run(group_main, NULL, NULL, NULL); }
 
 Test(fault_alloc_structured, taskgroup_and_timeout_scopes, .timeout = 120)
 {
@@ -134,7 +134,7 @@ static void *combine_main(void *arg)
     return rc < 0 ? corio_raise(rc) : NULL;
 }
 
-static int combine_scenario(void) { return corio_run(combine_main, NULL, NULL); }
+static int combine_scenario(void) { return corio_run(combine_main, NULL, NULL, NULL); }
 
 Test(fault_alloc_structured, wait_as_completed_and_shield, .timeout = 120)
 {
@@ -236,7 +236,7 @@ static void *sync_main(void *arg)
 static int sync_scenario(void)
 {
     counter = 0;
-    return corio_run(sync_main, NULL, NULL);
+    return corio_run(sync_main, NULL, NULL, NULL);
 }
 
 Test(fault_alloc_structured, lock_queue_and_event, .timeout = 120)

@@ -659,7 +659,7 @@ Test(gather, seed_example, .timeout = 10)
 {
     double t0 = now_s();
     void *res = NULL;
-    cr_assert_eq(corio_run(seed_main, NULL, &res), 0);
+    cr_assert_eq(corio_run(seed_main, NULL, &res, NULL), 0);
     double dt = now_s() - t0;
     cr_assert_eq(res, IV(12), "result : [1, 2]");
     cr_assert_geq(dt, 0.2);

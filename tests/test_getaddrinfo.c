@@ -35,7 +35,7 @@ static void *numeric_main(void *arg)
 
 Test(getaddrinfo, numeric_host_and_its_errors, .timeout = 20)
 {
-    cr_assert_eq(corio_run(numeric_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(numeric_main, NULL, NULL, NULL), 0);
 }
 
 /* Other EAI_* codes of the resolver come back as their CORIO_EAI_* (glibc refuses these hints
@@ -64,7 +64,7 @@ Test(getaddrinfo, resolver_errors_map_to_corio_eai_codes, .timeout = 20)
 #ifndef __GLIBC__
     cr_skip_test("the hints refused up front are glibc's");
 #endif
-    cr_assert_eq(corio_run(eai_codes_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(eai_codes_main, NULL, NULL, NULL), 0);
 }
 
 static void *localhost_main(void *arg)
@@ -87,7 +87,7 @@ static void *localhost_main(void *arg)
 
 Test(getaddrinfo, localhost_from_a_task, .timeout = 20)
 {
-    cr_assert_eq(corio_run(localhost_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(localhost_main, NULL, NULL, NULL), 0);
 }
 
 static void *lookup_task(void *arg)
@@ -115,7 +115,7 @@ static void *cancel_main(void *arg)
 Test(getaddrinfo, cancelled_lookup_frees_its_result, .timeout = 20)
 {
     for (int i = 0; i < 20; i++) /* cancelled while pending, queued or running */
-        cr_assert_eq(corio_run(cancel_main, NULL, NULL), 0);
+        cr_assert_eq(corio_run(cancel_main, NULL, NULL, NULL), 0);
 }
 
 Test(getaddrinfo, bad_input, .timeout = 10)

@@ -137,7 +137,7 @@ Test(io_cancel, accept, .timeout = 10)
     FD_CHECK_BEGIN();
     struct victim v = {.kind = C_ACCEPT};
     v.fd = tcp_listener(0, &v.addr, &v.alen);
-    cr_assert_eq(corio_run(accept_main, &v, NULL), 0);
+    cr_assert_eq(corio_run(accept_main, &v, NULL, NULL), 0);
     corio_close(v.fd);
     FD_CHECK_END();
 }
@@ -166,7 +166,7 @@ Test(io_cancel, connect_in_progress, .timeout = 20)
     }
     if (stuck) {
         v.fd = corio_socket(AF_INET, SOCK_STREAM, 0);
-        cr_assert_eq(corio_run(connect_main, &v, NULL), 0);
+        cr_assert_eq(corio_run(connect_main, &v, NULL, NULL), 0);
         corio_close(v.fd);
     }
     for (int i = 0; i < nfill; i++)
@@ -199,7 +199,7 @@ Test(io_cancel, recv_and_recvmsg, .timeout = 10)
     int fds[2];
     tcp_pair(0, fds);
     struct victim v[2] = {{.kind = C_RECV, .fd = fds[0]}, {.fd = fds[1]}};
-    cr_assert_eq(corio_run(recv_main, v, NULL), 0);
+    cr_assert_eq(corio_run(recv_main, v, NULL, NULL), 0);
     corio_close(fds[0]);
     corio_close(fds[1]);
     FD_CHECK_END();
@@ -245,7 +245,7 @@ static void cancel_send(int kind)
     tcp_pair(0, fds);
     small_buffers(fds[0]); /* the peer keeps a wide window, so that draining is quick */
     struct victim v[2] = {{.kind = kind, .fd = fds[0]}, {.fd = fds[1]}};
-    cr_assert_eq(corio_run(send_main, v, NULL), 0);
+    cr_assert_eq(corio_run(send_main, v, NULL, NULL), 0);
     corio_close(fds[0]);
     corio_close(fds[1]);
     FD_CHECK_END();
@@ -268,7 +268,7 @@ Test(io_cancel, recvfrom_and_recvmsg_udp, .timeout = 10)
     cr_assert_eq(connect(a, (struct sockaddr *)&ba, blen), 0);
     cr_assert_eq(connect(b, (struct sockaddr *)&aa, alen), 0);
     struct victim v[2] = {{.kind = C_RECVFROM, .fd = a}, {.fd = b}};
-    cr_assert_eq(corio_run(recv_main, v, NULL), 0);
+    cr_assert_eq(corio_run(recv_main, v, NULL, NULL), 0);
     corio_close(a);
     corio_close(b);
     FD_CHECK_END();
@@ -306,7 +306,7 @@ Test(io_cancel, read_pipe_and_wait_readable, .timeout = 10)
     int p[2];
     cr_assert_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
     struct victim v[2] = {{.kind = C_READ, .fd = p[0]}, {.fd = p[1]}};
-    cr_assert_eq(corio_run(pipe_main, v, NULL), 0);
+    cr_assert_eq(corio_run(pipe_main, v, NULL, NULL), 0);
     corio_close(p[0]);
     corio_close(p[1]);
     FD_CHECK_END();

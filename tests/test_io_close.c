@@ -48,7 +48,7 @@ static void *close_under_waiter(void *arg)
 static void expect_ebadf(struct waiter *w, const char *what)
 {
     void *rc = NULL;
-    cr_assert_eq(corio_run(close_under_waiter, w, &rc), 0);
+    cr_assert_eq(corio_run(close_under_waiter, w, &rc, NULL), 0);
     cr_assert_eq(VI(rc), -EBADF, "%s after corio_close: %s", what, corio_strerror(VI(rc)));
     cr_assert_not(fd_is_open(w->fd), "corio_close closed it");
 }
@@ -186,7 +186,7 @@ Test(io_close, wakes_both_directions_and_drops_callbacks, .timeout = 10)
     small_buffers(fds[0]);
     small_buffers(fds[1]);
     fill_socket(fds[0]);
-    cr_assert_eq(corio_run(close_everything_main, fds, NULL), 0);
+    cr_assert_eq(corio_run(close_everything_main, fds, NULL, NULL), 0);
     corio_close(fds[1]);
     FD_CHECK_END();
 }
@@ -244,7 +244,7 @@ static void *reuse_main(void *arg)
 Test(io_close, same_number_after_corio_close, .timeout = 10)
 {
     FD_CHECK_BEGIN();
-    cr_assert_eq(corio_run(reuse_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(reuse_main, NULL, NULL, NULL), 0);
     cr_assert(reuse_same_number, "the new socket got the closed one's number");
     FD_CHECK_END();
 }
@@ -280,7 +280,7 @@ static void *plain_close_main(void *arg)
 Test(io_close, accept_after_plain_close_of_same_number, .timeout = 10)
 {
     FD_CHECK_BEGIN();
-    cr_assert_eq(corio_run(plain_close_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(plain_close_main, NULL, NULL, NULL), 0);
     cr_assert(reuse_same_number, "the accepted socket got the closed one's number");
     FD_CHECK_END();
 }
@@ -313,7 +313,7 @@ static void *reuse_race_main(void *arg)
 Test(io_close, new_fd_while_old_waiter_pending, .timeout = 10)
 {
     FD_CHECK_BEGIN();
-    cr_assert_eq(corio_run(reuse_race_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(reuse_race_main, NULL, NULL, NULL), 0);
     FD_CHECK_END();
 }
 
@@ -371,6 +371,6 @@ static void *plain_close_reader_main(void *arg)
 Test(io_close, add_reader_after_plain_close_of_same_number, .timeout = 10)
 {
     FD_CHECK_BEGIN();
-    cr_assert_eq(corio_run(plain_close_reader_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(plain_close_reader_main, NULL, NULL, NULL), 0);
     FD_CHECK_END();
 }

@@ -106,7 +106,7 @@ Test(io_compact, tcp_buffers_on_compact_stacks, .timeout = 30)
     FD_CHECK_BEGIN();
     lfd = tcp_listener(0, &srv_addr, &srv_alen);
     void *good = NULL;
-    cr_assert_eq(corio_run(tcp_main, NULL, &good), 0);
+    cr_assert_eq(corio_run(tcp_main, NULL, &good, NULL), 0);
     cr_assert_eq((long)good, NPAIRS * ROUNDS, "round trips intact: %ld", (long)good);
     corio_close(lfd);
     FD_CHECK_END();
@@ -174,7 +174,7 @@ Test(io_compact, udp_recvfrom_on_compact_stacks, .timeout = 30)
         getsockname(udp_fds[i], (struct sockaddr *)&udp_addrs[i], &len);
     }
     void *good = NULL;
-    cr_assert_eq(corio_run(udp_main, NULL, &good), 0);
+    cr_assert_eq(corio_run(udp_main, NULL, &good, NULL), 0);
     cr_assert_eq((long)good, NPAIRS, "datagrams intact: %ld", (long)good);
     for (int i = 0; i < NPAIRS; i++)
         corio_close(udp_fds[i]);

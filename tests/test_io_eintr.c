@@ -145,7 +145,7 @@ Test(io_eintr, every_call_survives_a_signal_storm, .timeout = 60)
     listen_fd = tcp_listener(0, &srv_addr, &srv_alen);
     start_storm();
     void *echoed = NULL;
-    int rc = corio_run(main_task, NULL, &echoed);
+    int rc = corio_run(main_task, NULL, &echoed, NULL);
     stop_storm();
     cr_assert_eq(rc, 0, "corio_run: %s", corio_strerror(rc));
     long want = 0;

@@ -65,7 +65,7 @@ static void *bad_fd_main(void *arg)
 Test(io_errors, invalid_and_closed_fds_are_ebadf, .timeout = 10)
 {
     FD_CHECK_BEGIN();
-    cr_assert_eq(corio_run(bad_fd_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(bad_fd_main, NULL, NULL, NULL), 0);
     FD_CHECK_END();
 }
 
@@ -226,7 +226,7 @@ Test(io_errors, bad_backend_name_in_environment, .timeout = 10)
     setenv("CORIO_BACKEND", "bogus", 1);
     corio_loop *loop = NULL;
     cr_assert_eq(corio_loop_new(&loop, NULL), -EINVAL);
-    cr_assert_eq(corio_run(never_run, NULL, NULL), -EINVAL, "corio_run fails too");
+    cr_assert_eq(corio_run(never_run, NULL, NULL, NULL), -EINVAL, "corio_run fails too");
     /* An explicit name in opts wins over the environment. */
     corio_loop_opts opts = {.backend = "epoll"};
     cr_assert_eq(corio_loop_new(&loop, &opts), 0);

@@ -73,7 +73,7 @@ static void *main_task(void *arg)
 static int io_scenario(void)
 {
     listen_fd = tcp_listener(0, &srv_addr, &srv_alen);
-    int rc = corio_run(main_task, NULL, NULL);
+    int rc = corio_run(main_task, NULL, NULL, NULL);
     corio_close(listen_fd);
     return rc;
 }

@@ -86,7 +86,7 @@ Test(io_fd, pipe_read_write_and_wait, .timeout = 10)
     FD_CHECK_BEGIN();
     int p[2];
     nb_pipe(p);
-    cr_assert_eq(corio_run(pipe_full_main, p, NULL), 0);
+    cr_assert_eq(corio_run(pipe_full_main, p, NULL, NULL), 0);
     corio_close(p[0]);
     FD_CHECK_END();
 }
@@ -104,7 +104,7 @@ Test(io_fd, pipe_write_after_reader_closed_is_epipe, .timeout = 10)
     int p[2];
     nb_pipe(p);
     void *rc = NULL;
-    cr_assert_eq(corio_run(broken_pipe_main, p, &rc), 0);
+    cr_assert_eq(corio_run(broken_pipe_main, p, &rc, NULL), 0);
     cr_assert_eq(VI(rc), -EPIPE, "write(2) to a pipe without reader: %s", corio_strerror(VI(rc)));
     corio_close(p[1]);
     FD_CHECK_END();
@@ -126,7 +126,7 @@ Test(io_fd, pipe_eof_is_readable, .timeout = 10)
     FD_CHECK_BEGIN();
     int p[2];
     nb_pipe(p);
-    cr_assert_eq(corio_run(eof_wait_main, p, NULL), 0);
+    cr_assert_eq(corio_run(eof_wait_main, p, NULL, NULL), 0);
     corio_close(p[0]);
     FD_CHECK_END();
 }
@@ -161,7 +161,7 @@ Test(io_fd, eventfd_read_waits_for_write, .timeout = 10)
     FD_CHECK_BEGIN();
     int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     cr_assert_geq(fd, 0);
-    cr_assert_eq(corio_run(efd_main, &fd, NULL), 0);
+    cr_assert_eq(corio_run(efd_main, &fd, NULL, NULL), 0);
     corio_close(fd);
     FD_CHECK_END();
 }
@@ -197,9 +197,9 @@ Test(io_fd, regular_file_always_ready, .timeout = 10)
     cr_assert_geq(fd, 0);
     unlink(path);
     fcntl(fd, F_SETFL, O_NONBLOCK);
-    cr_assert_eq(corio_run(file_main, &fd, NULL), 0);
+    cr_assert_eq(corio_run(file_main, &fd, NULL, NULL), 0);
     void *rc = NULL;
-    cr_assert_eq(corio_run(file_watch_main, &fd, &rc), 0);
+    cr_assert_eq(corio_run(file_watch_main, &fd, &rc, NULL), 0);
     cr_assert_eq(VI(rc), -EPERM, "add_reader on a regular file: %s", corio_strerror(VI(rc)));
     corio_close(fd);
     FD_CHECK_END();
@@ -240,7 +240,7 @@ Test(io_fd, pty_read_write, .timeout = 10)
     cr_assert_eq(tcgetattr(t[1], &tio), 0);
     cfmakeraw(&tio);
     cr_assert_eq(tcsetattr(t[1], TCSANOW, &tio), 0);
-    cr_assert_eq(corio_run(pty_main, t, NULL), 0);
+    cr_assert_eq(corio_run(pty_main, t, NULL, NULL), 0);
     corio_close(t[1]);
     corio_close(t[0]);
     FD_CHECK_END();
@@ -437,7 +437,7 @@ static void *bad_watch_main(void *arg)
 Test(io_fd, add_reader_bad_input, .timeout = 10)
 {
     FD_CHECK_BEGIN();
-    cr_assert_eq(corio_run(bad_watch_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(bad_watch_main, NULL, NULL, NULL), 0);
     FD_CHECK_END();
 }
 

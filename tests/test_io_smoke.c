@@ -63,7 +63,7 @@ static void echo_roundtrips(int v6)
     FD_CHECK_BEGIN();
     listen_fd = tcp_listener(v6, &srv_addr, &srv_alen);
     void *total = NULL;
-    cr_assert_eq(corio_run(main_task, NULL, &total), 0);
+    cr_assert_eq(corio_run(main_task, NULL, &total, NULL), 0);
     cr_assert_gt((long)total, 1000 * 6);
     corio_close(listen_fd);
     FD_CHECK_END();

@@ -76,7 +76,7 @@ static void accept_peer_address(int v6)
     FD_CHECK_BEGIN();
     struct conn_args a;
     a.lfd = tcp_listener(v6, &a.addr, &a.alen);
-    cr_assert_eq(corio_run(connect_and_compare, &a, NULL), 0);
+    cr_assert_eq(corio_run(connect_and_compare, &a, NULL, NULL), 0);
     corio_close(a.lfd);
     FD_CHECK_END();
 }
@@ -166,7 +166,7 @@ static void large_transfer(int v6)
     struct flow f[4] = {
         {.fd = fds[0], .seed = 1, .total = total}, {.fd = fds[1], .seed = 1, .total = total},
         {.fd = fds[1], .seed = 2, .total = total}, {.fd = fds[0], .seed = 2, .total = total}};
-    cr_assert_eq(corio_run(four_flows, f, NULL), 0);
+    cr_assert_eq(corio_run(four_flows, f, NULL, NULL), 0);
     cr_assert_eq(f[1].got, total, "a->b received %zu of %zu", f[1].got, total);
     cr_assert_eq(f[3].got, total, "b->a received %zu of %zu", f[3].got, total);
     cr_assert_eq(f[1].mismatch, 0, "a->b differs at byte %zu", f[1].mismatch - 1);
@@ -267,7 +267,7 @@ Test(io_tcp, two_hundred_connections_in_one_loop, .timeout = 60)
     many.lfd = tcp_listener(0, &many.addr, &many.alen);
     listen(many.lfd, 512);
     void *ok = NULL;
-    cr_assert_eq(corio_run(many_main, NULL, &ok), 0);
+    cr_assert_eq(corio_run(many_main, NULL, &ok, NULL), 0);
     cr_assert_eq((long)ok, NCONN * 5, "round trips that matched: %ld", (long)ok);
     cr_assert_eq(many_served, NCONN);
     corio_close(many.lfd);
@@ -297,7 +297,7 @@ static void connect_refused(int v6)
     setsockopt(a.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     cr_assert_eq(bind(a.lfd, (struct sockaddr *)&a.addr, a.alen), 0, "%s", strerror(errno));
     void *rc = NULL;
-    cr_assert_eq(corio_run(connect_expect, &a, &rc), 0);
+    cr_assert_eq(corio_run(connect_expect, &a, &rc, NULL), 0);
     cr_assert_eq(VI(rc), -ECONNREFUSED, "connect: %s", corio_strerror(VI(rc)));
     close(a.lfd);
     FD_CHECK_END();
@@ -336,7 +336,7 @@ Test(io_tcp, connect_timeout, .timeout = 20)
     a.lfd = tcp_listener(0, &a.addr, &a.alen);
     cr_assert_eq(listen(a.lfd, 0), 0);
     void *rc = NULL;
-    cr_assert_eq(corio_run(connect_until_stuck, &a, &rc), 0);
+    cr_assert_eq(corio_run(connect_until_stuck, &a, &rc, NULL), 0);
     for (int i = 0; i < nbacklog; i++)
         close(backlog_fds[i]);
     close(a.lfd);
@@ -376,7 +376,7 @@ Test(io_tcp, half_close_then_reply, .timeout = 10)
     FD_CHECK_BEGIN();
     int fds[2];
     tcp_pair(0, fds);
-    cr_assert_eq(corio_run(half_close_main, fds, NULL), 0);
+    cr_assert_eq(corio_run(half_close_main, fds, NULL, NULL), 0);
     corio_close(fds[0]);
     FD_CHECK_END();
 }
@@ -419,7 +419,7 @@ Test(io_tcp, peer_close_mid_read, .timeout = 10)
     FD_CHECK_BEGIN();
     int fds[2];
     tcp_pair(0, fds);
-    cr_assert_eq(corio_run(peer_close_mid_read_main, fds, NULL), 0);
+    cr_assert_eq(corio_run(peer_close_mid_read_main, fds, NULL, NULL), 0);
     corio_close(fds[0]);
     FD_CHECK_END();
 }
@@ -471,10 +471,10 @@ Test(io_tcp, short_read_then_eof, .timeout = 10)
     FD_CHECK_BEGIN();
     int fds[2];
     tcp_pair(0, fds);
-    cr_assert_eq(corio_run(data_then_eof_main, fds, NULL), 0);
+    cr_assert_eq(corio_run(data_then_eof_main, fds, NULL, NULL), 0);
     corio_close(fds[0]);
     tcp_pair(0, fds);
-    cr_assert_eq(corio_run(data_eof_after_wait_main, fds, NULL), 0);
+    cr_assert_eq(corio_run(data_eof_after_wait_main, fds, NULL, NULL), 0);
     corio_close(fds[0]);
     FD_CHECK_END();
 }
@@ -519,7 +519,7 @@ static void peer_close_mid_write(int use_write)
     small_buffers(fds[0]);
     small_buffers(fds[1]);
     void *rc = NULL;
-    cr_assert_eq(corio_run(peer_close_mid_write_main, fds, &rc), 0);
+    cr_assert_eq(corio_run(peer_close_mid_write_main, fds, &rc, NULL), 0);
     cr_assert(VI(rc) == -EPIPE || VI(rc) == -ECONNRESET, "send after the peer closed: %s",
               corio_strerror(VI(rc)));
     struct sigaction sa;
@@ -563,7 +563,7 @@ Test(io_tcp, reset_by_peer, .timeout = 10)
     int fds[2];
     tcp_pair(0, fds);
     void *rc = NULL;
-    cr_assert_eq(corio_run(recv_reset_main, fds, &rc), 0);
+    cr_assert_eq(corio_run(recv_reset_main, fds, &rc, NULL), 0);
     cr_assert_eq(VI(rc), -ECONNRESET, "recv on a reset connection: %s", corio_strerror(VI(rc)));
     corio_close(fds[0]);
     FD_CHECK_END();
@@ -615,7 +615,7 @@ Test(io_tcp, two_acceptors_on_one_listener, .timeout = 10)
     FD_CHECK_BEGIN();
     struct conn_args a;
     a.lfd = tcp_listener(0, &a.addr, &a.alen);
-    cr_assert_eq(corio_run(two_acceptors_main, &a, NULL), 0);
+    cr_assert_eq(corio_run(two_acceptors_main, &a, NULL, NULL), 0);
     corio_close(a.lfd);
     FD_CHECK_END();
 }
@@ -661,7 +661,7 @@ Test(io_tcp, accept_emfile_keeps_listener_usable, .timeout = 10)
     FD_CHECK_BEGIN();
     struct conn_args a;
     a.lfd = tcp_listener(0, &a.addr, &a.alen);
-    cr_assert_eq(corio_run(emfile_main, &a, NULL), 0);
+    cr_assert_eq(corio_run(emfile_main, &a, NULL, NULL), 0);
     corio_close(a.lfd);
     FD_CHECK_END();
 }

@@ -67,7 +67,7 @@ static void recvfrom_sendto(int v6)
     FD_CHECK_BEGIN();
     struct udp_pair p;
     udp_open(&p, v6);
-    cr_assert_eq(corio_run(recvfrom_main, &p, NULL), 0);
+    cr_assert_eq(corio_run(recvfrom_main, &p, NULL, NULL), 0);
     udp_close(&p);
     FD_CHECK_END();
 }
@@ -115,7 +115,7 @@ static void recvmsg_sendmsg(int v6)
     FD_CHECK_BEGIN();
     struct udp_pair p;
     udp_open(&p, v6);
-    cr_assert_eq(corio_run(msg_main, &p, NULL), 0);
+    cr_assert_eq(corio_run(msg_main, &p, NULL, NULL), 0);
     udp_close(&p);
     FD_CHECK_END();
 }
@@ -178,7 +178,7 @@ static void datagram_boundaries(int call)
     boundary_call = call;
     struct udp_pair p;
     udp_open(&p, 0);
-    cr_assert_eq(corio_run(boundary_main, &p, NULL), 0);
+    cr_assert_eq(corio_run(boundary_main, &p, NULL, NULL), 0);
     udp_close(&p);
     FD_CHECK_END();
 }
@@ -211,7 +211,7 @@ Test(io_udp, connected_send_recv_and_refused, .timeout = 10)
     FD_CHECK_BEGIN();
     struct udp_pair p;
     udp_open(&p, 0);
-    cr_assert_eq(corio_run(connected_main, &p, NULL), 0);
+    cr_assert_eq(corio_run(connected_main, &p, NULL, NULL), 0);
     corio_close(p.a);
     FD_CHECK_END();
 }

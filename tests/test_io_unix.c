@@ -109,7 +109,7 @@ Test(io_unix, named_listener_accept_connect, .timeout = 10)
     FD_CHECK_BEGIN();
     struct named n;
     named_open(&n);
-    cr_assert_eq(corio_run(named_main, &n, NULL), 0);
+    cr_assert_eq(corio_run(named_main, &n, NULL, NULL), 0);
     named_close(&n);
     FD_CHECK_END();
 }

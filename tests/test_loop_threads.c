@@ -48,7 +48,7 @@ static void *thread_main_task(void *arg)
 static void *thread_body(void *arg)
 {
     void *r = IV(-2);
-    int rc = corio_run(thread_main_task, arg, &r);
+    int rc = corio_run(thread_main_task, arg, &r, NULL);
     return IV(rc < 0 ? rc : VI(r));
 }
 

@@ -49,7 +49,7 @@ Test(many_tasks, hundred_thousand_sleepers_gathered, .timeout = 30)
     n_tasks = under_valgrind() ? 2000 : slow_build() ? 20000 : 100000;
     double t0 = now_s();
     void *res = IV(-1);
-    int rc = corio_run(gather_many, NULL, &res);
+    int rc = corio_run(gather_many, NULL, &res, NULL);
     double dt = now_s() - t0;
     cr_assert_eq(rc, 0, "corio_run: %s", corio_err_name(rc));
     cr_assert_eq(VI(res), 0, "every result in its place");
@@ -82,7 +82,7 @@ Test(many_tasks, ten_thousand_sequential_tasks, .timeout = 30)
     int n = under_valgrind() ? 1000 : 10000;
     double t0 = now_s();
     void *res = NULL;
-    cr_assert_eq(corio_run(sequential, IV(n), &res), 0);
+    cr_assert_eq(corio_run(sequential, IV(n), &res, NULL), 0);
     cr_assert_eq(res, IV(n));
     double dt = now_s() - t0;
     cr_assert_lt(dt, 20.0, "%d sequential tasks took %f s", n, dt);
@@ -139,7 +139,7 @@ Test(many_tasks, fire_and_forget_tasks_all_run, .timeout = 30)
 {
     int n = under_valgrind() ? 1000 : slow_build() ? 10000 : 50000;
     void *res = NULL;
-    cr_assert_eq(corio_run(fire_and_forget_many, IV(n), &res), 0);
+    cr_assert_eq(corio_run(fire_and_forget_many, IV(n), &res, NULL), 0);
     cr_assert_eq(res, IV(n));
 }
 
@@ -168,7 +168,7 @@ Test(many_tasks, create_and_gather_tasks_that_return_at_once, .timeout = 30)
     int n = under_valgrind() ? 2000 : slow_build() ? 40000 : 200000;
     void *res = IV(1);
     double t0 = now_s();
-    cr_assert_eq(corio_run(create_and_return_at_once, IV(n), &res), 0);
+    cr_assert_eq(corio_run(create_and_return_at_once, IV(n), &res, NULL), 0);
     cr_assert_eq(VI(res), 0);
     cr_assert_lt(now_s() - t0, 25.0);
 }

@@ -313,13 +313,13 @@ static void *server_port_after_free_main(void *arg)
 static void server_free_twice(void)
 {
     debug_env();
-    corio_run(server_free_twice_main, NULL, NULL);
+    corio_run(server_free_twice_main, NULL, NULL, NULL);
 }
 
 static void server_port_after_free(void)
 {
     debug_env();
-    corio_run(server_port_after_free_main, NULL, NULL);
+    corio_run(server_port_after_free_main, NULL, NULL, NULL);
 }
 
 Test(misuse, server)
@@ -535,7 +535,7 @@ static void run_in_debug_loop(corio_coro_fn fn)
 static void taskgroup_free_twice(void)
 {
     debug_env();
-    corio_run(taskgroup_free_twice_main, NULL, NULL);
+    corio_run(taskgroup_free_twice_main, NULL, NULL, NULL);
 }
 
 static void taskgroup_create_after_free(void) { run_in_debug_loop(taskgroup_create_after_free_main); }
@@ -569,7 +569,7 @@ static void *timeout_when_after_exit_main(void *arg)
 static void timeout_exit_twice(void)
 {
     debug_env();
-    corio_run(timeout_exit_twice_main, NULL, NULL);
+    corio_run(timeout_exit_twice_main, NULL, NULL, NULL);
 }
 
 static void timeout_when_after_exit(void) { run_in_debug_loop(timeout_when_after_exit_main); }
@@ -636,6 +636,31 @@ Test(misuse, executor)
 {
     expect_misuse(executor_free_twice, "corio_executor_free: executor");
     expect_misuse(executor_shutdown_after_free, "corio_executor_shutdown: executor");
+}
+
+static void signal_watcher_free_twice(void)
+{
+    corio_signal_watcher *w;
+    int sig = SIGUSR1;
+    MUST(corio_signal_watcher_new(&w, env_loop(), &sig, 1) == 0);
+    MUST(corio_signal_watcher_free(w) == 0);
+    corio_signal_watcher_free(w);
+}
+
+static void signal_watcher_pending_after_free(void)
+{
+    corio_signal_watcher *w;
+    int sig = SIGUSR1;
+    MUST(corio_signal_watcher_new(&w, debug_loop(), &sig, 1) == 0);
+    MUST(corio_signal_watcher_free(w) == 0);
+    corio_signal_watcher_pending(w);
+}
+
+Test(misuse, signal_watcher)
+{
+    expect_misuse(signal_watcher_free_twice, "corio_signal_watcher_free: signal watcher");
+    expect_misuse(signal_watcher_pending_after_free,
+                  "corio_signal_watcher_pending: signal watcher");
 }
 
 /* A handle on a coroutine of the thread's own loop (started when the loop runs). */

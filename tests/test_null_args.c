@@ -5,6 +5,7 @@
  * error but the running or current loop: tests/test_null_loop.c covers those. */
 #include "core_helpers.h"
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -52,7 +53,7 @@ Test(null_args, loop)
 {
     cr_expect_eq(corio_loop_new(NULL, NULL), -EINVAL);
     cr_expect_eq(corio_loop_free(NULL), 0);
-    cr_expect_eq(corio_run(NULL, NULL, NULL), -EINVAL);
+    cr_expect_eq(corio_run(NULL, NULL, NULL, NULL), -EINVAL);
     corio_loop *loop = new_loop();
     void *v = SENTINEL;
     cr_expect_eq(corio_loop_run_until_complete(loop, NULL, &v), -EINVAL);
@@ -520,4 +521,29 @@ Test(null_args, debug)
     cr_expect_eq(corio_task_stack_high_water(NULL), -EINVAL);
     cr_expect_eq(corio_loop_set_slow_callback_duration(loop, NAN), -EINVAL);
     cr_assert_eq(corio_loop_free(loop), 0);
+}
+
+/* ---- signal.h ---- */
+
+static void *signal_main(void *arg)
+{
+    (void)arg;
+    cr_expect_eq(corio_signal_watcher_wait(NULL), -EINVAL);
+    return NULL;
+}
+
+Test(null_args, signal)
+{
+    corio_loop *loop = new_loop();
+    int sig = SIGUSR1;
+    cr_expect_eq(corio_loop_add_signal_handler(loop, SIGUSR1, NULL, NULL), -EINVAL);
+    cr_expect_eq(corio_signal_watcher_new(NULL, loop, &sig, 1), -EINVAL);
+    corio_signal_watcher *w = SENTINEL;
+    cr_expect_eq(corio_signal_watcher_new(&w, loop, NULL, 1), -EINVAL);
+    cr_expect_null(w);
+    cr_expect_eq(corio_signal_watcher_pending(NULL), 0);
+    cr_expect_eq(corio_signal_watcher_free(NULL), 0);
+    cr_expect_eq(corio_signal_watcher_wait(NULL), -EINVAL);
+    in_task(signal_main);
+    corio_loop_free(loop);
 }

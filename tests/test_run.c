@@ -9,9 +9,9 @@ static void *ret_arg(void *arg) { return arg; }
 Test(run, returns_main_result, .timeout = 10)
 {
     void *res = NULL;
-    cr_assert_eq(corio_run(ret_arg, IV(42), &res), 0);
+    cr_assert_eq(corio_run(ret_arg, IV(42), &res, NULL), 0);
     cr_assert_eq(res, IV(42));
-    cr_assert_eq(corio_run(ret_arg, IV(1), NULL), 0, "result may be NULL");
+    cr_assert_eq(corio_run(ret_arg, IV(1), NULL, NULL), 0, "result may be NULL");
 }
 
 static void *raise_arg(void *arg) { return corio_raise(VI(arg)); }
@@ -19,7 +19,7 @@ static void *raise_arg(void *arg) { return corio_raise(VI(arg)); }
 Test(run, returns_main_error, .timeout = 10)
 {
     void *res = NULL;
-    cr_assert_eq(corio_run(raise_arg, IV(-ENOSPC), &res), -ENOSPC);
+    cr_assert_eq(corio_run(raise_arg, IV(-ENOSPC), &res, NULL), -ENOSPC);
 }
 
 static void *cancel_self(void *arg)
@@ -32,7 +32,7 @@ static void *cancel_self(void *arg)
 
 Test(run, main_cancelled, .timeout = 10)
 {
-    cr_assert_eq(corio_run(cancel_self, NULL, NULL), -ECANCELED);
+    cr_assert_eq(corio_run(cancel_self, NULL, NULL, NULL), -ECANCELED);
 }
 
 static void *sleep_and_return(void *arg)
@@ -44,7 +44,7 @@ static void *sleep_and_return(void *arg)
 Test(run, main_that_awaits, .timeout = 10)
 {
     void *res = NULL;
-    cr_assert_eq(corio_run(sleep_and_return, IV(3), &res), 0);
+    cr_assert_eq(corio_run(sleep_and_return, IV(3), &res, NULL), 0);
     cr_assert_eq(res, IV(3));
 }
 
@@ -76,7 +76,7 @@ Test(run, cancels_leftover_tasks_and_lets_them_finish, .timeout = 10)
 {
     double t0 = now_s();
     void *res = NULL;
-    cr_assert_eq(corio_run(spawns_and_returns, NULL, &res), 0);
+    cr_assert_eq(corio_run(spawns_and_returns, NULL, &res, NULL), 0);
     cr_assert_eq(res, IV(5));
     cr_assert_lt(now_s() - t0, 5.0, "the 100 s sleeps were cancelled");
     for (int i = 0; i < 3; i++)
@@ -103,7 +103,7 @@ static void *observe_loops(void *arg)
 Test(run, loop_is_current_while_running_and_gone_after, .timeout = 10)
 {
     void *res = NULL;
-    cr_assert_eq(corio_run(observe_loops, NULL, &res), 0);
+    cr_assert_eq(corio_run(observe_loops, NULL, &res, NULL), 0);
     cr_assert_not_null(running);
     cr_assert_eq(current, running);
     cr_assert_eq(res, IV(1));
@@ -117,19 +117,19 @@ Test(run, loop_is_current_while_running_and_gone_after, .timeout = 10)
 static void *nested_run(void *arg)
 {
     (void)arg;
-    return IV(corio_run(ret_arg, IV(1), NULL));
+    return IV(corio_run(ret_arg, IV(1), NULL, NULL));
 }
 
 Test(run, nested_run_is_erunning, .timeout = 10)
 {
     void *res = NULL;
-    cr_assert_eq(corio_run(nested_run, NULL, &res), 0);
+    cr_assert_eq(corio_run(nested_run, NULL, &res, NULL), 0);
     cr_assert_eq(VI(res), CORIO_ERUNNING);
 }
 
 static void run_in_callback(void *arg)
 {
-    *(int *)arg = corio_run(ret_arg, NULL, NULL);
+    *(int *)arg = corio_run(ret_arg, NULL, NULL, NULL);
 }
 
 Test(run, run_inside_running_loop_is_erunning, .timeout = 10)
@@ -146,7 +146,7 @@ Test(run, sequential_runs, .timeout = 10)
 {
     for (int i = 0; i < 50; i++) {
         void *res = NULL;
-        cr_assert_eq(corio_run(sleep_and_return, IV(i), &res), 0);
+        cr_assert_eq(corio_run(sleep_and_return, IV(i), &res, NULL), 0);
         cr_assert_eq(res, IV(i));
     }
 }
@@ -157,7 +157,7 @@ Test(run, does_not_use_or_close_callers_loop, .timeout = 10)
     corio_loop *mine = new_loop();
     cr_assert_eq(corio_set_event_loop(mine), 0);
     void *res = NULL;
-    cr_assert_eq(corio_run(observe_loops, NULL, &res), 0);
+    cr_assert_eq(corio_run(observe_loops, NULL, &res, NULL), 0);
     cr_assert_neq(running, mine, "corio_run creates its own loop");
     cr_assert_eq(corio_loop_is_closed(mine), 0);
     cr_assert_eq(corio_set_event_loop(NULL), 0);
@@ -185,6 +185,6 @@ static void *gathers_children(void *arg)
 Test(run, main_gathers_children, .timeout = 10)
 {
     void *res = NULL;
-    cr_assert_eq(corio_run(gathers_children, NULL, &res), 0);
+    cr_assert_eq(corio_run(gathers_children, NULL, &res, NULL), 0);
     cr_assert_eq(res, IV(123));
 }

@@ -97,7 +97,7 @@ static void *stream_main(void *arg)
 static int stream_scenario(void)
 {
     server_err = 0;
-    int rc = corio_run(stream_main, NULL, NULL);
+    int rc = corio_run(stream_main, NULL, NULL, NULL);
     for (int i = 0; i < 2000 && corio__stream_resolve_pending(); i++)
         usleep(10000);
     return rc;
@@ -217,7 +217,7 @@ static void *bytes_main(void *arg)
     return rc < 0 ? corio_raise(rc) : NULL;
 }
 
-static int bytes_scenario(void) { return corio_run(bytes_main, NULL, NULL); }
+static int bytes_scenario(void) { return corio_run(bytes_main, NULL, NULL, NULL); }
 
 Test(stream_fault_alloc, no_byte_lost_after_a_failed_write, .timeout = 300)
 {

@@ -70,7 +70,7 @@ static void *spawn(void *arg)
 
 static void run_spawner(void)
 {
-    corio_run(spawn, NULL, NULL);
+    corio_run(spawn, NULL, NULL, NULL);
 }
 
 static void expect_report(long (*fn)(void), corio_task_opts opts)

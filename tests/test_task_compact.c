@@ -46,7 +46,7 @@ static void *gather_main(void *arg)
 Test(task_compact, frames_survive_interleaved_switches, .timeout = 10)
 {
     void *r = NULL;
-    cr_assert_eq(corio_run(gather_main, IV(40), &r), 0);
+    cr_assert_eq(corio_run(gather_main, IV(40), &r, NULL), 0);
     cr_assert_eq(VI(r), 0);
 }
 
@@ -88,7 +88,7 @@ static void *deep_main(void *arg)
 
 Test(task_compact, deep_frames_are_copied_whole, .timeout = 10)
 {
-    cr_assert_eq(corio_run(deep_main, NULL, NULL), 0);
+    cr_assert_eq(corio_run(deep_main, NULL, NULL, NULL), 0);
 }
 
 static int cleanup_ran;

@@ -33,7 +33,7 @@ static void *spawn_runaway(void *arg)
 
 static void run_spawner(void)
 {
-    corio_run(spawn_runaway, NULL, NULL);
+    corio_run(spawn_runaway, NULL, NULL, NULL);
 }
 
 static void expect_report(const char *name)

@@ -290,7 +290,7 @@ Test(virtual_time, corio_run_follows_the_environment, .timeout = 10)
     setenv("CORIO_VIRTUAL_TIME", "1", 1);
     double t0 = now_s();
     void *res = NULL;
-    cr_assert_eq(corio_run(seed_main, NULL, &res), 0);
+    cr_assert_eq(corio_run(seed_main, NULL, &res, NULL), 0);
     cr_assert_eq(res, IV(12));
     cr_assert_lt(now_s() - t0, 0.5, "the seed's 2 s took %f s", now_s() - t0);
     unsetenv("CORIO_VIRTUAL_TIME");

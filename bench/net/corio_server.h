@@ -43,7 +43,7 @@ static void *accept_loop(void *arg)
 static int server_run(int argc, char **argv, corio_coro_fn serve_conn)
 {
     struct server s = {net_listen(argc, argv), serve_conn};
-    int rc = corio_run(accept_loop, &s, NULL);
+    int rc = corio_run(accept_loop, &s, NULL, NULL);
     fprintf(stderr, "%s: %s\n", argv[0], corio_strerror(rc));
     return 1;
 }

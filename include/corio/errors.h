@@ -28,6 +28,9 @@ extern "C" {
     /* streams */                                                                                   \
     X(EINCOMPLETE, -20201, "end of stream before the data was complete") /* IncompleteReadError */ \
     X(ELIMIT, -20202, "line or chunk longer than the stream's limit") /* LimitOverrunError */      \
+    /* signals and processes */                                                                     \
+    X(ESIGOWNED, -20301, "signal is taken by another event loop")                                   \
+    X(EINTERRUPTED, -20302, "interrupted by SIGINT") /* asyncio's KeyboardInterrupt (corio_run) */ \
     /* name lookup: getaddrinfo's EAI_* codes (EAI_SYSTEM and EAI_MEMORY come back as -errno) */    \
     X(EAI_AGAIN, -21002, "temporary failure in name resolution")                                    \
     X(EAI_BADFLAGS, -21003, "bad value for ai_flags")                                               \

@@ -91,12 +91,29 @@ int corio_loop_get_debug(const corio_loop *loop);
  * asyncio.run and the thread's loop
  * --------------------------------------------------------------------------------------------- */
 
+typedef struct corio_run_opts {
+    const corio_loop_opts *loop; /* the loop's options; NULL: the defaults */
+    int sigint;                  /* 0 or > 0: asyncio.Runner's handling of SIGINT (below);
+                                    < 0: none, SIGINT keeps its action */
+} corio_run_opts;
+
 /* asyncio.run: creates a loop, makes it current, runs fn(arg) as its main task (named "main")
  * until it is done, cancels the tasks still pending and lets them finish, closes and frees the
  * loop. Returns the main task's outcome as corio_future_result (result in *result if not NULL),
- * CORIO_ERUNNING if a loop is running on this thread, -EINVAL for a NULL fn, -ENOMEM, or an
- * error of corio_loop_new. */
-int corio_run(corio_coro_fn fn, void *arg, void **result);
+ * CORIO_EINTERRUPTED (below), CORIO_ERUNNING if a loop is running on this thread, -EINVAL for a
+ * NULL fn, -ENOMEM, or an error of corio_loop_new.
+ *
+ * SIGINT, as asyncio.Runner: called on the process's main thread while SIGINT has its default
+ * action and is not blocked, corio_run takes SIGINT for as long as the main task runs. The first
+ * Ctrl-C cancels the main task, which can clean up (its await returns -ECANCELED) and return;
+ * corio_run then returns CORIO_EINTERRUPTED (asyncio's KeyboardInterrupt), whatever the task
+ * returned. The first delivery also puts the default action back at once, in the signal handler
+ * itself, so that a second Ctrl-C ends the program at once, even while a task hogs the loop.
+ * A program that handles SIGINT itself keeps it: corio_run steps aside when SIGINT's action is
+ * not the default, and as soon as any loop registers SIGINT (corio/signal.h). opts->sigint < 0
+ * turns this off. To end with the status a shell expects after Ctrl-C, a program can
+ * raise(SIGINT) when corio_run returns CORIO_EINTERRUPTED: the default action is back by then. */
+int corio_run(corio_coro_fn fn, void *arg, void **result, const corio_run_opts *opts);
 
 /* The loop running on this thread, else the thread's current loop (corio_set_event_loop), else
  * NULL. Never creates one (asyncio 3.14's get_event_loop). */

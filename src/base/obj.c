@@ -25,6 +25,7 @@ static const char *const kind_names[CORIO__KIND_COUNT] = {
     [CORIO__KIND_AS_COMPLETED] = "as_completed iterator",
     [CORIO__KIND_EXECUTOR] = "executor",
     [CORIO__KIND_CONCURRENT] = "concurrent handle",
+    [CORIO__KIND_SIGNAL_WATCHER] = "signal watcher",
 };
 
 static const char *kind_name(corio__kind kind) {

@@ -15,6 +15,7 @@
 
 #include "io/loop_part.h"
 #include "loop/loop_part.h"
+#include "signal/loop_part.h"
 #include "task/loop_part.h"
 #include "thread/loop_part.h"
 
@@ -23,6 +24,7 @@ struct corio_loop {
     corio__loop_task task;
     corio__loop_io io;
     corio__loop_thread thread;
+    corio__loop_signal sig;
 };
 
 #endif
