@@ -31,6 +31,7 @@
  *   corio/io.h           awaitable socket and fd calls, add_reader / add_writer
  *   corio/stream.h       streams, open_connection, start_server
  *   corio/signal.h       signal handlers and watchers
+ *   corio/process.h      child processes: create_subprocess_exec and _shell
  *   corio/thread.h       executors, to_thread, the ways in from other threads
  *   corio/debug.h        debug mode, task dumps, virtual time
  */
@@ -47,6 +48,7 @@
 #include "corio/io.h"
 #include "corio/stream.h"
 #include "corio/signal.h"
+#include "corio/process.h"
 #include "corio/thread.h"
 #include "corio/debug.h"
 

@@ -29,6 +29,7 @@ io      5   I/O requests over the poller
 thread  5   executor, threadsafe calls, getaddrinfo
 stream  6   streams and servers
 signal  6   signal handlers and watchers
+proc    7   child processes
 runtime 8   loop creation and close, corio_run
 '
 
@@ -106,10 +107,10 @@ awk -v objdir="$objdir/" -v nobj="${#objects[@]}" '
 
 # The parts of the loop, by their member in struct corio_loop, and the folder that owns each.
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/../src" && pwd)"
-grep -rnoE --include='*.c' --include='*.h' -- '->(core|task|io|thread|sig)\.' "$src" |
+grep -rnoE --include='*.c' --include='*.h' -- '->(core|task|io|thread|sig|proc)\.' "$src" |
     awk -v src="$src/" '
         BEGIN { owner["core"] = "loop"; owner["task"] = "task"; owner["io"] = "io"
-                owner["thread"] = "thread"; owner["sig"] = "signal" }
+                owner["thread"] = "thread"; owner["sig"] = "signal"; owner["proc"] = "proc" }
         {
             split($0, f, ":")
             file = substr(f[1], length(src) + 1)

@@ -663,6 +663,38 @@ Test(misuse, signal_watcher)
                   "corio_signal_watcher_pending: signal watcher");
 }
 
+static corio_process *exited_process(corio_loop *loop)
+{
+    const char *const argv[] = {"true", NULL};
+    corio_process *p;
+    MUST(corio_create_subprocess_exec(&p, loop, argv, NULL) == 0);
+    while (!corio_process_get_returncode(p, NULL)) {
+        MUST(corio_loop_call_later(NULL, loop, 0.01, stop_cb, loop) == 0);
+        MUST(corio_loop_run_forever(loop) == 0);
+    }
+    return p;
+}
+
+static void process_free_twice(void)
+{
+    corio_process *p = exited_process(env_loop());
+    MUST(corio_process_free(p) == 0);
+    corio_process_free(p);
+}
+
+static void process_pid_after_free(void)
+{
+    corio_process *p = exited_process(debug_loop());
+    MUST(corio_process_free(p) == 0);
+    corio_process_get_pid(p);
+}
+
+Test(misuse, process)
+{
+    expect_misuse(process_free_twice, "corio_process_free: process");
+    expect_misuse(process_pid_after_free, "corio_process_get_pid: process");
+}
+
 /* A handle on a coroutine of the thread's own loop (started when the loop runs). */
 static corio_concurrent *freed_concurrent(corio_loop *loop)
 {

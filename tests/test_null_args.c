@@ -547,3 +547,45 @@ Test(null_args, signal)
     in_task(signal_main);
     corio_loop_free(loop);
 }
+
+/* ---- process.h ---- */
+
+static void *process_main(void *arg)
+{
+    (void)arg;
+    int code = 5;
+    cr_expect_eq(corio_process_wait(NULL, &code), -EINVAL);
+    cr_expect_eq(code, 0);
+    char *out = SENTINEL;
+    size_t len = 5;
+    cr_expect_eq(corio_process_communicate(NULL, NULL, 0, &out, &len, NULL, NULL, NULL), -EINVAL);
+    cr_expect_null(out);
+    cr_expect_eq(len, 0);
+    return NULL;
+}
+
+Test(null_args, process)
+{
+    corio_loop *loop = new_loop();
+    const char *const argv[] = {"true", NULL};
+    cr_expect_eq(corio_create_subprocess_exec(NULL, loop, argv, NULL), -EINVAL);
+    corio_process *p = SENTINEL;
+    cr_expect_eq(corio_create_subprocess_exec(&p, loop, NULL, NULL), -EINVAL);
+    cr_expect_null(p);
+    p = SENTINEL;
+    cr_expect_eq(corio_create_subprocess_shell(&p, loop, NULL, NULL), -EINVAL);
+    cr_expect_null(p);
+    cr_expect_eq(corio_process_get_pid(NULL), 0);
+    int code = 5;
+    cr_expect_eq(corio_process_get_returncode(NULL, &code), 0);
+    cr_expect_eq(code, 0);
+    cr_expect_null(corio_process_get_stdin(NULL));
+    cr_expect_null(corio_process_get_stdout(NULL));
+    cr_expect_null(corio_process_get_stderr(NULL));
+    cr_expect_eq(corio_process_send_signal(NULL, SIGTERM), -EINVAL);
+    cr_expect_eq(corio_process_terminate(NULL), -EINVAL);
+    cr_expect_eq(corio_process_kill(NULL), -EINVAL);
+    cr_expect_eq(corio_process_free(NULL), 0);
+    in_task(process_main);
+    corio_loop_free(loop);
+}

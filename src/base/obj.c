@@ -26,6 +26,7 @@ static const char *const kind_names[CORIO__KIND_COUNT] = {
     [CORIO__KIND_EXECUTOR] = "executor",
     [CORIO__KIND_CONCURRENT] = "concurrent handle",
     [CORIO__KIND_SIGNAL_WATCHER] = "signal watcher",
+    [CORIO__KIND_PROCESS] = "process",
 };
 
 static const char *kind_name(corio__kind kind) {

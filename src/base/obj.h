@@ -39,6 +39,7 @@ typedef enum corio__kind {
     CORIO__KIND_EXECUTOR,
     CORIO__KIND_CONCURRENT,
     CORIO__KIND_SIGNAL_WATCHER,
+    CORIO__KIND_PROCESS,
     CORIO__KIND_COUNT
 } corio__kind;
 

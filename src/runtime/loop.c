@@ -2,7 +2,7 @@
  * every layer's part (runtime/loop_parts.h): each part is set up in order, lowest first, and taken
  * down at close. */
 #include "io/io.h"
-#include "signal/signal.h"
+#include "proc/proc.h"
 #include "thread/executor.h"
 
 #include <errno.h>
@@ -55,6 +55,7 @@ int corio_loop_close(corio_loop *loop) {
     if (rc != 0)
         return rc < 0 ? rc : 0;
     corio__task_loop_term(loop);
+    corio__proc_loop_term(loop);
     corio__signal_loop_term(loop);
     corio__thread_loop_term(loop);
     corio__io_loop_term(loop);

@@ -15,6 +15,7 @@
 
 #include "io/loop_part.h"
 #include "loop/loop_part.h"
+#include "proc/loop_part.h"
 #include "signal/loop_part.h"
 #include "task/loop_part.h"
 #include "thread/loop_part.h"
@@ -25,6 +26,7 @@ struct corio_loop {
     corio__loop_io io;
     corio__loop_thread thread;
     corio__loop_signal sig;
+    corio__loop_proc proc;
 };
 
 #endif
