@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 static void *exit_codes(void *arg)
 {
@@ -276,3 +277,39 @@ Test(process_exec, inherited_fds_closed_empty_mask_default_sigpipe, .timeout = 2
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* not for the child */
     run_in_loop(fds_and_signals, NULL);
 }
+
+/* A name without a slash is searched in the child's PATH when an environment is given. */
+static void *path_search(void *arg)
+{
+    (void)arg;
+    char dir[] = "/tmp/corio_path_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char prog[64], env_path[80];
+    snprintf(prog, sizeof prog, "%s/corio-hello", dir);
+    FILE *f = fopen(prog, "w");
+    cr_assert_not_null(f);
+    fputs("#!/bin/sh\necho hello from PATH\n", f);
+    fclose(f);
+    cr_assert_eq(chmod(prog, 0755), 0);
+    snprintf(env_path, sizeof env_path, "PATH=/nonexistent:%s", dir);
+    const char *const env[] = {env_path, NULL};
+    const char *const argv[] = {"corio-hello", NULL};
+    corio_process_opts o = {.stdout_mode = CORIO_PROCESS_PIPE, .env = env};
+    corio_process *p = spawn_ok(argv, &o);
+    char *out = NULL;
+    cr_expect_eq(run_capture(p, &out), 0);
+    cr_expect_str_eq(out, "hello from PATH\n");
+    free(out);
+    cr_expect_eq(corio_process_free(p), 0);
+    p = SENTINEL;
+    cr_expect_eq(corio_create_subprocess_exec(&p, NULL, argv, NULL), -ENOENT,
+                 "found outside the parent's PATH");
+    /* A directory of the program's name is not run. */
+    const char *const d[] = {dir, NULL};
+    cr_expect_eq(corio_create_subprocess_exec(&p, NULL, d, NULL), -EACCES);
+    unlink(prog);
+    rmdir(dir);
+    return NULL;
+}
+
+Test(process_exec, the_childs_path_is_searched, .timeout = 20) { run_in_loop(path_search, NULL); }

@@ -73,11 +73,13 @@ Test(process_lifetime, a_freed_running_child_is_reaped_when_it_exits, .timeout =
     cr_expect(reaped(pid), "a zombie was left");
 }
 
+static corio_process *kept;
+
 static void *leave_running(void *arg)
 {
     pid_t *pid = arg;
     const char *const argv[] = {"sleep", "30", NULL};
-    corio_process *p = spawn_ok(argv, NULL);
+    corio_process *p = kept = spawn_ok(argv, NULL);
     pid[0] = corio_process_get_pid(p);
     p = spawn_ok(argv, NULL);
     pid[1] = corio_process_get_pid(p);
@@ -93,6 +95,10 @@ Test(process_lifetime, close_reports_kills_and_reaps_running_children, .timeout 
     cr_assert_eq(run_main(loop, leave_running, pid, NULL), 0);
     cr_assert_eq(corio_loop_free(loop), 0);
     cr_expect(reaped(pid[0]) && reaped(pid[1]), "a child was left behind");
+    int code = 0;
+    cr_expect_eq(corio_process_get_returncode(kept, &code), 1);
+    cr_expect_eq(code, -SIGKILL);
+    cr_expect_eq(corio_process_free(kept), 0); /* still the owner's after the close */
     cr_expect_eq(cap.n, 2);
     char want[96];
     snprintf(want, sizeof want, "process %d still running when its loop closed: killed",

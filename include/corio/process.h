@@ -72,8 +72,9 @@ typedef struct corio_process_opts {
                                             stderr each; 0: 64 MiB */
 } corio_process_opts;
 
-/* asyncio's create_subprocess_exec: starts argv[0] (searched in PATH when it has no slash, as
- * execvp) with the arguments argv[0..], which end with NULL. Does not await. On 0, *out is the
+/* asyncio's create_subprocess_exec: starts argv[0] with the arguments argv[0..], which end with
+ * NULL. A name without a slash is searched as execvp does, in the PATH of opts->env when given
+ * (as CPython's subprocess), else in the parent's. Does not await. On 0, *out is the
  * process. Returns 0; the exec's error: -ENOENT (no such program), -EACCES, -ENOEXEC, ...;
  * -EINVAL for a NULL or empty argv, a NULL argv[0], a stdio mode out of range, STDOUT for stdin
  * or stdout, a NaN timeout in opts->stream; -EBADF for a CORIO_PROCESS_FD that is not open;

@@ -34,6 +34,16 @@ int corio__process_can_wait(const corio_process *p, const char *fn);
 /* Awaits the exit, as corio_process_wait after its checks (process.c). */
 int corio__process_wait(corio_process *p, int *code);
 
+/* ---- path.c ---- */
+
+/* The path to spawn for prog (execvp's search, on the child's PATH): 0 with it in buf; 1 when
+ * only the exec can tell (a relative path under another working directory); -ENOENT, -EACCES,
+ * -ENAMETOOLONG as the exec would fail. */
+int corio__proc_find(const char *prog, const corio_process_opts *o, char *buf, size_t cap);
+/* 0 if the child could change to directory cwd (NULL: none asked), else -ENOENT, -ENOTDIR,
+ * -EACCES as its chdir would fail. */
+int corio__proc_check_cwd(const char *cwd);
+
 /* ---- stdio.c ---- */
 
 /* The parent's side of the child's stdio while it is being spawned. */

@@ -1,10 +1,11 @@
-/* create_subprocess_exec / create_subprocess_shell: posix_spawnp with the child's stdio, working
+/* create_subprocess_exec / create_subprocess_shell: posix_spawn with the child's stdio, working
  * directory, session and group, signal mask and actions, and closed fds as the options say. */
 #define _GNU_SOURCE
 #include "proc/proc.h"
 
 #include <errno.h>
 #include <math.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -45,9 +46,16 @@ static int check_opts(const corio_process_opts *o) {
     return 0;
 }
 
-/* posix_spawnp with what the options ask for; *pid on 0. The parent's pipe ends in io. */
+/* posix_spawn of the program found in PATH (path.c) with what the options ask for; *pid on 0.
+ * The parent's pipe ends in io. */
 static int spawn(pid_t *pid, const char *const *argv, const corio_process_opts *o,
                  corio__stdio *io) {
+    char path[PATH_MAX];
+    int found = corio__proc_check_cwd(o->cwd);
+    if (found == 0)
+        found = corio__proc_find(argv[0], o, path, sizeof path);
+    if (found < 0)
+        return found;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     if (posix_spawn_file_actions_init(&fa) != 0)
@@ -62,8 +70,10 @@ static int spawn(pid_t *pid, const char *const *argv, const corio_process_opts *
     if (rc == 0)
         rc = attrs(&at, o);
     if (rc == 0)
-        rc = -posix_spawnp(pid, argv[0], &fa, &at, (char *const *)argv,
-                           o->env ? (char *const *)o->env : environ);
+        rc = -(found == 0 ? posix_spawn : posix_spawnp)(pid, found == 0 ? path : argv[0], &fa,
+                                                         &at, (char *const *)argv,
+                                                         o->env ? (char *const *)o->env
+                                                                : environ);
     corio__stdio_finish(io, rc < 0); /* after a failed prepare: nothing left, a no-op */
     posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);

@@ -190,6 +190,7 @@ void corio__signal_unsubscribe(corio__sig_sub *s) {
         return;
     }
     int signo = s->signo;
+    unsigned flags = s->flags; /* s may be freed by the sweep */
     s->dead = 1;
     st->dead++;
     if (!st->dispatching)
@@ -201,7 +202,7 @@ void corio__signal_unsubscribe(corio__sig_sub *s) {
         detach(st, signo);
         return;
     }
-    if ((s->flags & CORIO__SIG_PUBLIC) && !has_public(st, signo))
+    if ((flags & CORIO__SIG_PUBLIC) && !has_public(st, signo))
         corio__sig_table_unclaim(signo, st->loop);
     if (!st->nodes[signo].weak && all_weak(st, signo)) {
         st->nodes[signo].weak = 1;

@@ -1,0 +1,3 @@
+module corio/bench/proc
+
+go 1.19
