@@ -13,10 +13,41 @@ typedef struct server {
     int port;
 } server;
 
+extern char **environ;
+
+/* The example's argv; under qemu-user without binfmt_misc (make check-aarch64) an aarch64
+ * program is spawned through qemu itself, as cmake/qemu_exec_shim.c does for exec, with the
+ * guest's LD_PRELOAD and LD_LIBRARY_PATH kept out of qemu's environment. */
+static const char *const *example_argv(const char *grace, const char **argv, const char **env,
+                                       size_t cap)
+{
+    const char *exe = CORIO_EXAMPLES_DIR "/graceful_server";
+    const char *qemu = getenv("CORIO_QEMU");
+    size_t i = 0;
+    if (qemu && *qemu) {
+        argv[i++] = qemu;
+        argv[i++] = "-0";
+        argv[i++] = exe;
+    }
+    argv[i++] = exe;
+    argv[i++] = "0";
+    argv[i++] = grace;
+    argv[i] = NULL;
+    size_t j = 0;
+    for (char **e = environ; *e && j + 1 < cap; e++)
+        if (!qemu || (strncmp(*e, "LD_PRELOAD=", 11) != 0 &&
+                      strncmp(*e, "LD_LIBRARY_PATH=", 16) != 0))
+            env[j++] = *e;
+    env[j] = NULL;
+    return argv;
+}
+
 static int start(server *s, const char *grace)
 {
-    const char *const argv[] = {CORIO_EXAMPLES_DIR "/graceful_server", "0", grace, NULL};
-    s->p = spawn_ok(argv, PIPE_OUT);
+    const char *argv[8], *env[512];
+    example_argv(grace, argv, env, 512);
+    corio_process_opts o = {.stdout_mode = CORIO_PROCESS_PIPE, .env = env};
+    s->p = spawn_ok(argv, &o);
     if (!s->p)
         return -1;
     const char *line = NULL;

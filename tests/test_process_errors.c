@@ -114,3 +114,48 @@ Test(process_errors, outside_a_task_and_without_a_loop, .timeout = 20)
     cr_assert_eq(corio_loop_free(loop), 0);
     cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a child was left behind");
 }
+
+/* Closed pipes: a child that closes its stdout gives EOF at once; writing to the stdin of a child
+ * that has exited is -EPIPE (never SIGPIPE); communicate after the caller closed stdin itself
+ * feeds nothing and still collects the output. */
+static void *closed_pipes(void *arg)
+{
+    (void)arg;
+    const char *const shut[] = {"/bin/sh", "-c", "exec >&-; sleep 0.2", NULL};
+    corio_process *p = spawn_ok(shut, PIPE_OUT);
+    char buf[16];
+    cr_expect_eq(corio_reader_read(corio_process_get_stdout(p), buf, sizeof buf), 0);
+    int code = -1;
+    cr_expect_eq(corio_process_wait(p, &code), 0);
+    cr_expect_eq(code, 0);
+    cr_expect_eq(corio_process_free(p), 0);
+
+    const char *const t[] = {"true", NULL};
+    corio_process_opts in = {.stdin_mode = CORIO_PROCESS_PIPE};
+    p = spawn_ok(t, &in);
+    cr_expect_eq(corio_process_wait(p, NULL), 0);
+    corio_writer *w = corio_process_get_stdin(p);
+    static char big[1 << 20];
+    int rc = corio_writer_write(w, big, sizeof big);
+    if (rc == 0)
+        rc = corio_writer_drain(w);
+    cr_expect(rc == -EPIPE || rc == -ECONNRESET, "write to an exited child: %s",
+              corio_strerror(rc));
+    cr_expect_eq(corio_process_free(p), 0);
+
+    const char *const echo[] = {"/bin/sh", "-c", "cat; echo done", NULL};
+    corio_process_opts both = {.stdin_mode = CORIO_PROCESS_PIPE,
+                               .stdout_mode = CORIO_PROCESS_PIPE};
+    p = spawn_ok(echo, &both);
+    cr_expect_eq(corio_writer_write(corio_process_get_stdin(p), "x\n", 2), 0);
+    cr_expect_eq(corio_writer_close(corio_process_get_stdin(p)), 0);
+    char *out = NULL;
+    cr_expect_eq(corio_process_communicate(p, NULL, 0, &out, NULL, NULL, NULL, &code), 0);
+    cr_expect_str_eq(out, "x\ndone\n");
+    cr_expect_eq(code, 0);
+    free(out);
+    cr_expect_eq(corio_process_free(p), 0);
+    return NULL;
+}
+
+Test(process_errors, closed_pipes, .timeout = 20) { run_in_loop(closed_pipes, NULL); }
