@@ -61,6 +61,7 @@ static void *round_main(void *arg)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each round's line out at once, should a round hang */
     rng_seed();
     per_round = scaled(10000) / ROUNDS;
     if (per_round < IN_FLIGHT)

@@ -28,6 +28,17 @@ static inline int reaped(pid_t pid)
     return waitpid(pid, NULL, WNOHANG) < 0 && errno == ECHILD;
 }
 
+/* Under qemu-user (make check-aarch64) the test program's environment preloads an aarch64
+ * library (cmake/qemu_exec_shim.c); the host programs the tests spawn (sh, cat) must not inherit
+ * it, or their loader complains on their stderr. */
+static inline void host_children_env(void)
+{
+    if (getenv("CORIO_QEMU")) {
+        unsetenv("LD_PRELOAD");
+        unsetenv("LD_LIBRARY_PATH");
+    }
+}
+
 /* Valgrind 3.19 has no pidfd_open (corio falls back to SIGCHLD there) and delivers a signal to
  * a thread waiting in io_uring_enter some 30 s late: under Valgrind the process tests run on
  * epoll, their io_uring variants skip (every other build runs them), and a test on the default
@@ -46,6 +57,7 @@ static inline const char *process_test_backend(void)
  * returns the task's result. */
 static inline void *run_in_loop(corio_coro_fn fn, void *arg)
 {
+    host_children_env();
     corio_loop *loop = NULL;
     corio_loop_opts opts = {.debug = -1, .virtual_time = -1, .backend = process_test_backend()};
     cr_assert_eq(corio_loop_new(&loop, &opts), 0);
@@ -59,6 +71,7 @@ static inline void *run_in_loop(corio_coro_fn fn, void *arg)
 /* Spawns argv with opts (NULL: the defaults) and expects success. */
 static inline corio_process *spawn_ok(const char *const *argv, const corio_process_opts *opts)
 {
+    host_children_env();
     corio_process *p = SENTINEL;
     int rc = corio_create_subprocess_exec(&p, NULL, argv, opts);
     cr_expect_eq(rc, 0, "spawn %s: %s", argv[0], corio_strerror(rc));

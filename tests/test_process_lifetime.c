@@ -174,3 +174,32 @@ Test(process_lifetime, a_user_sigchld_handler_works_beside_processes, .timeout =
     run_in_loop(with_user_sigchld, NULL);
     cr_expect_eq(action_of(SIGCHLD), SIG_DFL);
 }
+
+/* A child's pidfd is closed when it exits; the next fd to get its number (here the pipe of the
+ * next child) must be waited on as a new one. On epoll a plain close left the number's
+ * registration behind and the read below never woke (found by stress_process). */
+static void *fd_number_reused(void *arg)
+{
+    (void)arg;
+    const char *const t[] = {"true", NULL};
+    const char *const sh[] = {"/bin/sh", "-c", "sleep 0.1; echo hi", NULL};
+    for (int i = 0; i < 3; i++) {
+        corio_process *a = spawn_ok(t, NULL);
+        cr_expect_eq(corio_process_wait(a, NULL), 0);
+        cr_expect_eq(corio_process_free(a), 0);
+        corio_process *b = spawn_ok(sh, PIPE_OUT);
+        corio_timeout *tm;
+        cr_assert_eq(corio_timeout_enter(&tm, 5.0), 0);
+        const char *line = NULL;
+        ssize_t n = corio_reader_readline(corio_process_get_stdout(b), &line);
+        cr_expect_eq(corio_timeout_exit(tm, (int)n), 3, "round %d: %s", i, corio_strerror((int)n));
+        cr_expect_eq(corio_process_wait(b, NULL), 0);
+        cr_expect_eq(corio_process_free(b), 0);
+    }
+    return NULL;
+}
+
+Test(process_lifetime, an_fd_number_reused_after_a_childs_exit, .timeout = 30)
+{
+    run_in_loop(fd_number_reused, NULL);
+}

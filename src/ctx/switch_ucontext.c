@@ -1,11 +1,13 @@
 /* Portable context switch on makecontext/swapcontext, for architectures without a hand-written
  * switch or when the build asks for it (CORIO_CONTEXT=ucontext). About two orders of magnitude
  * slower than the assembly: swapcontext saves and restores the signal mask with a system call on
- * every switch. Kept simple on purpose: it is the reference the assembly is tested against. */
+ * every switch, and corio reads the mask first with another (see corio__ctx_jump). Kept simple on purpose: it is the reference the assembly is tested against. */
 #include "ctx_arch.h"
 
 #if defined(CORIO_CTX_UCONTEXT)
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -45,7 +47,11 @@ void corio__ctx_make(corio__ctx *c, void *lo, size_t size, corio__ctx_boot_fn bo
 
 void corio__ctx_jump(corio__ctx *from, corio__ctx *to)
 {
-    if (swapcontext(&from->uc, &to->uc) != 0)
+    /* The signal mask is the thread's, not a task's: swapcontext would put back the mask `to`
+     * was saved with, undoing what ran since (a signal a task unblocked when it registered it,
+     * corio/signal.h). Saved into `to` first, the restore keeps the thread's mask as it is. */
+    if (pthread_sigmask(SIG_BLOCK, NULL, &to->uc.uc_sigmask) != 0 ||
+        swapcontext(&from->uc, &to->uc) != 0)
         abort();
 }
 

@@ -119,7 +119,10 @@ void corio__proc_exited(corio_process *p, int code) {
     p->code = code;
     corio__list_remove(&p->link);
     if (p->pidfd >= 0) {
-        corio_loop_remove_reader(p->loop, p->pidfd);
+        /* Forgotten by the poller before the close: on epoll a plain close would leave the
+         * number's registration behind, and the next fd to get the number (a pipe of the next
+         * child) would never be waited on. */
+        corio__poller_forget(corio__loop_poller(p->loop), p->pidfd);
         close(p->pidfd);
         p->pidfd = -1;
     }

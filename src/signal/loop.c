@@ -242,7 +242,7 @@ void corio__signal_loop_term(corio_loop *loop) {
             }
         }
     }
-    corio_loop_remove_reader(loop, st->rfd);
+    corio__poller_forget(corio__loop_poller(loop), st->rfd); /* see proc/reap.c */
     close(st->rfd);
     close(st->wfd);
     free(st);
