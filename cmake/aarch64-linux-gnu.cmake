@@ -33,6 +33,8 @@ if(CORIO_AARCH64_SYSROOT)
     foreach(_dir IN LISTS _sysroot_libs)
         string(APPEND CMAKE_EXE_LINKER_FLAGS_INIT " -Wl,-rpath-link,${_dir}")
     endforeach()
+    # OpenSSL's configuration.h is in the arm64 multiarch include directory.
+    include_directories(SYSTEM "${CORIO_AARCH64_SYSROOT}/usr/include/aarch64-linux-gnu")
     # pkg-config looks only at the arm64 packages.
     set(ENV{PKG_CONFIG_LIBDIR} "${CORIO_AARCH64_SYSROOT}/usr/lib/aarch64-linux-gnu/pkgconfig:${CORIO_AARCH64_SYSROOT}/usr/share/pkgconfig")
     set(ENV{PKG_CONFIG_SYSROOT_DIR} "${CORIO_AARCH64_SYSROOT}")

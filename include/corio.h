@@ -30,6 +30,7 @@
  *   corio/sync.h         Lock, Event, Condition, Semaphore, Barrier, Queue
  *   corio/io.h           awaitable socket and fd calls, add_reader / add_writer
  *   corio/stream.h       streams, open_connection, start_server
+ *   corio/tls.h          TLS contexts, TLS streams, start_tls
  *   corio/signal.h       signal handlers and watchers
  *   corio/process.h      child processes: create_subprocess_exec and _shell
  *   corio/thread.h       executors, to_thread, the ways in from other threads
@@ -47,6 +48,7 @@
 #include "corio/sync.h"
 #include "corio/io.h"
 #include "corio/stream.h"
+#include "corio/tls.h"
 #include "corio/signal.h"
 #include "corio/process.h"
 #include "corio/thread.h"

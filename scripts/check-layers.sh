@@ -27,10 +27,11 @@ combine 5   shield, wait, timeouts, TaskGroup
 sync    5   Lock, Event, Queue, ...
 io      5   I/O requests over the poller
 thread  5   executor, threadsafe calls, getaddrinfo
-stream  6   streams and servers
+tls     6   TLS sessions on a socket (OpenSSL)
 signal  6   signal handlers and watchers
-proc    7   child processes
-runtime 8   loop creation and close, corio_run
+stream  7   streams and servers
+proc    8   child processes
+runtime 9   loop creation and close, corio_run
 '
 
 shopt -s nullglob

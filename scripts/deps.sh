@@ -7,17 +7,20 @@
 # the script names them and fails. On a system without dpkg it checks nothing and trusts the user.
 set -euo pipefail
 
-# Debian package names per target. liburing-dev joins "build" with the io_uring backend.
-build_pkgs="gcc libc6-dev make cmake"
+# Debian package names per target. liburing-dev joins "build" with the io_uring backend;
+# libssl-dev (OpenSSL 3) is TLS's. The tests' TLS peers: openssl (s_server, s_client) and
+# python3 (its ssl module).
+build_pkgs="gcc libc6-dev make cmake libssl-dev"
+peer_pkgs="openssl python3"
 declare -A pkgs=(
     [demo]="$build_pkgs"
     [install]="$build_pkgs pkg-config liburing-dev"
-    [check]="$build_pkgs g++ pkg-config libcriterion-dev liburing-dev"
-    [valgrind]="$build_pkgs pkg-config libcriterion-dev liburing-dev valgrind"
-    [coverage]="$build_pkgs pkg-config libcriterion-dev liburing-dev gcovr"
+    [check]="$build_pkgs g++ pkg-config libcriterion-dev liburing-dev $peer_pkgs"
+    [valgrind]="$build_pkgs pkg-config libcriterion-dev liburing-dev valgrind $peer_pkgs"
+    [coverage]="$build_pkgs pkg-config libcriterion-dev liburing-dev gcovr $peer_pkgs"
     [fuzz]="$build_pkgs pkg-config liburing-dev clang libclang-rt-dev" # libFuzzer and the sanitizer runtimes
     [bench]="$build_pkgs pkg-config liburing-dev libuv1-dev" # the bench scripts install python3-uvloop, golang-go, wrk... themselves
-    [aarch64]="$build_pkgs g++ pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+    [aarch64]="$build_pkgs g++ pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user $peer_pkgs"
 )
 
 if [ $# -eq 0 ]; then

@@ -589,3 +589,31 @@ Test(null_args, process)
     in_task(process_main);
     corio_loop_free(loop);
 }
+
+/* ---- tls.h ---- */
+
+static void *tls_main(void *arg)
+{
+    (void)arg;
+    cr_expect_eq(corio_writer_start_tls(NULL, NULL, NULL), -EINVAL);
+    return NULL;
+}
+
+Test(null_args, tls)
+{
+    corio_loop *loop = new_loop();
+    cr_expect_eq(corio_tls_context_new(NULL, CORIO_TLS_CLIENT, NULL), -EINVAL);
+    corio_tls_context *c = SENTINEL;
+    cr_expect_eq(corio_tls_context_new(&c, (corio_tls_side)0, NULL), -EINVAL);
+    cr_expect_null(c);
+    cr_expect_eq(corio_tls_context_add_certificate(NULL, "x.pem", NULL), -EINVAL);
+    cr_expect_eq(corio_tls_context_free(NULL), 0);
+    cr_expect_not_null(corio_tls_get_error());
+    corio_tls_info info;
+    cr_expect_eq(corio_writer_get_tls_info(NULL, &info), -EINVAL);
+    cr_expect_eq(corio_writer_get_peer_certificate(NULL, NULL, 0), -EINVAL);
+    cr_expect_null(corio_writer_get_ssl_object(NULL));
+    cr_expect_null(corio_writer_get_tls_error(NULL));
+    in_task(tls_main);
+    corio_loop_free(loop);
+}

@@ -31,6 +31,13 @@ extern "C" {
     /* signals and processes */                                                                     \
     X(ESIGOWNED, -20301, "signal is taken by another event loop")                                   \
     X(EINTERRUPTED, -20302, "interrupted by SIGINT") /* asyncio's KeyboardInterrupt (corio_run) */ \
+    /* TLS (<corio/tls.h>) */                                                                       \
+    X(ETLSVERIFY, -20401, "TLS peer certificate verification failed")                              \
+    X(ETLSHOSTNAME, -20402, "TLS certificate does not match the server's name")                    \
+    X(ETLSTIMEOUT, -20403, "TLS handshake timed out")                                              \
+    X(ETLSPROTO, -20404, "TLS protocol error or handshake refused by the peer")                    \
+    X(ETLSEOF, -20405, "TLS peer closed the connection without close_notify")                      \
+    X(ETLSCONFIG, -20406, "TLS certificate, key or setting cannot be used")                        \
     /* name lookup: getaddrinfo's EAI_* codes (EAI_SYSTEM and EAI_MEMORY come back as -errno) */    \
     X(EAI_AGAIN, -21002, "temporary failure in name resolution")                                    \
     X(EAI_BADFLAGS, -21003, "bad value for ai_flags")                                               \

@@ -74,6 +74,15 @@ typedef struct corio_stream_opts {
     size_t max_buffered;    /* start_server: bytes all of its connections' read and write buffers
                                may hold together beyond the first 16 KiB of each; 0: 64 MiB;
                                (size_t)-1: no cap */
+    /* TLS (<corio/tls.h>). */
+    struct corio_tls_context *tls; /* open_connection / start_server: speak TLS with this context
+                               (asyncio's ssl=); its side must be the call's. NULL: plain TCP.
+                               A server holds the context until it is freed */
+    const char *server_hostname; /* open_connection: the name the server's certificate must
+                               have, sent as SNI (asyncio's server_hostname); NULL: host */
+    double tls_handshake_timeout; /* seconds; 0: 60 (asyncio's ssl_handshake_timeout) */
+    double tls_shutdown_timeout;  /* seconds from close until close_notify is sent, the buffered
+                               bytes first, after which the connection is dropped; 0: 30 */
 } corio_stream_opts;
 
 /* Defences: what stops a peer from holding a connection, its fd and its memory for nothing.
@@ -293,6 +302,7 @@ typedef struct corio_server_stats {
     uint64_t write_timeouts;   /* ... by write_timeout */
     uint64_t buffer_refusals;  /* ... because max_buffered was reached */
     uint64_t accept_pauses;    /* times accepting paused at max_connections */
+    uint64_t tls_failures;     /* TLS handshakes that failed (the handler did not run) */
     size_t active;             /* connections being handled now */
     size_t buffered;           /* bytes their buffers hold beyond the first 16 KiB of each (as
                                   allocated, not only as used), counted against max_buffered */

@@ -51,16 +51,31 @@ int corio__stream_connect_any(const struct addrinfo *ai, double timeout) {
     return first;
 }
 
-/* Wraps a connected socket for the caller (closing it on failure). */
-static int wrap(int fd, const corio_stream_opts *opts, corio_reader **r, corio_writer **w) {
+/* Wraps a connected socket for the caller (closing it on failure), after the TLS handshake
+ * when the options ask for TLS. */
+static int wrap(int fd, const corio_stream_opts *opts, const char *host, corio_reader **r,
+                corio_writer **w) {
     corio__stream *s = corio__stream_new(corio_get_running_loop(), fd, opts, 0);
     if (!s) {
         corio_close(fd);
         return -ENOMEM;
     }
+    if (opts && opts->tls) {
+        const char *name = opts->server_hostname ? opts->server_hostname : host;
+        int rc = corio__stream_tls_start(s, opts->tls, name, opts);
+        if (rc < 0) {
+            corio__stream_release(s);
+            return rc;
+        }
+    }
     *r = &s->reader;
     *w = &s->writer;
     return 0;
+}
+
+/* A context given must be a client's. */
+static int tls_check(const corio_stream_opts *opts) {
+    return opts && opts->tls && opts->tls->side != CORIO_TLS_CLIENT ? -EINVAL : 0;
 }
 
 int corio_open_connection(corio_reader **r, corio_writer **w, const char *host, int port,
@@ -69,7 +84,8 @@ int corio_open_connection(corio_reader **r, corio_writer **w, const char *host, 
         *r = NULL;
     if (w)
         *w = NULL;
-    if (!host || !r || !w || port < 0 || port > 65535 || corio__stream_opts_check(opts) < 0)
+    if (!host || !r || !w || port < 0 || port > 65535 || corio__stream_opts_check(opts) < 0 ||
+        tls_check(opts) < 0)
         return -EINVAL;
     char service[8];
     snprintf(service, sizeof service, "%d", port);
@@ -85,7 +101,7 @@ int corio_open_connection(corio_reader **r, corio_writer **w, const char *host, 
         return fd;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return wrap(fd, opts, r, w);
+    return wrap(fd, opts, host, r, w);
 }
 
 int corio_open_unix_connection(corio_reader **r, corio_writer **w, const char *path,
@@ -94,7 +110,7 @@ int corio_open_unix_connection(corio_reader **r, corio_writer **w, const char *p
         *r = NULL;
     if (w)
         *w = NULL;
-    if (!r || !w || corio__stream_opts_check(opts) < 0)
+    if (!r || !w || corio__stream_opts_check(opts) < 0 || tls_check(opts) < 0)
         return -EINVAL;
     struct sockaddr_un sun;
     int rc = corio__stream_unix_addr(path, &sun);
@@ -106,5 +122,5 @@ int corio_open_unix_connection(corio_reader **r, corio_writer **w, const char *p
                          opts ? opts->connect_timeout : 0);
     if (fd < 0)
         return fd;
-    return wrap(fd, opts, r, w);
+    return wrap(fd, opts, NULL, r, w);
 }

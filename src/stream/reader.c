@@ -93,7 +93,7 @@ static ssize_t receive(corio__stream *s, void *buf, size_t n) {
     int rc = read_deadline(s);
     if (rc < 0)
         return rc;
-    ssize_t got = corio_sock_recv(s->fd, buf, n, 0);
+    ssize_t got = s->tls ? corio__tls_read(s->tls, buf, n) : corio_sock_recv(s->fd, buf, n, 0);
     s->read_deadline = -1;
     if (s->err)
         return s->err; /* broken meanwhile: by a defence, or by the writer */

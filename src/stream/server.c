@@ -51,6 +51,8 @@ static void server_unref(corio_server *srv) {
     corio__waiters_fini(&srv->room);
     free(srv->ls);
     free(srv->unix_path);
+    if (srv->opts.tls)
+        corio__tls_context_unref(srv->opts.tls);
     corio_loop *loop = srv->loop;
     corio__obj_free(srv, &srv->magic, corio__loop_keeps(loop));
     corio__loop_unref(loop);
@@ -77,10 +79,29 @@ static void conn_end(corio__stream *s) {
     task_ended(srv);
 }
 
+/* A TLS server's handshake, in the connection's task: a client that fails it is counted (and
+ * reported in debug mode: scanners and old clients fail handshakes all day) and never reaches
+ * the handler. */
+static int conn_tls(corio__stream *s, corio_server *srv) {
+    int rc = corio__stream_tls_start(s, srv->opts.tls, NULL, &srv->opts);
+    if (rc < 0 && rc != -ECANCELED) {
+        srv->share.stats.tls_failures++;
+        if (corio_loop_get_debug(srv->loop)) {
+            char msg[224];
+            snprintf(msg, sizeof msg, "corio server: TLS handshake failed: %s",
+                     corio_writer_get_tls_error(&s->writer));
+            corio_error_context ctx = {.message = msg, .err = rc};
+            corio_loop_call_error_handler(srv->loop, &ctx);
+        }
+    }
+    return rc;
+}
+
 static void *conn_main(void *arg) {
     corio__stream *s = arg;
     corio_server *srv = s->server;
-    if (!s->aborted) /* by abort_clients before it could start */
+    /* aborted: by abort_clients before it could start */
+    if (!s->aborted && (!srv->opts.tls || conn_tls(s, srv) == 0))
         srv->handler(&s->reader, &s->writer, srv->arg);
     conn_end(s);
     return NULL;
@@ -375,6 +396,9 @@ static corio_server *server_new(corio_stream_handler_fn handler, void *arg,
     srv->arg = arg;
     if (opts)
         srv->opts = *opts;
+    srv->opts.server_hostname = NULL; /* a client's option, not kept */
+    if (srv->opts.tls) /* the server's until it is freed */
+        corio__tls_context_ref(srv->opts.tls);
     srv->refs = 1;
     srv->conns.prev = srv->conns.next = &srv->conns;
     srv->max_conns = opts && opts->max_connections ? opts->max_connections : default_max_conns();
@@ -437,7 +461,8 @@ int corio_start_server(corio_server **out, const char *host, int port,
                        corio_stream_handler_fn handler, void *arg, const corio_stream_opts *opts) {
     if (out)
         *out = NULL;
-    if (!handler || !out || port < 0 || port > 65535 || corio__stream_opts_check(opts) < 0)
+    if (!handler || !out || port < 0 || port > 65535 || corio__stream_opts_check(opts) < 0 ||
+        (opts && opts->tls && opts->tls->side != CORIO_TLS_SERVER))
         return -EINVAL;
     char service[8];
     snprintf(service, sizeof service, "%d", port);
@@ -475,7 +500,8 @@ int corio_start_unix_server(corio_server **out, const char *path, corio_stream_h
                             void *arg, const corio_stream_opts *opts) {
     if (out)
         *out = NULL;
-    if (!handler || !out || corio__stream_opts_check(opts) < 0)
+    if (!handler || !out || corio__stream_opts_check(opts) < 0 ||
+        (opts && opts->tls && opts->tls->side != CORIO_TLS_SERVER))
         return -EINVAL;
     struct sockaddr_un sun;
     int rc = corio__stream_unix_addr(path, &sun);

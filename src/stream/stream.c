@@ -24,7 +24,8 @@ static int64_t limit_ns(double opt, double server_default, int server_side) {
 
 int corio__stream_opts_check(const corio_stream_opts *o) {
     if (o && (isnan(o->connect_timeout) || isnan(o->header_timeout) || isnan(o->idle_timeout) ||
-              isnan(o->write_timeout)))
+              isnan(o->write_timeout) || isnan(o->tls_handshake_timeout) ||
+              isnan(o->tls_shutdown_timeout)))
         return -EINVAL;
     return 0;
 }
@@ -38,7 +39,7 @@ static void set_limits(corio__stream *s, const corio_stream_opts *o, int server_
     s->write_ns = limit_ns(o->write_timeout, 60, server_side);
     /* A new connection's first bytes are its first message's. */
     s->msg_deadline = s->header_ns < 0 ? -1 : corio__loop_deadline(s->loop, s->header_ns);
-    s->read_deadline = s->write_deadline = -1;
+    s->read_deadline = s->write_deadline = s->close_deadline = -1;
 }
 
 /* ---- the guard: the one timer of a connection's deadlines ---- */
@@ -84,7 +85,11 @@ static void guard_expire(corio__timer *t) {
         corio__stream_defend(s, -ETIMEDOUT, CORIO__STREAM_COUNTER(s, write_timeouts));
         return;
     }
-    int64_t next = earliest(s->read_deadline, s->write_deadline);
+    if (s->close_deadline >= 0 && s->close_deadline <= now) {
+        corio__stream_defend(s, -ETIMEDOUT, NULL); /* TLS: close_notify not out in time */
+        return;
+    }
+    int64_t next = earliest(earliest(s->read_deadline, s->write_deadline), s->close_deadline);
     if (next >= 0 && corio__stream_guard(s, next) < 0)
         corio__stream_fail(s, -ENOMEM); /* a wait nothing would bound */
 }
@@ -122,6 +127,7 @@ void corio__stream_unref(corio__stream *s) {
     corio__loop_timer_cancel(s->loop, &s->guard);
     corio__waiters_fini(&s->drainers);
     corio__waiters_fini(&s->closers);
+    corio__tls_free(s->tls);
     corio_loop *loop = s->loop;
     free(s->rbuf);
     free(s->wbuf);
@@ -139,7 +145,7 @@ static void close_fd(corio__stream *s) {
     s->closing = 1;
     s->closed = 1;
     s->wlen = 0;
-    s->read_deadline = s->write_deadline = -1;
+    s->read_deadline = s->write_deadline = s->close_deadline = -1;
     corio__loop_timer_cancel(s->loop, &s->guard);
     if (fd >= 0)
         corio_close(fd); /* wakes a flusher waiting on fd: it sees fd < 0 and ends */
@@ -160,6 +166,13 @@ void corio__stream_close_now(corio__stream *s) {
 }
 
 void corio__stream_flushed(corio__stream *s) {
+    if (corio__stream_notify_due(s)) {
+        /* close_notify goes out before the FIN; a socket that cannot take it now gets it from
+         * the flusher, which comes back here once it is sent. */
+        int rc = corio__tls_shutdown(s->tls);
+        if (rc == -EAGAIN && corio__stream_send_later(s) == 0)
+            return;
+    }
     if (s->closing) {
         corio__stream_close_now(s);
     } else if (s->eof_pending && !s->eof_sent) {

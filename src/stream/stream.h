@@ -12,6 +12,7 @@
 #define CORIO_STREAM_STREAM_H
 
 #include "io/io.h"
+#include "tls/tls.h"
 
 #include <netdb.h>
 
@@ -66,6 +67,11 @@ typedef struct corio__stream {
     int64_t header_ns, idle_ns, write_ns, msg_deadline, read_deadline, write_deadline;
     corio__timer guard;
     int unsent;          /* the kernel's unsent bytes when the flusher's wait began */
+    /* TLS (stream/tls.c): the session, or NULL for plain TCP; the close's deadline (loop time,
+     * < 0: none) and its length */
+    corio__tls *tls;
+    int64_t close_deadline, shutdown_ns;
+    uint8_t tls_starting; /* start_tls's handshake runs: nothing else may use the stream */
     uint8_t read_is_idle; /* read_deadline is idle_timeout's, not header_timeout's */
     uint8_t eof, reading, closing, closed, eof_pending, eof_sent, released, aborted;
     /* server side */
@@ -150,6 +156,21 @@ void corio__stream_defend(corio__stream *s, int err, uint64_t *counter);
 /* Fills *sun with a Unix socket path: 0, -EINVAL (NULL or empty), -ENAMETOOLONG. */
 struct sockaddr_un;
 int corio__stream_unix_addr(const char *path, struct sockaddr_un *sun);
+
+/* TLS on the connection (stream/tls.c): awaits the handshake as ctx's side, within the opts'
+ * tls_handshake_timeout. On failure the connection is broken with the error. */
+int corio__stream_tls_start(corio__stream *s, corio_tls_context *ctx, const char *hostname,
+                            const corio_stream_opts *opts);
+/* Whether close_notify is still to be sent before the socket may be closed or shut down. */
+static inline int corio__stream_notify_due(const corio__stream *s) {
+    return s->tls && (s->closing || s->eof_pending) && s->tls->done && !s->tls->notify_sent &&
+           !s->tls->broken;
+}
+/* One send of the writer's (plaintext) bytes without waiting: as corio__tls_write. */
+ssize_t corio__stream_try_send(corio__stream *s, const void *data, size_t n);
+/* Makes sure a flusher runs to send what the socket did not take yet (close_notify). 0 or
+ * -ENOMEM. */
+int corio__stream_send_later(corio__stream *s);
 
 /* Connects a new socket to each address in turn (a total deadline; timeout <= 0: none). Returns
  * the connected socket or the first error. */

@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One non-blocking send: bytes sent, -EAGAIN, or the error. */
-static ssize_t try_send(corio__stream *s, const void *data, size_t n) {
+/* One non-blocking send: bytes sent, -EAGAIN, or the error. Over TLS the bytes are plaintext,
+ * taken in whole records. */
+ssize_t corio__stream_try_send(corio__stream *s, const void *data, size_t n) {
+    if (s->tls)
+        return corio__tls_write(s->tls, data, n);
     corio__io_req req = {.kind = CORIO__IO_SEND, .fd = s->fd, .buf = (void *)data, .len = n,
                          .timeout_ns = -1};
     return corio__io_try(&req);
@@ -31,16 +34,18 @@ static int await_peer(corio__stream *s) {
         if (corio__stream_guard(s, s->write_deadline) < 0)
             return -ENOMEM;
     }
-    int rc = corio_wait_writable(s->fd, CORIO_FOREVER);
+    int rc = s->tls ? corio__tls_await(s->tls, CORIO_FOREVER)
+                    : corio_wait_writable(s->fd, CORIO_FOREVER);
     s->write_deadline = -1;
     return rc;
 }
 
-/* The flusher: waits until the socket is writable and sends the buffer, until it is empty or
- * the connection is closed. It holds a reference to the connection. */
+/* The flusher: waits until the socket is writable and sends the buffer, until it is empty (and
+ * a TLS close_notify due is sent) or the connection is closed. It holds a reference to the
+ * connection. */
 static void *flush_main(void *arg) {
     corio__stream *s = arg;
-    while (s->wlen && s->fd >= 0) {
+    while ((s->wlen || corio__stream_notify_due(s)) && s->fd >= 0) {
         int rc = await_peer(s);
         if (s->fd < 0)
             break; /* closed meanwhile (aborted, a defence, or the reader saw it break) */
@@ -49,7 +54,11 @@ static void *flush_main(void *arg) {
             corio__stream_fail(s, rc == -ECANCELED ? -ECONNABORTED : rc);
             break;
         }
-        ssize_t n = try_send(s, s->wbuf + s->wpos, s->wlen);
+        if (!s->wlen) {
+            corio__tls_shutdown(s->tls); /* an error ends what is due: the socket closes */
+            continue;
+        }
+        ssize_t n = corio__stream_try_send(s, s->wbuf + s->wpos, s->wlen);
         if (n > 0)
             sent(s, (size_t)n);
         else if (n != -EAGAIN)
@@ -92,6 +101,10 @@ static int start_flusher(corio__stream *s) {
     return 0;
 }
 
+int corio__stream_send_later(corio__stream *s) {
+    return s->flusher ? 0 : start_flusher(s);
+}
+
 static int append(corio__stream *s, const char *data, size_t n) {
     int rc = corio__stream_reserve(s, 1, n);
     if (rc < 0)
@@ -110,12 +123,12 @@ int corio_writer_write(corio_writer *w, const void *data, size_t n) {
     corio__stream *s = w->s;
     if (s->err)
         return s->err;
-    if (s->closing || s->eof_pending)
+    if (s->closing || s->eof_pending || s->tls_starting)
         return CORIO_EINVALSTATE;
     if (!n)
         return 0;
     if (!s->wlen) {
-        ssize_t k = try_send(s, data, n);
+        ssize_t k = corio__stream_try_send(s, data, n);
         if (k == (ssize_t)n)
             return 0;
         if (k < 0 && k != -EAGAIN) {
@@ -212,8 +225,15 @@ int corio__writer_close(corio__stream *s) {
     if (s->closing)
         return 0;
     s->closing = 1;
-    if (!s->wlen)
-        corio__stream_close_now(s);
+    if (!s->wlen) {
+        corio__stream_flushed(s); /* closes now, after close_notify over TLS */
+    }
+    if (!s->closed && s->tls && s->shutdown_ns >= 0) {
+        /* What TLS still has to send gets tls_shutdown_timeout in all. */
+        s->close_deadline = corio__loop_iteration_time(s->loop) + s->shutdown_ns;
+        if (corio__stream_guard(s, s->close_deadline) < 0)
+            corio__stream_close_now(s);
+    }
     return 0;
 }
 
