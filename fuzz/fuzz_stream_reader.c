@@ -16,7 +16,7 @@
  * each result. Where asyncio's own result depends on how much had arrived (the `consumed` of a
  * limit overrun, what a short read returns), the model checks the bounds and the bytes, and
  * follows the reader's position, observed as bytes received minus bytes still buffered. */
-#include <corio.h>
+#include "fuzz_pair.h"
 
 #include <dirent.h>
 #include <stdint.h>
@@ -57,14 +57,7 @@ typedef struct run {
     int reader_done; /* the reader has released its stream (rfd is closed) */
 } run;
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fuzz_stream_reader: model mismatch at %s:%d: %s\n", __FILE__,        \
-                    __LINE__, #cond);                                                             \
-            abort();                                                                              \
-        }                                                                                         \
-    } while (0)
+#define CHECK(cond) FUZZ_CHECK("fuzz_stream_reader: model mismatch", cond)
 
 /* ---- input decoding ---- */
 
@@ -276,40 +269,10 @@ static void *reader(void *arg) {
     return NULL;
 }
 
-static void *main_task(void *arg) {
-    corio_task *t[2];
-    CHECK(corio_create_task(&t[0], NULL, reader, arg, NULL) == 0);
-    CHECK(corio_create_task(&t[1], NULL, feeder, arg, NULL) == 0);
-    for (int i = 0; i < 2; i++) {
-        CHECK(corio_await(corio_task_future(t[i]), NULL) == 0);
-        corio_task_unref(t[i]);
-    }
-    return NULL;
-}
-
-static int count_fds(void) {
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int n = 0;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static unsigned long runs;
-    /* Every fd of the run is closed once corio_run returns: counted around the run every so
-     * often (not against a fixed baseline: libFuzzer starts llvm-symbolizer, with pipes, when
-     * it reports new functions). */
-    int fds_before = runs++ % 64 == 0 ? count_fds() : -1;
     input in;
     decode(data, size, &in);
-    int sv[2];
-    CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-    run rn = {.in = &in, .rfd = sv[0], .wfd = sv[1]};
-    CHECK(corio_run(main_task, &rn, NULL, NULL) == 0);
-    CHECK(fds_before < 0 || count_fds() == fds_before);
+    run rn = {.in = &in};
+    fuzz_pair_run(&rn.rfd, &rn.wfd, reader, feeder, &rn);
     return 0;
 }

@@ -17,6 +17,8 @@ struct sess_case {
     corio_stream_handler_fn handler;
     client_fn client;
     corio_stream_opts copts; /* the client's (tls and server_hostname are filled in) */
+    unsigned sflags;         /* the server context's flags */
+    corio_tls_info info;     /* the client's, if the client function asks for it */
     ssize_t srv_rc[4], cl_rc[4]; /* what each side's calls returned, as each test says */
     char text[4][64];
 };
@@ -44,8 +46,8 @@ static void *session(void *arg)
 
 static void run_session(sess_case *c, unsigned client_flags)
 {
-    corio_tls_context_opts co = {.flags = client_flags};
-    c->sctx = server_ctx(0, NULL);
+    corio_tls_context_opts co = {.flags = client_flags}, so = {.flags = c->sflags};
+    c->sctx = server_ctx(0, &so);
     c->cctx = client_ctx(&co);
     RUN_CHECKED_TLS(session, c);
     corio_tls_context_free(c->sctx);
@@ -342,6 +344,8 @@ static void bulk_both_ways(sess_case *c, corio_reader *r, corio_writer *w)
     corio_task_unref(t);
     c->cl_rc[1] = (ssize_t)got;
     c->cl_rc[2] = (ssize_t)bad;
+    corio_writer_get_tls_info(w, &c->info);
+    c->info.alpn = c->info.server_name = NULL;
 }
 
 Test(tls_session, eight_mib_each_way_arrive_intact)
@@ -352,6 +356,24 @@ Test(tls_session, eight_mib_each_way_arrive_intact)
     cr_expect_eq(c.cl_rc[1], (ssize_t)BULK);
     cr_expect_eq(c.cl_rc[2], 0, "%zd bytes differ", c.cl_rc[2]);
     cr_expect_eq(c.srv_rc[0], 0);
+}
+
+/* Kernel TLS where this kernel has it: the same bytes either way. Where the kernel has no tls
+ * module (tcp_available_ulp lists the loaded ones; the module may load on first use), OpenSSL
+ * keeps the records and says so. */
+Test(tls_session, ktls_asked_for_carries_the_same_bytes)
+{
+    sess_case c = {.handler = echo_bulk, .client = bulk_both_ways, .sflags = CORIO_TLS_KTLS};
+    run_session(&c, CORIO_TLS_KTLS);
+    cr_expect_eq(c.cl_rc[1], (ssize_t)BULK);
+    cr_expect_eq(c.cl_rc[2], 0, "%zd bytes differ", c.cl_rc[2]);
+    int kernel_has_tls = access("/proc/net/tls_stat", F_OK) == 0;
+    if (!kernel_has_tls) {
+        cr_expect_eq(c.info.ktls_send, 0);
+        cr_expect_eq(c.info.ktls_recv, 0);
+    }
+    cr_log_info("kernel TLS: module %s, send %d, receive %d", kernel_has_tls ? "loaded" : "absent",
+                c.info.ktls_send, c.info.ktls_recv);
 }
 
 /* ---- STARTTLS ---- */

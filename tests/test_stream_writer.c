@@ -21,7 +21,8 @@ static void *sends_at_once(void *arg)
     cr_expect_eq(corio_writer_get_peername(W, (struct sockaddr *)&a, &alen), 0);
     cr_expect_eq(getsockname(peer, (struct sockaddr *)&b, &blen), 0);
     cr_expect_eq(alen, blen);
-    cr_expect(memcmp(&a, &b, alen) == 0, "peername is the peer's address");
+    if (!stream_tls()) /* over TLS, peer is the relay's far end */
+        cr_expect(memcmp(&a, &b, alen) == 0, "peername is the peer's address");
     cr_expect_eq(corio_writer_get_sockname(W, (struct sockaddr *)&a, &alen), 0);
     corio_writer_close(W);
     cr_expect_eq(corio_writer_get_fd(W), -1);
@@ -73,7 +74,10 @@ static void *backpressure(void *arg)
     corio_sleep(0.1);
     cr_expect_eq(written, at_pause, "the writer waits in drain");
     cr_expect_leq(max_buffered, high + CHUNK, "buffer bounded: %zu", max_buffered);
-    cr_expect_gt(corio_writer_get_write_buffer_size(W), high);
+    /* A drain that waits has seen the buffer above high and not yet below low (over TLS the
+     * socket takes whole records, so the buffer may stop between the marks). */
+    cr_expect_gt(corio_writer_get_write_buffer_size(W), low, "%zu buffered, %zu written",
+                 corio_writer_get_write_buffer_size(W), written);
     /* Cancelled in drain: -ECANCELED, and every byte written still arrives. */
     corio_task_cancel(t, NULL);
     cr_expect_eq(join(t, NULL), -ECANCELED);

@@ -70,6 +70,11 @@ typedef enum corio_tls_side {
 #define CORIO_TLS_NO_TICKETS 16u         /* server: no resumption (no tickets issued, no
                                             session cache); client: do not resume sessions */
 #define CORIO_TLS_STRICT_EOF 32u         /* an EOF without close_notify is CORIO_ETLSEOF */
+#define CORIO_TLS_KTLS 64u               /* hand the records to the kernel's TLS (Linux's tls
+                                            module, OpenSSL's SSL_OP_ENABLE_KTLS) where the
+                                            kernel has it for the cipher agreed on; elsewhere
+                                            TLS stays in OpenSSL. corio_tls_info says which.
+                                            Off by default: see the README for its figures */
 
 /* Options; NULL or a zeroed struct means the defaults beside each field. File names are read
  * during corio_tls_context_new; the strings are copied. */

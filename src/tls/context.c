@@ -19,7 +19,8 @@ static int version_ok(int v) {
 static int opts_check(corio_tls_side side, const corio_tls_context_opts *o) {
     unsigned client_only = CORIO_TLS_NO_VERIFY | CORIO_TLS_NO_CHECK_HOSTNAME;
     unsigned server_only = CORIO_TLS_VERIFY_CLIENT | CORIO_TLS_VERIFY_CLIENT_OPTIONAL;
-    unsigned known = client_only | server_only | CORIO_TLS_NO_TICKETS | CORIO_TLS_STRICT_EOF;
+    unsigned known = client_only | server_only | CORIO_TLS_NO_TICKETS | CORIO_TLS_STRICT_EOF |
+                     CORIO_TLS_KTLS;
     if (side != CORIO_TLS_CLIENT && side != CORIO_TLS_SERVER)
         return -EINVAL;
     if ((o->flags & ~known) || (side == CORIO_TLS_SERVER && (o->flags & client_only)) ||
@@ -86,8 +87,11 @@ int corio__tls_configure(corio_tls_context *c, SSL_CTX *ctx) {
      * may have moved and grown, when a write that wanted the socket is tried again. Reading
      * ahead takes whole runs of records in one read(2). */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_read_ahead(ctx, 1);
     uint64_t ops = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
+    if (c->flags & CORIO_TLS_KTLS)
+        ops |= SSL_OP_ENABLE_KTLS; /* and no reading ahead: the kernel takes whole records */
+    else
+        SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_options(ctx, ops);
     if ((c->flags & CORIO_TLS_NO_TICKETS) && c->side == CORIO_TLS_SERVER) {
         /* Without tickets OpenSSL would resume from its session cache: no resumption at all. */
