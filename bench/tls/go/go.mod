@@ -1,0 +1,3 @@
+module tlsbench
+
+go 1.19
