@@ -29,6 +29,7 @@
  *   corio/combinators.h  shield, wait, as_completed, timeout scopes, task groups
  *   corio/sync.h         Lock, Event, Condition, Semaphore, Barrier, Queue
  *   corio/io.h           awaitable socket and fd calls, add_reader / add_writer
+ *   corio/fs.h           files: open, read, write, stat, ... that never block the loop
  *   corio/stream.h       streams, open_connection, start_server
  *   corio/tls.h          TLS contexts, TLS streams, start_tls
  *   corio/signal.h       signal handlers and watchers
@@ -47,6 +48,7 @@
 #include "corio/combinators.h"
 #include "corio/sync.h"
 #include "corio/io.h"
+#include "corio/fs.h"
 #include "corio/stream.h"
 #include "corio/tls.h"
 #include "corio/signal.h"

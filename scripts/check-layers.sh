@@ -29,6 +29,7 @@ io      5   I/O requests over the poller
 thread  5   executor, threadsafe calls, getaddrinfo
 tls     6   TLS sessions on a socket (OpenSSL)
 signal  6   signal handlers and watchers
+fs      6   files: the io_uring operations or the executor, copies for compact tasks
 stream  7   streams and servers
 proc    8   child processes
 runtime 9   loop creation and close, corio_run

@@ -3,10 +3,13 @@
  * header states, and never crashes. Functions are taken header by header; the calls that await
  * run inside a task, where their NULL check comes before anything else. A NULL loop is not an
  * error but the running or current loop: tests/test_null_loop.c covers those. */
+#define _GNU_SOURCE /* struct statx */
 #include "core_helpers.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 TestSuite(null_args, .timeout = 30);
@@ -369,6 +372,57 @@ Test(null_args, io)
     cr_expect_eq(corio_loop_add_reader(loop, 0, NULL, NULL), -EINVAL);
     cr_expect_eq(corio_loop_add_writer(loop, 1, NULL, NULL), -EINVAL);
     cr_expect_eq(run_main(loop, io_main, NULL, NULL), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
+}
+
+/* ---- fs.h ---- */
+
+static void *fs_main(void *arg)
+{
+    (void)arg;
+    struct stat st;
+    struct statx stx;
+    corio_dirent *e = (corio_dirent *)1;
+    char c;
+    off_t off = 0;
+    cr_expect_eq(corio_open(NULL, O_RDONLY, 0), -EFAULT);
+    cr_expect_eq(corio_openat(AT_FDCWD, NULL, O_RDONLY, 0), -EFAULT);
+    cr_expect_eq(corio_pread(0, NULL, 1, 0), -EFAULT);
+    cr_expect_eq(corio_pwrite(1, NULL, 1, 0), -EFAULT);
+    cr_expect_eq(corio_readv(0, NULL, 1), -EFAULT);
+    cr_expect_eq(corio_writev(1, NULL, 1), -EFAULT);
+    cr_expect_eq(corio_preadv(0, NULL, 1, 0), -EFAULT);
+    cr_expect_eq(corio_pwritev(1, NULL, 1, 0), -EFAULT);
+    cr_expect_eq(corio_stat(NULL, &st), -EFAULT);
+    cr_expect_eq(corio_stat("/", NULL), -EFAULT);
+    cr_expect_eq(corio_lstat(NULL, &st), -EFAULT);
+    cr_expect_eq(corio_fstat(0, NULL), -EFAULT);
+    cr_expect_eq(corio_statx(AT_FDCWD, NULL, 0, 0, &stx), -EFAULT);
+    cr_expect_eq(corio_statx(AT_FDCWD, "/", 0, 0, NULL), -EFAULT);
+    cr_expect_eq(corio_rename(NULL, "/x"), -EFAULT);
+    cr_expect_eq(corio_rename("/x", NULL), -EFAULT);
+    cr_expect_eq(corio_unlink(NULL), -EFAULT);
+    cr_expect_eq(corio_mkdir(NULL, 0700), -EFAULT);
+    cr_expect_eq(corio_rmdir(NULL), -EFAULT);
+    cr_expect_eq(corio_symlink(NULL, "/x"), -EFAULT);
+    cr_expect_eq(corio_symlink("/x", NULL), -EFAULT);
+    cr_expect_eq(corio_readlink(NULL, &c, 1), -EFAULT);
+    cr_expect_eq(corio_readlink("/x", NULL, 1), -EFAULT);
+    cr_expect_eq(corio_copy_file_range(-1, &off, 1, NULL, 1, 0), -EBADF);
+    cr_expect_eq(corio_scandir(NULL, &e), -EINVAL);
+    cr_expect_null(e);
+    cr_expect_eq(corio_scandir("/", NULL), -EINVAL);
+    cr_expect_eq(corio_fsync(-1), -EBADF);
+    cr_expect_eq(corio_fdatasync(-1), -EBADF);
+    cr_expect_eq(corio_ftruncate(-1, 0), -EBADF);
+    cr_expect_eq(corio_fallocate(-1, 0, 0, 1), -EBADF);
+    return NULL;
+}
+
+Test(null_args, fs)
+{
+    corio_loop *loop = new_loop();
+    cr_expect_eq(run_main(loop, fs_main, NULL, NULL), 0);
     cr_assert_eq(corio_loop_free(loop), 0);
 }
 

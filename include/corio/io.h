@@ -86,7 +86,10 @@ ssize_t corio_sock_sendto(int fd, const void *buf, size_t len, int flags,
 int corio_sock_shutdown(int fd, int how);
 
 /* read(2) / write(2) on any non-blocking fd that can be polled (pipes, terminals, eventfds,
- * sockets), awaiting as recv / send; a regular file is always ready. */
+ * sockets), awaiting as recv / send. A regular file or block device is read or written at its
+ * position without blocking the loop, as corio_pread / corio_pwrite do (<corio/fs.h>): an fd the
+ * loop has not waited for yet costs an fstat to tell (so an fd closed with close(2) whose number
+ * comes back as a file is the hazard described above). */
 ssize_t corio_read(int fd, void *buf, size_t len);
 ssize_t corio_write(int fd, const void *buf, size_t len);
 

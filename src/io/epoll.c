@@ -20,8 +20,6 @@ static int await_ready(corio_loop *loop, int fd, uint32_t dir, int64_t timeout_n
     int rc = corio__epoll_wait_start(p, &op->rec);
     if (rc == 0)
         rc = (int)corio__io_op_await(op);
-    else if (rc == -EPERM) /* a regular file: always ready */
-        rc = 0;
     corio__epoll_wait_stop(p, &op->rec);
     corio__future_unref(&op->fut);
     return rc;
@@ -30,10 +28,15 @@ static int await_ready(corio_loop *loop, int fd, uint32_t dir, int64_t timeout_n
 static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
     corio__poller *p = corio__loop_poller(loop);
     int kind = r->kind;
+    if (kind == CORIO__IO_FILE)
+        return -ENOSYS; /* epoll has no file operations: the fs layer runs them on threads */
+    if ((kind == CORIO__IO_READ || kind == CORIO__IO_WRITE) && !corio__epoll_registered(p, r->fd) &&
+        corio__io_is_file(r->fd))
+        return CORIO__IO_EFILE; /* it would block the loop on its disk */
     uint32_t dir = corio__io_dir(r);
     if (kind != CORIO__IO_POLL && corio__epoll_drained(p, r->fd, dir)) {
         int rc = await_ready(loop, r->fd, dir, r->timeout_ns);
-        if (rc < 0)
+        if (rc < 0 && rc != -EPERM)
             return rc;
     }
     for (;;) {
@@ -47,6 +50,8 @@ static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
         }
         dir = corio__io_dir(r); /* a connect in progress now waits for output */
         int rc = await_ready(loop, r->fd, dir, r->timeout_ns);
+        if (rc == -EPERM) /* a file that cannot be polled: always ready */
+            rc = 0;
         if (rc < 0)
             return rc;
         if (r->kind == CORIO__IO_POLL)

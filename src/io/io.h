@@ -22,8 +22,41 @@ enum {
     CORIO__IO_READ,    /* read(buf, len) */
     CORIO__IO_WRITE,   /* write(buf, len) */
     CORIO__IO_ACCEPT,  /* accept4(addr, alen, SOCK_NONBLOCK | SOCK_CLOEXEC) */
-    CORIO__IO_CONNECT  /* connect(caddr, calen), then the outcome in SO_ERROR */
+    CORIO__IO_CONNECT, /* connect(caddr, calen), then the outcome in SO_ERROR */
+    CORIO__IO_FILE     /* a file operation (`file`), on io_uring only: corio__io_file_submit */
 };
+
+/* File operations the io_uring backend carries out itself (the fs layer runs the others, and
+ * all of them on epoll, on the executor). */
+enum {
+    CORIO__FOP_READ,      /* read(fd, buf, len) at off (-1: the file position) */
+    CORIO__FOP_WRITE,     /* write(fd, buf, len) at off */
+    CORIO__FOP_READV,     /* readv(fd, iov, iovcnt) at off */
+    CORIO__FOP_WRITEV,    /* writev(fd, iov, iovcnt) at off */
+    CORIO__FOP_FSYNC,     /* fsync(fd); flags IORING_FSYNC_DATASYNC: fdatasync */
+    CORIO__FOP_OPENAT,    /* openat(fd, path, flags, mode) */
+    CORIO__FOP_STATX,     /* statx(fd, path, flags, mode as the mask, out) */
+    CORIO__FOP_FALLOCATE, /* fallocate(fd, mode, off, len) */
+    CORIO__FOP_RENAMEAT,  /* renameat2(fd, path, fd2, path2, flags) */
+    CORIO__FOP_UNLINKAT,  /* unlinkat(fd, path, flags) */
+    CORIO__FOP_MKDIRAT,   /* mkdirat(fd, path, mode) */
+    CORIO__FOP_SYMLINKAT, /* symlinkat(path, fd, path2) */
+    CORIO__FOP_COUNT
+};
+
+typedef struct corio__io_file {
+    int op;                  /* CORIO__FOP_* */
+    int fd;                  /* the file, or the directory of a path (AT_FDCWD) */
+    int fd2;                 /* renameat's new directory */
+    int flags;
+    unsigned mode;           /* a new file's or directory's mode, fallocate's mode, statx's mask */
+    int iovcnt;
+    void *buf;               /* read, write; statx's struct statx */
+    size_t len;
+    const struct iovec *iov;
+    int64_t off;
+    const char *path, *path2;
+} corio__io_file;
 
 /* Readiness bits: the poller's (the poll(2) values). */
 #define CORIO__IO_IN CORIO__POLL_IN
@@ -42,6 +75,7 @@ typedef struct corio__io_req {
     const struct sockaddr *caddr; /* connect */
     socklen_t calen;
     int64_t timeout_ns;       /* < 0: none */
+    const struct corio__io_file *file; /* CORIO__IO_FILE */
 } corio__io_req;
 
 static inline uint32_t corio__io_dir(const corio__io_req *r) {
@@ -49,6 +83,9 @@ static inline uint32_t corio__io_dir(const corio__io_req *r) {
     case CORIO__IO_POLL: return r->events;
     case CORIO__IO_SEND: case CORIO__IO_SENDMSG: case CORIO__IO_WRITE: case CORIO__IO_CONNECT:
         return CORIO__IO_OUT;
+    case CORIO__IO_FILE:
+        return r->file->op == CORIO__FOP_WRITE || r->file->op == CORIO__FOP_WRITEV
+                   ? CORIO__IO_OUT : CORIO__IO_IN;
     default: return CORIO__IO_IN;
     }
 }
@@ -112,6 +149,33 @@ extern const corio__io_strategy *const corio__io_strategies[];
 static inline const corio__io_strategy *corio__io_strategy_of(const corio_loop *loop) {
     return corio__io_strategies[corio__loop_poller(loop)->kind];
 }
+
+/* corio_read / corio_write on an fd that can be polled (the fs layer's calls of that name use
+ * them). A regular file or block device, which readiness cannot wait for, is never read or written
+ * here where that could block the loop: CORIO__IO_EFILE says so, nothing done, and the caller
+ * takes it to a thread. (On io_uring the kernel reads and writes files itself, except for compact
+ * tasks.) Telling a file costs an fstat, made only for an fd the poller has not registered yet. */
+ssize_t corio__io_read(int fd, void *buf, size_t len);
+ssize_t corio__io_write(int fd, const void *buf, size_t len);
+#define CORIO__IO_EFILE ((ssize_t)-0x10000000)
+/* Whether fd is a regular file or a block device (which readiness cannot wait for). */
+int corio__io_is_file(int fd);
+
+/* Whether the loop's backend carries out file operation `op` itself (io_uring, when the kernel
+ * has the opcode). */
+int corio__io_file_native(corio_loop *loop, int op);
+/* Awaits the file operation on the loop's backend, which must carry it out itself (see above):
+ * its result (bytes, an fd, 0) or -errno. Cancellation as for the socket calls: an operation the
+ * kernel finished first gives its result, and the cancellation comes at the task's next await.
+ * Not for compact tasks (the kernel would hold pointers into a frame that moves). */
+ssize_t corio__io_file_submit(corio_loop *loop, const corio__io_file *f);
+
+#ifdef CORIO_HAVE_LIBURING
+struct io_uring_sqe;
+/* Fills in the SQE of a file operation (io/uring_file.c) / its opcode. */
+void corio__uring_prep_file(struct io_uring_sqe *sqe, const corio__io_file *f);
+int corio__uring_file_opcode(int op);
+#endif
 
 /* The running loop for an awaiting I/O call on fd: CORIO_ENOTASK outside a task, -EBADF for a
  * negative fd, -ECANCELED in a task being destroyed. */

@@ -2,6 +2,10 @@
  * the loop's backend. */
 #include "io/io.h"
 
+#ifdef CORIO_HAVE_LIBURING
+#include "poll/uring.h"
+#endif
+
 #include <errno.h>
 
 #include <stddef.h>
@@ -78,4 +82,24 @@ int64_t corio__io_op_await(corio__io_op *op) {
     if (rc < 0)
         return rc;
     return op->res;
+}
+
+/* ---- file operations ---- */
+
+int corio__io_file_native(corio_loop *loop, int op) {
+#ifdef CORIO_HAVE_LIBURING
+    const corio__poller *p = corio__loop_poller(loop);
+    return p->kind == CORIO__POLLER_URING &&
+           corio__uring_op_supported(p, corio__uring_file_opcode(op));
+#else
+    (void)loop;
+    (void)op;
+    return 0;
+#endif
+}
+
+ssize_t corio__io_file_submit(corio_loop *loop, const corio__io_file *f) {
+    corio__io_req r = {.kind = CORIO__IO_FILE, .fd = f->fd >= 0 ? f->fd : -1, .timeout_ns = -1,
+                       .file = f};
+    return corio__io_strategy_of(loop)->submit(loop, &r);
 }

@@ -94,11 +94,11 @@ ssize_t corio_sock_sendall(int fd, const void *buf, size_t len, int flags) {
     return (ssize_t)len;
 }
 
-ssize_t corio_read(int fd, void *buf, size_t len) {
+ssize_t corio__io_read(int fd, void *buf, size_t len) {
     return buf_call(CORIO__IO_READ, fd, buf, len, 0);
 }
 
-ssize_t corio_write(int fd, const void *buf, size_t len) {
+ssize_t corio__io_write(int fd, const void *buf, size_t len) {
     return buf_call(CORIO__IO_WRITE, fd, (void *)buf, len, 0);
 }
 

@@ -5,7 +5,13 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+int corio__io_is_file(int fd) {
+    struct stat st;
+    return fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+}
 
 static ssize_t attempt(corio__io_req *r) {
     switch (r->kind) {

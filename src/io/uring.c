@@ -10,11 +10,13 @@
  * epoll does.
  */
 #ifdef CORIO_HAVE_LIBURING
+#define _GNU_SOURCE /* struct statx */
 #include "io/io.h"
 
 #include "poll/uring.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,10 @@ static int send_by_sqe(void) {
 static void op_cqe(corio__poll_rec *rec, int res, int final) {
     corio__io_op *op = corio__container_of(rec, corio__io_op, rec);
     if (corio__future_pending(&op->fut)) {
+        /* A blocking operation the kernel's worker was running (an open of a FIFO) is stopped
+         * by a signal to that worker: -EINTR is then our cancel too. */
+        if (res == -EINTR && op->why)
+            res = -ECANCELED;
         if (res == -ECANCELED) {
             if (op->why & WHY_USER_CANCEL)
                 res = -ECANCELED;
@@ -84,31 +90,54 @@ static int ur_cancel(corio__io_op *op, const char *msg) {
 
 /* ---- requests ---- */
 
+/* An SQE's length is 32 bits: a larger count is cut to the most one call moves (Linux's
+ * MAX_RW_COUNT), as the system calls cut it, rather than wrapped. */
+static unsigned len32(size_t n) { return n > 0x7ffff000u ? 0x7ffff000u : (unsigned)n; }
+
 static void prep(struct io_uring_sqe *sqe, corio__io_req *r, int poll_first) {
     int flags = r->flags;
+    size_t len = len32(r->len);
     switch (r->kind) {
     case CORIO__IO_RECV:
-        io_uring_prep_recv(sqe, r->fd, r->buf, r->len, flags);
+        io_uring_prep_recv(sqe, r->fd, r->buf, len, flags);
         if (poll_first) /* skip the attempt that would fail: arm the poll at once */
             sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
         break;
-    case CORIO__IO_SEND: io_uring_prep_send(sqe, r->fd, r->buf, r->len, flags | MSG_NOSIGNAL); break;
+    case CORIO__IO_SEND: io_uring_prep_send(sqe, r->fd, r->buf, len, flags | MSG_NOSIGNAL); break;
     case CORIO__IO_RECVMSG: io_uring_prep_recvmsg(sqe, r->fd, r->msg, (unsigned)flags); break;
     case CORIO__IO_SENDMSG:
         io_uring_prep_sendmsg(sqe, r->fd, r->msg, (unsigned)flags | MSG_NOSIGNAL);
         break;
-    case CORIO__IO_READ: io_uring_prep_read(sqe, r->fd, r->buf, (unsigned)r->len, (uint64_t)-1); break;
+    case CORIO__IO_READ: io_uring_prep_read(sqe, r->fd, r->buf, (unsigned)len, (uint64_t)-1); break;
     case CORIO__IO_WRITE:
-        io_uring_prep_write(sqe, r->fd, r->buf, (unsigned)r->len, (uint64_t)-1);
+        io_uring_prep_write(sqe, r->fd, r->buf, (unsigned)len, (uint64_t)-1);
         break;
+    case CORIO__IO_FILE: corio__uring_prep_file(sqe, r->file); break;
     default: /* CORIO__IO_ACCEPT */
         io_uring_prep_accept(sqe, r->fd, r->addr, r->alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         break;
     }
 }
 
+/* What a file operation's kernel wrote: the bytes read, a statx. */
+static void mark_file_defined(const corio__io_file *f, ssize_t n) {
+    if (f->op == CORIO__FOP_READ) {
+        VALGRIND_MAKE_MEM_DEFINED(f->buf, (size_t)n);
+    } else if (f->op == CORIO__FOP_READV) {
+        for (int i = 0; i < f->iovcnt && n > 0; i++) {
+            size_t k = f->iov[i].iov_len < (size_t)n ? f->iov[i].iov_len : (size_t)n;
+            VALGRIND_MAKE_MEM_DEFINED(f->iov[i].iov_base, k);
+            n -= (ssize_t)k;
+        }
+    } else if (f->op == CORIO__FOP_STATX && n == 0) {
+        VALGRIND_MAKE_MEM_DEFINED(f->buf, sizeof(struct statx));
+    }
+}
+
 /* Valgrind cannot see the kernel write into buffers after the system call returned. */
 static void mark_defined(const corio__io_req *r, ssize_t n) {
+    if (r->kind == CORIO__IO_FILE && n >= 0)
+        mark_file_defined(r->file, n);
     if (n <= 0)
         return;
     if (r->kind == CORIO__IO_RECV || r->kind == CORIO__IO_READ) {
@@ -137,7 +166,7 @@ static int start(corio__poller *p, corio__io_op *op, corio__io_req *r) {
     if (!sqe)
         return -ENOBUFS;
     uint8_t *bits = corio__uring_fd_bits(p, r->fd); /* submitting may have handled CQEs */
-    prep(sqe, r, corio__uring_poll_first(p) && (*bits & FD_DRAINED));
+    prep(sqe, r, corio__uring_poll_first(p) && bits && (*bits & FD_DRAINED));
     corio__uring_op_start(p, sqe, &op->rec);
     return 0;
 }
@@ -145,7 +174,7 @@ static int start(corio__poller *p, corio__io_op *op, corio__io_req *r) {
 /* Submits the request as one op and awaits its CQE. */
 static ssize_t run_op(corio_loop *loop, corio_task *t, corio__io_req *r) {
     corio__poller *p = corio__loop_poller(loop);
-    int rc = corio__uring_fd_prepare(p, r->fd);
+    int rc = r->fd >= 0 || r->kind != CORIO__IO_FILE ? corio__uring_fd_prepare(p, r->fd) : 0;
     if (rc < 0)
         return rc;
     corio__io_op *op = corio__io_op_new(loop, r->fd, corio__io_dir(r), r->timeout_ns, op_cqe);
@@ -179,6 +208,8 @@ static ssize_t run_op(corio_loop *loop, corio_task *t, corio__io_req *r) {
  * io_uring with EAGAIN. */
 static ssize_t run_ready(corio_loop *loop, corio_task *t, corio__io_req *r) {
     int user_poll = r->kind == CORIO__IO_POLL;
+    if ((r->kind == CORIO__IO_READ || r->kind == CORIO__IO_WRITE) && corio__io_is_file(r->fd))
+        return CORIO__IO_EFILE; /* the call could block on the disk, and a poll says "ready" */
     for (;;) {
         ssize_t n = corio__io_try(r);
         if (n != -EAGAIN)
@@ -201,6 +232,8 @@ static ssize_t ur_submit(corio_loop *loop, corio__io_req *r) {
     int sock = r->kind >= CORIO__IO_RECV && r->kind <= CORIO__IO_SENDMSG;
     if (sock && (r->flags & MSG_DONTWAIT)) /* asked not to wait: one try, -EAGAIN included */
         return corio__io_try(r);
+    if (r->kind == CORIO__IO_FILE) /* the fs layer keeps compact tasks off this path */
+        return run_op(loop, t, r);
     if (corio__task_is_compact(t) || r->kind == CORIO__IO_CONNECT)
         return run_ready(loop, t, r);
     if ((r->kind == CORIO__IO_SEND || r->kind == CORIO__IO_SENDMSG) && !send_by_sqe()) {

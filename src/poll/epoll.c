@@ -226,6 +226,11 @@ int corio__epoll_drained(corio__poller *p, int fd, uint32_t dir) {
     return sl && sl->mask && (sl->drained & dir);
 }
 
+int corio__epoll_registered(corio__poller *p, int fd) {
+    fd_slot *sl = slot_find(p->impl, fd);
+    return sl && sl->mask;
+}
+
 int corio__epoll_wait_start(corio__poller *p, corio__poll_rec *w) {
     epoll_state *s = p->impl;
     fd_slot *sl = slot_get(s, w->fd);

@@ -9,6 +9,10 @@
  * drained it): a call should wait for the edge rather than try a system call that would fail. */
 int corio__epoll_drained(corio__poller *p, int fd, uint32_t dir);
 
+/* Whether fd is registered (it was waited for since it was last forgotten): a socket, a pipe,
+ * anything but a file. */
+int corio__epoll_registered(corio__poller *p, int fd);
+
 /* Registers w as the waiter of w->fd in direction w->dir (one per direction): w->fn(w, revents,
  * 1) once fd is ready that way, or w->fn(w, -EBADF, 1) when it is forgotten. Returns 0, -EBUSY
  * (another waiter there), -ENOMEM, -EPERM (a file that cannot be polled: it is always ready, w is

@@ -38,6 +38,18 @@
 #define NEEDED_FEATURES                                                                            \
     (IORING_FEAT_NODROP | IORING_FEAT_RW_CUR_POS | IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG)
 
+/* The opcodes this kernel has (Linux 5.6 can tell): the file operations use the ring only for
+ * those, and the executor for the others. */
+static void probe_ops(corio__uring *s) {
+    struct io_uring_probe *probe = io_uring_get_probe_ring(&s->ring);
+    if (!probe)
+        return;
+    for (unsigned op = 0; op < 64 && op <= probe->last_op; op++)
+        if (io_uring_opcode_supported(probe, (int)op))
+            s->ops |= 1ull << op;
+    io_uring_free_probe(probe);
+}
+
 static int ring_setup(corio__uring *s) {
     /* Newest first; EINVAL means "flag unknown to this kernel": try fewer. DEFER_TASKRUN (6.1):
      * the kernel finishes completions only when the loop asks for them, in one batch; at a
@@ -70,6 +82,7 @@ static int ring_setup(corio__uring *s) {
             }
             s->disabled = (tries[i] & IORING_SETUP_R_DISABLED) != 0;
             s->poll_first = 1; /* until a kernel before 5.19 says EINVAL to it */
+            probe_ops(s);
             return 0;
         }
         if (rc != -EINVAL)
@@ -115,7 +128,7 @@ static int ring_busy(corio__uring *s) {
         if (sl->ops || (sl->rcb && sl->rcb->armed) || (sl->wcb && sl->wcb->armed))
             return 1;
     }
-    return 0;
+    return s->nofd.ops != NULL;
 }
 
 /* Whether the issuer thread has exited. The kernel then never carries out its operations again
@@ -242,6 +255,10 @@ int corio__uring_poll_first(const corio__poller *p) {
 }
 
 void corio__uring_poll_first_off(corio__poller *p) { ((corio__uring *)p->impl)->poll_first = 0; }
+
+int corio__uring_op_supported(const corio__poller *p, int opcode) {
+    return opcode >= 0 && opcode < 64 && (((const corio__uring *)p->impl)->ops >> opcode & 1);
+}
 
 /* ---- waking ---- */
 

@@ -24,7 +24,8 @@ enum {
 };
 
 /* Makes fd's slot ready for operations: 0, -ENOMEM, or -errno for an fd past the table that is
- * not open (so that a wild number gives -EBADF rather than a table that large). */
+ * not open (so that a wild number gives -EBADF rather than a table that large). An operation on
+ * no fd (a path relative to the working directory) has rec->fd -1 and needs no slot. */
 int corio__uring_fd_prepare(corio__poller *p, int fd);
 
 /* A free SQE, submitting what is queued first when the ring is full (which handles the CQEs
@@ -54,6 +55,9 @@ void corio__uring_drain(corio__poller *p, corio__poll_rec *rec);
  * sees the kernel refuse it and says so. */
 int corio__uring_poll_first(const corio__poller *p);
 void corio__uring_poll_first_off(corio__poller *p);
+
+/* Whether the kernel has the opcode (IORING_OP_*). */
+int corio__uring_op_supported(const corio__poller *p, int opcode);
 
 /* The client's byte for fd: its own per-fd bits, zeroed when the fd is forgotten. NULL for an fd
  * never prepared. */
@@ -87,6 +91,8 @@ typedef struct corio__uring {
     corio__poller *p;
     corio__uslot *slots;
     size_t nslots;
+    corio__uslot nofd;      /* operations on no fd (rec->fd < 0): only `ops` is used */
+    uint64_t ops;           /* the opcodes the kernel has, bit IORING_OP_* */
     unsigned inflight;      /* operations in the kernel, and watchers */
     corio__uwatch *to_arm;  /* watchers whose poll the next wait submits */
     int wakefd;             /* an eventfd: any thread wakes the loop by writing to it */
@@ -111,6 +117,10 @@ int corio__uring_enter(corio__uring *s, unsigned wait_nr);
 
 static inline corio__uslot *corio__uring_slot_find(corio__uring *s, int fd) {
     return fd >= 0 && (size_t)fd < s->nslots ? &s->slots[fd] : NULL;
+}
+/* Where an operation on fd is linked: its slot (prepared), or for no fd the ring's own. */
+static inline corio__uslot *corio__uring_ops_slot(corio__uring *s, int fd) {
+    return fd >= 0 ? corio__uring_slot_find(s, fd) : &s->nofd;
 }
 
 /* Counts an operation or a watcher in the kernel, and the poller's nwatched with it. */

@@ -52,7 +52,7 @@ uint8_t *corio__uring_fd_bits(corio__poller *p, int fd) {
 
 void corio__uring_op_start(corio__poller *p, struct io_uring_sqe *sqe, corio__poll_rec *rec) {
     corio__uring *s = p->impl;
-    corio__uslot *sl = &s->slots[rec->fd]; /* prepared */
+    corio__uslot *sl = corio__uring_ops_slot(s, rec->fd); /* prepared */
     io_uring_sqe_set_data(sqe, rec);
     rec->next = sl->ops;
     sl->ops = rec;
@@ -61,7 +61,7 @@ void corio__uring_op_start(corio__poller *p, struct io_uring_sqe *sqe, corio__po
 }
 
 static void op_unlink(corio__uring *s, corio__poll_rec *rec) {
-    corio__uslot *sl = corio__uring_slot_find(s, rec->fd);
+    corio__uslot *sl = corio__uring_ops_slot(s, rec->fd);
     if (sl)
         for (corio__poll_rec **pp = &sl->ops; *pp; pp = &(*pp)->next)
             if (*pp == rec) {
@@ -333,6 +333,7 @@ void corio__uring_cancel_all(corio__uring *s) {
         if (sl->wcb)
             watch_let_go(s, &sl->wcb, -ECANCELED);
     }
+    cancel_slot_ops(s, &s->nofd);
 }
 
 #endif /* CORIO_HAVE_LIBURING */

@@ -16,7 +16,7 @@ struct corio__future_ops;
  * which register theirs at their loop init (corio__future_kind_register). */
 enum {
     CORIO__FUT_PLAIN, CORIO__FUT_TASK, CORIO__FUT_GATHER, CORIO__FUT_SLEEP,
-    CORIO__FUT_UPPER, /* the first kind of a layer above (io/io.h) */
+    CORIO__FUT_UPPER, /* the first kind of a layer above: io/io.h's, then thread/executor.h's */
     CORIO__FUT_KINDS = 8
 };
 

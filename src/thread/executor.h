@@ -31,6 +31,7 @@ typedef struct corio__job {
     int err;
     atomic_int state;   /* CORIO__JOB_*: changed under ex->mu, read without it by remove */
     int abandoned;      /* the future was done before the job was (loop thread) */
+    int bound;          /* corio__to_thread_bound's: never abandoned once it runs */
 } corio__job;
 
 struct corio_executor {
@@ -75,8 +76,22 @@ int corio__to_thread_full(corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
 
 /* ---- the thread layer's part of the loop ---- */
 
-/* Nothing yet: a loop's executor state is made by its first job. */
-static inline void corio__thread_loop_init(corio_loop *loop) { loop->thread.exec = NULL; }
+/* Awaits fn(arg) on the running loop's default executor, as corio__to_thread_full, for jobs
+ * that use the caller's memory (a buffer to read into, a path): a job that has started is never
+ * abandoned. Cancelled before it starts, it is removed and the call returns -ECANCELED; once it
+ * runs, the call waits for it and returns its outcome, and the cancellation is delivered at the
+ * task's next await (as an I/O call whose operation the kernel had finished). A task destroyed by
+ * loop close waits right there for the job to end. dtor releases a result nobody will get
+ * (loop close). */
+int corio__to_thread_bound(corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
+                           void **result);
+
+/* Bound jobs' futures are of the thread layer's own kind (the second slot above the task
+ * layer's; io/io.h has the first). */
+#define CORIO__FUT_JOB (CORIO__FUT_UPPER + 1)
+
+/* The pool of bound jobs' futures and their kind; the executor state is made by the first job. */
+void corio__thread_loop_init(corio_loop *loop);
 /* Loop close, after the tasks are destroyed: see run_in_executor.c. */
 void corio__thread_loop_term(corio_loop *loop);
 

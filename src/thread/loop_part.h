@@ -3,8 +3,11 @@
 #ifndef CORIO_THREAD_LOOP_PART_H
 #define CORIO_THREAD_LOOP_PART_H
 
+#include "base/pool.h"
+
 typedef struct corio__loop_thread {
     struct corio__loop_exec *exec; /* executor state (thread/run_in_executor.c), made on first use */
+    corio__pool futs;              /* bound jobs' futures (corio__to_thread_bound) */
 } corio__loop_thread;
 
 #endif

@@ -5,6 +5,7 @@
 #include "task/task.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 /* A loop's executor state, made on its first job. */
@@ -91,7 +92,15 @@ static int default_executor(struct corio__loop_exec *e, corio_executor **out) {
     return 0;
 }
 
+/* A bound job's future (corio__to_thread_bound): its cancel asks the executor first. */
+typedef struct job_fut {
+    corio_future fut;
+    corio__job *job; /* NULL once the job is freed */
+} job_fut;
+
 static void job_free(corio__job *job) {
+    if (job->bound)
+        ((job_fut *)job->fut)->job = NULL;
     corio__list_remove(&job->llink);
     corio_future_unref(job->fut);
     if (job->arg_free)
@@ -116,8 +125,16 @@ static void job_complete(corio__work *w, int drop) {
     corio_future *fut = job->fut;
     int delivered = 0;
     if (!job->abandoned) {
-        corio_future_remove_done_callback(fut, job_fut_done, job);
-        if (!drop) {
+        if (!job->bound)
+            corio_future_remove_done_callback(fut, job_fut_done, job);
+        if (!drop && job->bound) { /* not a plain future: the setters would refuse it */
+            if (job->err == -ECANCELED)
+                corio__future_finish(fut, CORIO_FUTURE_CANCELLED, 0, NULL, NULL);
+            else
+                corio__future_finish(fut, CORIO_FUTURE_FINISHED, job->err < 0 ? job->err : 0,
+                                     job->err ? NULL : job->result, NULL);
+            delivered = 1;
+        } else if (!drop) {
             if (job->err)
                 corio_future_set_error(fut, job->err < 0 ? job->err : -EINVAL);
             else
@@ -130,19 +147,18 @@ static void job_complete(corio__work *w, int drop) {
     job_free(job);
 }
 
-int corio__run_in_executor_full(corio_future **out, corio_loop *loop, corio_executor *ex,
-                                corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
-                                void (*arg_free)(void *)) {
+static corio_future *bound_future_new(corio_loop *loop);
+
+/* Submits fn(arg) to ex (NULL: the loop's default) with a new future: a plain one, or for a
+ * bound job one of the thread layer's kind. arg_free(arg) runs on every failure path. */
+static int job_submit(corio_future **out, corio_loop *loop, corio_executor *ex, corio_job_fn fn,
+                      void *arg, corio_result_dtor_fn dtor, void (*arg_free)(void *), int bound) {
     int rc = 0;
     corio_future *fut = NULL;
     corio__job *job = NULL;
-    if (out)
-        *out = NULL;
-    loop = corio__loop_resolve(loop);
-    struct corio__loop_exec *e;
-    if (!out || !fn)
-        rc = -EINVAL;
-    else if (!loop)
+    struct corio__loop_exec *e = NULL;
+    *out = NULL;
+    if (!(loop = corio__loop_resolve(loop)))
         rc = CORIO_ENOLOOP;
     else if (corio__loop_closing(loop))
         rc = CORIO_ECLOSED;
@@ -154,15 +170,18 @@ int corio__run_in_executor_full(corio_future **out, corio_loop *loop, corio_exec
         rc = CORIO_ECLOSED; /* a shutdown racing with this call is caught at the flush */
     if (rc == 0 && !(job = job_alloc(e)))
         rc = -ENOMEM;
-    if (rc == 0)
+    if (rc == 0 && bound && !(fut = bound_future_new(loop)))
+        rc = -ENOMEM;
+    else if (rc == 0 && !bound)
         rc = corio__future_new(&fut, loop);
     if (rc == 0) {
         *job = (corio__job){.done.fn = job_complete, .ex = ex, .loop = loop,
                             .fut = corio_future_ref(fut), .fn = fn, .arg = arg, .dtor = dtor,
-                            .arg_free = arg_free};
+                            .arg_free = arg_free, .bound = bound};
         corio__list_insert_tail(&e->jobs, &job->llink);
-        rc = corio__future_add_eager_callback(fut, job_fut_done, job);
-        if (rc < 0) {
+        if (bound) /* its cancel hook does what job_fut_done does */
+            ((job_fut *)fut)->job = job;
+        else if ((rc = corio__future_add_eager_callback(fut, job_fut_done, job)) < 0) {
             job_free(job); /* frees arg too */
             job = NULL;
             arg_free = NULL;
@@ -173,17 +192,30 @@ int corio__run_in_executor_full(corio_future **out, corio_loop *loop, corio_exec
             job_release(e, job);
         if (arg_free)
             arg_free(arg);
-        corio_future_unref(fut);
-        fut = NULL;
-    } else {
-        corio__list_insert_tail(&e->pending, &job->qlink);
-        if (!e->flush_queued) {
-            e->flush_queued = 1;
-            corio__loop_schedule(loop, &e->flush);
-        }
-        *out = fut;
+        if (fut)
+            corio__future_unref(fut);
+        return rc;
     }
-    return rc;
+    corio__list_insert_tail(&e->pending, &job->qlink);
+    if (!e->flush_queued) {
+        e->flush_queued = 1;
+        corio__loop_schedule(loop, &e->flush);
+    }
+    *out = fut;
+    return 0;
+}
+
+int corio__run_in_executor_full(corio_future **out, corio_loop *loop, corio_executor *ex,
+                                corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
+                                void (*arg_free)(void *)) {
+    if (!out || !fn) {
+        if (out)
+            *out = NULL;
+        if (arg_free)
+            arg_free(arg);
+        return -EINVAL;
+    }
+    return job_submit(out, loop, ex, fn, arg, dtor, arg_free, 0);
 }
 
 /* Hands the pending jobs to their executors, one lock per run of jobs bound for the same one.
@@ -252,6 +284,97 @@ int corio__to_thread_full(corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
 
 int corio_to_thread(corio_job_fn fn, void *arg, void **result) {
     return corio__to_thread_full(fn, arg, NULL, NULL, result);
+}
+
+/* ---- bound jobs ---- */
+
+/* A worker may be writing into the caller's memory: cancelling takes the job out of the queue if
+ * it has not started, and otherwise leaves the future to the job's completion. */
+/* Makes sure the job never starts, if it has not: 1 if so (it was removed and freed, or a
+ * worker's batch holds it, marked to be skipped, and its completion will only free it), 0 if it
+ * runs. */
+static int bound_stop(corio__job *job) {
+    if (corio__executor_remove(job->ex, job)) {
+        job_free(job);
+        return 1;
+    }
+    if (atomic_load_explicit(&job->state, memory_order_acquire) != CORIO__JOB_SKIPPED)
+        return 0;
+    job->abandoned = 1;
+    return 1;
+}
+
+static int bound_cancel(corio_future *f, const char *msg) {
+    corio__job *job = ((job_fut *)f)->job;
+    if (job && !bound_stop(job))
+        return 0; /* a worker runs it: its completion finishes f */
+    return corio__future_cancel_plain(f, msg);
+}
+
+static void bound_destroy(corio_future *f) {
+    corio__pool_free(&corio__future_loop(f)->thread.futs, f);
+}
+
+static const corio__future_ops bound_ops = {.cancel = bound_cancel, .destroy = bound_destroy};
+
+static corio_future *bound_future_new(corio_loop *loop) {
+    job_fut *jf = corio__pool_alloc(&loop->thread.futs);
+    if (!jf)
+        return NULL;
+    corio__future_init(&jf->fut, loop, CORIO__FUT_JOB);
+    jf->job = NULL;
+    return &jf->fut;
+}
+
+void corio__thread_loop_init(corio_loop *loop) {
+    loop->thread.exec = NULL;
+    corio__pool_init(&loop->thread.futs, sizeof(job_fut), offsetof(job_fut, fut.magic));
+    corio__loop_add_pool(loop, &loop->thread.futs);
+    corio__future_kind_register(loop, CORIO__FUT_JOB, &bound_ops);
+}
+
+/* The call returns without its job's result (loop close is destroying the awaiting task, or
+ * the await failed to start): the job's memory is the caller's, so the job is stopped if it has
+ * not started, or waited for here until no worker holds it. Only loop close can get that far,
+ * and whatever else is posted meanwhile is dropped, as the close would. */
+static void bound_wait(corio_loop *loop, job_fut *jf) {
+    if (jf->job && bound_stop(jf->job))
+        return;
+    while (jf->job) {
+        corio__workq q;
+        corio__workq_init(&q);
+        corio__loop_wait_posted(loop, &q);
+        for (corio__work *w; (w = corio__workq_pop(&q));)
+            w->fn(w, 1);
+    }
+}
+
+int corio__to_thread_bound(corio_job_fn fn, void *arg, corio_result_dtor_fn dtor,
+                           void **result) {
+    if (result)
+        *result = NULL;
+    corio_task *t = corio__current_task();
+    if (!t)
+        return CORIO_ENOTASK;
+    if (corio__task_take_cancel(t))
+        return -ECANCELED;
+    corio_future *f;
+    int rc = job_submit(&f, corio__running_loop, NULL, fn, arg, dtor, NULL, 1);
+    if (rc < 0)
+        return rc;
+    rc = corio_await(f, result);
+    if (rc < 0 && corio__future_pending(f)) {
+        /* The task is being destroyed, or the await could not start (-ENOMEM): the job, still
+         * pending unless the task was destroyed, must not outlive the call. */
+        bound_wait(corio__running_loop, (job_fut *)f);
+    } else if (rc == -ECANCELED && corio__future_state(f) == CORIO_FUTURE_FINISHED) {
+        /* The job had run: its result is the caller's, the cancellation comes at the next
+         * await. */
+        rc = corio__future_result(f, result);
+        corio__task_defer_cancel(t);
+    }
+    corio__future_unref(f);
+    return rc;
 }
 
 /* Loop close, after its tasks are destroyed: the loop's own default executor is shut down (jobs

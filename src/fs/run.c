@@ -1,0 +1,49 @@
+/* Where a file request runs: the ring, the executor, or the executor through copies. */
+#include "fs/fs.h"
+
+#include "thread/executor.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void *fs_job(void *arg, int *err) {
+    corio__fs_req *r = arg;
+    ssize_t n = corio__fs_syscall(r);
+    if (n < 0)
+        *err = (int)n;
+    return (void *)(intptr_t)n;
+}
+
+/* A result that nobody will get (loop close destroyed the task while the job ran) must not
+ * leak: an fd is closed, a directory listing freed. */
+static void open_result_drop(void *res) { close((int)(intptr_t)res); }
+
+ssize_t corio__fs_run_thread(corio__fs_req *r) {
+    corio_result_dtor_fn dtor = r->f.op == CORIO__FOP_OPENAT ? open_result_drop : NULL;
+    void *res = NULL;
+    int rc = corio__to_thread_bound(fs_job, r, dtor, &res);
+    if (rc < 0) {
+        if (r->f.op == CORIO__FS_SCANDIR) {
+            free(r->entries); /* written by the job, which ran if it got that far */
+            r->entries = NULL;
+        }
+        return rc;
+    }
+    return (ssize_t)(intptr_t)res;
+}
+
+ssize_t corio__fs_run(corio__fs_req *r) {
+    corio_task *t = corio__current_task();
+    if (!t)
+        return CORIO_ENOTASK;
+    if (corio__task_destroying(t))
+        return -ECANCELED;
+    if (corio__task_is_compact(t))
+        return corio__fs_run_copied(r);
+    corio_loop *loop = corio__task_loop_of(t);
+    if (r->f.op < CORIO__FOP_COUNT && corio__io_file_native(loop, r->f.op))
+        return corio__io_file_submit(loop, &r->f);
+    return corio__fs_run_thread(r);
+}

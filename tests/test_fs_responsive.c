@@ -1,0 +1,168 @@
+/* Files never block the loop: tasks read a cold file (its pages dropped from the cache) while
+ * debug mode reports every step of a task or callback that takes over 10 ms. None may. On each
+ * backend, with pread and with read at the file position, own-stack and compact tasks. */
+#include "fs_helpers.h"
+
+#include "under_valgrind.h"
+
+#include <stdio.h>
+
+#define READERS 4
+#define CHUNK (256 * 1024)
+
+typedef struct resp {
+    char path[PATH_MAX];
+    size_t size;
+    size_t got[READERS + 1];
+    int slow;              /* steps reported over the limit */
+    char worst[160];
+    int ticks;
+    int stop;
+} resp;
+
+static void slow_handler(corio_loop *loop, const corio_error_context *ctx, void *arg)
+{
+    (void)loop;
+    resp *r = arg;
+    if (strstr(ctx->message, " took ")) {
+        r->slow++;
+        snprintf(r->worst, sizeof r->worst, "%s (%s)", ctx->message,
+                 ctx->task ? corio_task_get_name(ctx->task) : "a callback");
+    }
+}
+
+typedef struct part {
+    resp *r;
+    int i;
+} part;
+
+/* Reader i of READERS reads its quarter with pread, in chunks, into the heap. */
+static void *pread_part(void *arg)
+{
+    part *p = arg;
+    resp *r = p->r;
+    int fd = corio_open(r->path, O_RDONLY, 0);
+    char *buf = malloc(CHUNK);
+    size_t quarter = r->size / READERS, off = quarter * (size_t)p->i, end = off + quarter;
+    while (off < end) {
+        ssize_t n = corio_pread(fd, buf, CHUNK, (off_t)off);
+        if (n <= 0) {
+            cr_expect_gt(n, 0, "pread at %zu: %s", off, corio_strerror((int)n));
+            break;
+        }
+        off += (size_t)n;
+        r->got[p->i] += (size_t)n;
+    }
+    free(buf);
+    corio_close(fd);
+    return NULL;
+}
+
+/* One more reads the whole file with read at its position (a compact task: through copies). */
+static void *read_all(void *arg)
+{
+    resp *r = arg;
+    int fd = corio_open(r->path, O_RDONLY, 0);
+    char *buf = malloc(CHUNK);
+    for (ssize_t n; (n = corio_read(fd, buf, CHUNK)) > 0;)
+        r->got[READERS] += (size_t)n;
+    free(buf);
+    corio_close(fd);
+    return NULL;
+}
+
+static void *ticker(void *arg)
+{
+    resp *r = arg;
+    while (!r->stop) {
+        corio_sleep(0.001);
+        r->ticks++;
+    }
+    return NULL;
+}
+
+static void *resp_main(void *arg)
+{
+    resp *r = arg;
+    corio_task *tick = spawn(ticker, r);
+    part parts[READERS];
+    corio_task *t[READERS + 1];
+    for (int i = 0; i < READERS; i++) {
+        parts[i] = (part){r, i};
+        t[i] = spawn(pread_part, &parts[i]);
+    }
+    corio_task_opts compact = {.flags = CORIO_TASK_COMPACT};
+    t[READERS] = spawn_opts(read_all, r, &compact);
+    for (int i = 0; i <= READERS; i++) {
+        corio_await(corio_task_future(t[i]), NULL);
+        corio_task_unref(t[i]);
+    }
+    r->stop = 1;
+    corio_await(corio_task_future(tick), NULL);
+    corio_task_unref(tick);
+    return NULL;
+}
+
+/* The file's pages leave the cache: written back first, then dropped. */
+static void make_cold(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(fdatasync(fd), 0);
+    cr_assert_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    close(fd);
+}
+
+static void make_file(const char *path, size_t size)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    char *block = malloc(1 << 20);
+    for (size_t i = 0; i < (1u << 20); i++)
+        block[i] = (char)(i * 7);
+    for (size_t done = 0; done < size; done += 1 << 20)
+        cr_assert_eq(write(fd, block, 1 << 20), 1 << 20);
+    free(block);
+    close(fd);
+}
+
+static void read_cold_once(resp *r)
+{
+    memset(r->got, 0, sizeof r->got);
+    r->slow = r->ticks = r->stop = 0;
+    make_cold(r->path);
+    corio_loop *loop;
+    cr_assert_eq(corio_loop_new(&loop, NULL), 0);
+    corio_loop_set_debug(loop, 1);
+    cr_assert_eq(corio_loop_set_slow_callback_duration(loop, 0.010), 0);
+    corio_loop_set_error_handler(loop, slow_handler, r);
+    cr_assert_eq(run_main(loop, resp_main, r, NULL), 0);
+    cr_assert_eq(corio_loop_free(loop), 0);
+    for (int i = 0; i < READERS; i++)
+        cr_assert_eq(r->got[i], r->size / READERS, "reader %d", i);
+    cr_assert_eq(r->got[READERS], r->size, "the whole file at the position");
+    cr_assert_gt(r->ticks, 0);
+}
+
+Test(fs_responsive, cold_file_never_blocks_the_loop, .timeout = 120)
+{
+    if (under_valgrind())
+        cr_skip_test("Valgrind: every step takes longer than the 10 ms this test measures");
+    FD_CHECK_BEGIN();
+    char dir[FS_DIR_MAX];
+    strcpy(dir, "/var/tmp/corio-fs-XXXXXX"); /* on disk: /tmp may be memory */
+    cr_assert_not_null(mkdtemp(dir));
+    resp r = {.size = (slow_build() ? 32u : 256u) << 20};
+    fs_join(r.path, dir, "cold");
+    make_file(r.path, r.size);
+    /* The machine is shared: a step preempted by another process also counts, so a run with
+     * slow steps gets one more try; a loop that blocks on the disk fails both. */
+    read_cold_once(&r);
+    if (r.slow) {
+        cr_log_warn("first run: %d slow steps, the last: %s; once more", r.slow, r.worst);
+        read_cold_once(&r);
+    }
+    cr_expect_eq(r.slow, 0, "%d steps over 10 ms, the last: %s", r.slow, r.worst);
+    fs_rmtree(dir);
+    FD_CHECK_END();
+}
