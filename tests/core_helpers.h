@@ -164,4 +164,15 @@ static inline double now_s(void)
 
 #include "under_valgrind.h"
 
+/* Under qemu-user (make check-aarch64) the test program's environment preloads an aarch64
+ * library (cmake/qemu_exec_shim.c); the host programs the tests spawn (sh, cat, openssl, python)
+ * must not inherit it, or their loader complains on their stderr. */
+static inline void host_children_env(void)
+{
+    if (getenv("CORIO_QEMU")) {
+        unsetenv("LD_PRELOAD");
+        unsetenv("LD_LIBRARY_PATH");
+    }
+}
+
 #endif

@@ -28,17 +28,6 @@ static inline int reaped(pid_t pid)
     return waitpid(pid, NULL, WNOHANG) < 0 && errno == ECHILD;
 }
 
-/* Under qemu-user (make check-aarch64) the test program's environment preloads an aarch64
- * library (cmake/qemu_exec_shim.c); the host programs the tests spawn (sh, cat) must not inherit
- * it, or their loader complains on their stderr. */
-static inline void host_children_env(void)
-{
-    if (getenv("CORIO_QEMU")) {
-        unsetenv("LD_PRELOAD");
-        unsetenv("LD_LIBRARY_PATH");
-    }
-}
-
 /* Valgrind 3.19 has no pidfd_open (corio falls back to SIGCHLD there) and delivers a signal to
  * a thread waiting in io_uring_enter some 30 s late: under Valgrind the process tests run on
  * epoll, their io_uring variants skip (every other build runs them), and a test on the default

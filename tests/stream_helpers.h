@@ -112,7 +112,7 @@ static void *relay_handshake(void *arg)
 
 static inline void relay_open(const corio_stream_opts *o)
 {
-    pki_make(&relay_pki);
+    pki_make_some(&relay_pki, 0);
     corio_tls_context *sctx = NULL, *cctx = NULL;
     corio_tls_context_opts so = {.certfile = relay_pki.path[PKI_SERVER],
                                  .keyfile = relay_pki.path[PKI_SERVER_KEY]};

@@ -165,12 +165,20 @@ Test(tls_client, alpn_is_offered_and_the_servers_choice_reported)
     cr_expect_str_eq(c.alpn, "h2"); /* the server's preference among those offered */
 }
 
+/* s_server's arguments that make it require a client certificate from the test CA. */
+static void require_client_cert(const char *args[5])
+{
+    args[0] = "-Verify";
+    args[1] = "1";
+    args[2] = "-CAfile";
+    args[3] = PKI.path[PKI_CA];
+    args[4] = NULL;
+}
+
 Test(tls_client, a_client_certificate_is_sent_when_the_server_requires_one)
 {
-    static const char *const extra[] = {"-Verify", "1", "-CAfile", NULL, NULL};
     const char *args[5];
-    memcpy(args, extra, sizeof args);
-    args[3] = PKI.path[PKI_CA];
+    require_client_cert(args);
     corio_tls_context_opts o = {.certfile = PKI.path[PKI_CLIENT], .keyfile = PKI.path[PKI_CLIENT_KEY]};
     client_case c = {.cert = PKI_SERVER, .extra = args, .ctx = client_ctx(&o), .name = "localhost"};
     run_case(&c);
@@ -182,10 +190,8 @@ Test(tls_client, a_required_client_certificate_missing_is_refused)
 {
     /* TLS 1.3: the client's handshake is over before the server checks; the server's alert
      * arrives at the first read. */
-    static const char *const extra[] = {"-Verify", "1", "-CAfile", NULL, NULL};
     const char *args[5];
-    memcpy(args, extra, sizeof args);
-    args[3] = PKI.path[PKI_CA];
+    require_client_cert(args);
     client_case c = {.cert = PKI_SERVER, .extra = args, .ctx = client_ctx(NULL), .name = "localhost"};
     run_case(&c);
     if (c.rc == 0)

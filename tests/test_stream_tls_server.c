@@ -30,7 +30,7 @@ static void *serve_one_client(void *arg)
     for (; c->argv[n] && n < 31; n++)
         argv[n] = strcmp(c->argv[n], "PORT") == 0 ? port : c->argv[n];
     argv[n] = NULL;
-    peer_env();
+    host_children_env();
     corio_process *p = NULL;
     corio_process_opts po = {.stdin_mode = CORIO_PROCESS_PIPE, .stdout_mode = CORIO_PROCESS_PIPE,
                              .stderr_mode = CORIO_PROCESS_STDOUT};
@@ -157,7 +157,7 @@ typedef struct py_server_case {
 static void *talk_to_python(void *arg)
 {
     py_server_case *c = arg;
-    peer_env();
+    host_children_env();
     const char *argv[] = {"python3", "-c", python_server, PKI.path[PKI_SERVER],
                           PKI.path[PKI_SERVER_KEY], c->close_how, NULL};
     corio_process_opts po = {.stdout_mode = CORIO_PROCESS_PIPE};

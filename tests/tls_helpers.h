@@ -56,21 +56,12 @@ static inline int free_port(void)
     return port;
 }
 
-/* The peer programs inherit no preload of the test's (qemu's shim) and run as the host's. */
-static inline void peer_env(void)
-{
-    if (getenv("CORIO_QEMU")) {
-        unsetenv("LD_PRELOAD");
-        unsetenv("LD_LIBRARY_PATH");
-    }
-}
-
 /* In a task: `openssl s_server` on 127.0.0.1:*port serving PKI.path[cert] (with its chain),
  * echoing each line reversed (-rev), for one connection; extra arguments after. Returns once it
  * listens; NULL (reported) if it could not start. */
 static inline corio_process *s_server_start(int cert, const char *const *extra, int *port)
 {
-    peer_env();
+    host_children_env();
     for (int attempt = 0; attempt < 5; attempt++) {
         char accept[32];
         *port = free_port();

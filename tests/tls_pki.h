@@ -109,7 +109,9 @@ static inline void pki_leaf(pki *p, int idx, const char *cn, const char *san, X5
     EVP_PKEY_free(key);
 }
 
-static inline void pki_make(pki *p)
+/* The whole PKI, or (all 0) the CA and the server's certificate only: two keys instead of
+ * eight, for a test that only needs a TLS connection (the stream tests' relay). */
+static inline void pki_make_some(pki *p, int all)
 {
     static const char *names[] = {"ca.pem", "ca.key", "server.pem", "server.key", "expired.pem",
                                   "expired.key", "wrong.pem", "wrong.key", "other.pem",
@@ -126,6 +128,11 @@ static inline void pki_make(pki *p)
     pki_write_key(ca_key, p->path[PKI_CA_KEY]);
     const char *local = "DNS:localhost,IP:127.0.0.1,IP:::1";
     pki_leaf(p, PKI_SERVER, "localhost", local, ca, ca_key, -day, 30 * day);
+    if (!all) {
+        X509_free(ca);
+        EVP_PKEY_free(ca_key);
+        return;
+    }
     pki_leaf(p, PKI_EXPIRED, "localhost", local, ca, ca_key, -30 * day, -day);
     pki_leaf(p, PKI_WRONG, "wrong.example", "DNS:wrong.example", ca, ca_key, -day, 30 * day);
     pki_leaf(p, PKI_OTHER, "other.test", "DNS:other.test,DNS:*.other.test", ca, ca_key, -day,
@@ -140,6 +147,8 @@ static inline void pki_make(pki *p)
     X509_free(ca);
     EVP_PKEY_free(ca_key);
 }
+
+static inline void pki_make(pki *p) { pki_make_some(p, 1); }
 
 static inline void pki_remove(pki *p)
 {

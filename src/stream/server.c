@@ -457,12 +457,19 @@ static int start(corio_server **out, corio_server *srv) {
     return 0;
 }
 
+/* A server's options: the streams' checks, and a TLS context made for the server side. */
+static int server_opts_check(const corio_stream_opts *opts) {
+    if (corio__stream_opts_check(opts) < 0 ||
+        (opts && opts->tls && opts->tls->side != CORIO_TLS_SERVER))
+        return -EINVAL;
+    return 0;
+}
+
 int corio_start_server(corio_server **out, const char *host, int port,
                        corio_stream_handler_fn handler, void *arg, const corio_stream_opts *opts) {
     if (out)
         *out = NULL;
-    if (!handler || !out || port < 0 || port > 65535 || corio__stream_opts_check(opts) < 0 ||
-        (opts && opts->tls && opts->tls->side != CORIO_TLS_SERVER))
+    if (!handler || !out || port < 0 || port > 65535 || server_opts_check(opts) < 0)
         return -EINVAL;
     char service[8];
     snprintf(service, sizeof service, "%d", port);
@@ -500,8 +507,7 @@ int corio_start_unix_server(corio_server **out, const char *path, corio_stream_h
                             void *arg, const corio_stream_opts *opts) {
     if (out)
         *out = NULL;
-    if (!handler || !out || corio__stream_opts_check(opts) < 0 ||
-        (opts && opts->tls && opts->tls->side != CORIO_TLS_SERVER))
+    if (!handler || !out || server_opts_check(opts) < 0)
         return -EINVAL;
     struct sockaddr_un sun;
     int rc = corio__stream_unix_addr(path, &sun);
