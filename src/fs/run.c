@@ -43,7 +43,12 @@ ssize_t corio__fs_run(corio__fs_req *r) {
     if (corio__task_is_compact(t))
         return corio__fs_run_copied(r);
     corio_loop *loop = corio__task_loop_of(t);
-    if (r->f.op < CORIO__FOP_COUNT && corio__io_file_native(loop, r->f.op))
-        return corio__io_file_submit(loop, &r->f);
+    if (r->f.op < CORIO__FOP_COUNT && corio__io_file_native(loop, r->f.op)) {
+        ssize_t n = corio__io_file_submit(loop, &r->f);
+        /* io_uring honours O_NONBLOCK: a file opened so says EAGAIN where the disk would be
+         * waited for, and a thread waits for it instead. */
+        if (n != -EAGAIN || r->f.op > CORIO__FOP_WRITEV)
+            return n;
+    }
     return corio__fs_run_thread(r);
 }

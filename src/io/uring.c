@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #if defined(__has_include)
 #if __has_include(<valgrind/memcheck.h>)
@@ -171,6 +172,12 @@ static int start(corio__poller *p, corio__io_op *op, corio__io_req *r) {
     return 0;
 }
 
+/* Whether the request's result is a new fd (accept, open). */
+static int makes_fd(const corio__io_req *r) {
+    return r->kind == CORIO__IO_ACCEPT ||
+           (r->kind == CORIO__IO_FILE && r->file->op == CORIO__FOP_OPENAT);
+}
+
 /* Submits the request as one op and awaits its CQE. */
 static ssize_t run_op(corio_loop *loop, corio_task *t, corio__io_req *r) {
     corio__poller *p = corio__loop_poller(loop);
@@ -189,6 +196,8 @@ static ssize_t run_op(corio_loop *loop, corio_task *t, corio__io_req *r) {
     ssize_t n = (ssize_t)corio__io_op_await(op);
     if (corio__future_pending(&op->fut)) {
         corio__uring_drain(p, &op->rec); /* n is -ECANCELED: the task is being destroyed */
+        if (makes_fd(r) && !corio__future_pending(&op->fut) && op->res >= 0)
+            close((int)op->res); /* made meanwhile, and nobody will take it */
     } else if (n == -ECANCELED && corio__future_state(&op->fut) == CORIO_FUTURE_FINISHED) {
         /* Cancelled too late: the kernel had done the work. Keep its result and deliver the
          * cancellation at the task's next await. */
