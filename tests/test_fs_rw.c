@@ -191,8 +191,9 @@ Test(fs_rw, errors, .timeout = 20)
 
 Test(fs_rw, huge_counts, .timeout = 20)
 {
-    if (under_valgrind())
-        cr_skip_test("Valgrind checks the whole 4 GiB range a huge count names");
+    if (under_valgrind() || getenv("CORIO_QEMU"))
+        cr_skip_test("Valgrind and qemu-user check the whole range a huge count names (EFAULT), "
+                     "where the kernel reads only what the file has");
     rw_case c;
     FS_CASE_BOTH(c.dir, huge_count_main, &c);
 }
