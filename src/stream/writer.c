@@ -229,8 +229,9 @@ int corio__writer_close(corio__stream *s) {
         corio__stream_flushed(s); /* closes now, after close_notify over TLS */
     }
     if (!s->closed && s->tls && s->shutdown_ns >= 0) {
-        /* What TLS still has to send gets tls_shutdown_timeout in all. */
-        s->close_deadline = corio__loop_iteration_time(s->loop) + s->shutdown_ns;
+        /* What TLS still has to send gets tls_shutdown_timeout in all, from now: the
+         * iteration's time may be long past after a step that encrypted megabytes. */
+        s->close_deadline = corio__loop_clock(s->loop) + s->shutdown_ns;
         if (corio__stream_guard(s, s->close_deadline) < 0)
             corio__stream_close_now(s);
     }
