@@ -87,9 +87,10 @@ check-epoll: check
 	CORIO_BACKEND=epoll $(call ctest,build) -E '$(PINNED_TESTS)'
 
 
+# The switch is the same under every backend: the I/O tests run on the default one only.
 check-ucontext:
 	@$(DEPS) check
-	$(call build,build-ucontext,-DCORIO_BUILD_TESTS=ON -DCORIO_CONTEXT=ucontext -DCORIO_STRESS_SCALE=0.2)
+	$(call build,build-ucontext,-DCORIO_BUILD_TESTS=ON -DCORIO_CONTEXT=ucontext -DCORIO_STRESS_SCALE=0.2 -DCORIO_TEST_BACKENDS=default)
 	$(call ctest,build-ucontext)
 
 # The aarch64 build under qemu-user, with Debian's arm64 Criterion unpacked into a private sysroot.
