@@ -176,6 +176,15 @@ static void *errors_main(void *arg)
     fd = corio_open(path, O_WRONLY, 0);
     cr_expect_eq(corio_pread(fd, buf, 1, 0), -EBADF, "reading a write-only fd");
     corio_close(fd);
+    /* A pipe has no offsets (io_uring's read at an offset would read it, and wait). */
+    int p[2];
+    cr_expect_eq(pipe2(p, O_CLOEXEC), 0);
+    cr_expect_eq(corio_pread(p[0], buf, 1, 0), -ESPIPE);
+    cr_expect_eq(corio_preadv(p[0], &iov, 1, 0), -ESPIPE);
+    cr_expect_eq(corio_pwrite(p[1], "x", 1, 0), -ESPIPE);
+    cr_expect_eq(corio_pwritev(p[1], &iov, 1, 0), -ESPIPE);
+    corio_close(p[0]);
+    corio_close(p[1]);
     return NULL;
 }
 

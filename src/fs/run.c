@@ -34,6 +34,13 @@ ssize_t corio__fs_run_thread(corio__fs_req *r) {
     return (ssize_t)(intptr_t)res;
 }
 
+/* pread(2) on a pipe or a socket is -ESPIPE; io_uring's read at an offset would read it. */
+static int at_offset_without_one(const corio__io_file *f) {
+    if (f->op > CORIO__FOP_WRITEV || f->off < 0)
+        return 0;
+    return lseek(f->fd, 0, SEEK_CUR) < 0 && errno == ESPIPE;
+}
+
 ssize_t corio__fs_run(corio__fs_req *r) {
     corio_task *t = corio__current_task();
     if (!t)
@@ -44,6 +51,8 @@ ssize_t corio__fs_run(corio__fs_req *r) {
         return corio__fs_run_copied(r);
     corio_loop *loop = corio__task_loop_of(t);
     if (r->f.op < CORIO__FOP_COUNT && corio__io_file_native(loop, r->f.op)) {
+        if (at_offset_without_one(&r->f))
+            return -ESPIPE;
         ssize_t n = corio__io_file_submit(loop, &r->f);
         /* io_uring honours O_NONBLOCK: a file opened so says EAGAIN where the disk would be
          * waited for, and a thread waits for it instead. */
