@@ -55,6 +55,17 @@ static inline void fs_put(const char *path, const void *data, size_t len)
     close(fd);
 }
 
+/* Takes a file's pages out of the page cache (written back first, then dropped), so that the
+ * next read waits for the disk. */
+static inline void fs_make_cold(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(fdatasync(fd), 0);
+    cr_assert_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    close(fd);
+}
+
 /* Root passes every permission check; a test of EACCES runs as nobody (this test's process
  * only: Criterion runs each test in its own), or skips the test. */
 static inline void fs_drop_root(void)

@@ -96,6 +96,31 @@ ssize_t corio_readlink(const char *path, char *buf, size_t bufsiz);
 ssize_t corio_copy_file_range(int fd_in, off_t *off_in, int fd_out, off_t *off_out, size_t len,
                               unsigned int flags);
 
+/* Flags of corio_sock_sendfile: never read and send through a buffer; where sendfile(2) cannot
+ * serve the file, fail with its error instead (asyncio's fallback=False). */
+#define CORIO_SENDFILE_NO_FALLBACK 1u
+
+/* Awaits sending the bytes of file fd from `offset` over socket `sock` with sendfile(2) (asyncio's
+ * loop.sock_sendfile): `count` of them, or with count 0 up to the end the file has when the call
+ * begins. offset -1 starts at the file position, which ends past the bytes sent (whatever
+ * happens); any other offset leaves the position alone. Returns the bytes sent: count, or fewer
+ * when the file ends first.
+ *
+ * The loop never waits for the disk: a chunk (1 MiB at most) whose pages are all in the page
+ * cache goes from the loop's thread, any other from an executor's thread (cachestat(2) tells
+ * them apart; where the kernel lacks it, every chunk takes a thread). Where sendfile cannot read
+ * fd (a pipe, a character device, a file system without it) the bytes are read and sent through
+ * a 256 KiB buffer instead, a pipe at its position, unless flags has CORIO_SENDFILE_NO_FALLBACK:
+ * then sendfile's error (-EINVAL, -ESPIPE for a pipe).
+ *
+ * `sent` (may be NULL) is set on every return to the bytes that went, so that a caller can go
+ * on after an error or a cancellation. Errors: the send's or the read's -errno (-EPIPE,
+ * -ECONNRESET, -EBADF, ...), -ESPIPE for an offset on an fd that has none, -EINVAL for an offset
+ * below -1 or an unknown flag, -ENOMEM, CORIO_ENOTASK, -ECANCELED. It writes to sock as a send
+ * does: one writing task per socket (<corio/io.h>); sock must be non-blocking. */
+ssize_t corio_sock_sendfile(int sock, int fd, off_t offset, size_t count, unsigned flags,
+                            size_t *sent);
+
 /* A directory entry, as readdir(3) gives it. */
 typedef struct corio_dirent {
     const char *name;   /* NUL-terminated, in the same allocation as the array */

@@ -80,7 +80,9 @@ static copy *copy_make(const corio__fs_req *r, size_t data) {
         c->r.f.op = f->op == CORIO__FOP_READV ? CORIO__FOP_READ : CORIO__FOP_WRITE;
     if (data || f->op == CORIO__FOP_READ || f->op == CORIO__FOP_WRITE)
         c->r.f.buf = c->data;
-    c->r.f.len = f->op == CORIO__FOP_FALLOCATE || f->op == CORIO__FS_COPY_RANGE ? f->len : data;
+    int len_not_memory = f->op == CORIO__FOP_FALLOCATE || f->op == CORIO__FS_COPY_RANGE ||
+                  f->op == CORIO__FS_SENDFILE;
+    c->r.f.len = len_not_memory ? f->len : data;
     if (f->op == CORIO__FOP_WRITE && data)
         memcpy(c->data, f->buf, data);
     else if (f->op == CORIO__FOP_WRITEV)

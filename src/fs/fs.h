@@ -15,12 +15,13 @@ enum {
     CORIO__FS_READLINKAT,                   /* readlinkat(fd, path, buf, len) */
     CORIO__FS_COPY_RANGE,                   /* copy_file_range(fd, off_in, fd2, off_out, len,
                                                flags) */
-    CORIO__FS_SCANDIR                       /* path's entries into `entries`, their count */
+    CORIO__FS_SCANDIR,                      /* path's entries into `entries`, their count */
+    CORIO__FS_SENDFILE                      /* sendfile(fd2, fd, off_in, len) */
 };
 
 typedef struct corio__fs_req {
     corio__io_file f;
-    off_t *off_in, *off_out;      /* copy_file_range */
+    off_t *off_in, *off_out;      /* copy_file_range; sendfile's offset is off_in */
     struct corio_dirent *entries; /* scandir's result */
 } corio__fs_req;
 

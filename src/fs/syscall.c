@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -38,6 +39,7 @@ static ssize_t call(corio__fs_req *r) {
     case CORIO__FS_READLINKAT: return readlinkat(f->fd, f->path, f->buf, f->len);
     case CORIO__FS_COPY_RANGE:
         return copy_file_range(f->fd, r->off_in, f->fd2, r->off_out, f->len, (unsigned)f->flags);
+    case CORIO__FS_SENDFILE: return sendfile(f->fd2, f->fd, r->off_in, f->len);
     default: errno = EINVAL; return -1;
     }
 }
