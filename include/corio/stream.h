@@ -210,6 +210,27 @@ int corio_writer_write(corio_writer *w, const void *data, size_t n);
  * the connection is closed, -ECANCELED, CORIO_ENOTASK. */
 int corio_writer_drain(corio_writer *w);
 
+/* Awaits sending a file over the connection (asyncio's loop.sendfile(transport, file, offset,
+ * count)): first every byte the write buffer holds, then `count` bytes of fd from `offset` (count
+ * 0: up to the end the file has; offset -1: at the file position, which moves past them), as
+ * corio_sock_sendfile (<corio/fs.h>) does on a plain connection: sendfile(2), the bytes never in
+ * user space, the loop never waiting for the disk. Over TLS, which must encrypt every byte, the
+ * file is read and written through the writer 256 KiB at a time, or with
+ * CORIO_SENDFILE_NO_FALLBACK the call fails with -ENOTSUP.
+ *
+ * While it runs, other writes, write_eof and another sendfile on this writer return -EBUSY
+ * (asyncio raises); a close lets it finish (over TLS, within tls_shutdown_timeout), then
+ * closes; an abort stops it. Returns the bytes of
+ * the file sent (fewer than count when the file ends first), or an error: the connection's,
+ * corio_sock_sendfile's (-EBADF, -EINVAL, -ESPIPE for a file; these leave the connection as it
+ * was), CORIO_EINVALSTATE after close or write_eof, -ECANCELED, CORIO_ENOTASK. `sent` (may be
+ * NULL) is set on every return to the bytes of the file that went (over TLS: that the writer
+ * took). A send that stopped part-way (an error, a cancellation) breaks the connection, as a
+ * failed write does: the peer sees the stream end, never a gap in it. The write_timeout defence
+ * does not watch it. */
+ssize_t corio_writer_sendfile(corio_writer *w, int fd, off_t offset, size_t count,
+                              unsigned flags, size_t *sent);
+
 /* Sets the write buffer's high- and low-water marks (asyncio's set_write_buffer_limits).
  * CORIO_WRITER_LIMIT_AUTO for high: 64 KiB, or 4 * low when low is given; for low: high / 4.
  * Returns 0, -EINVAL (low > high, NULL w). */

@@ -103,6 +103,7 @@ corio__stream *corio__stream_new(corio_loop *loop, int fd, const corio_stream_op
     s->writer.s = s;
     s->loop = loop;
     s->fd = fd;
+    s->sendfile_fd = -1;
     s->refs = 1;
     s->magic = CORIO__MAGIC_LIVE(CORIO__KIND_STREAM);
     s->limit = opts && opts->limit ? opts->limit : CORIO__STREAM_LIMIT;
@@ -147,7 +148,9 @@ static void close_fd(corio__stream *s) {
     s->wlen = 0;
     s->read_deadline = s->write_deadline = s->close_deadline = -1;
     corio__loop_timer_cancel(s->loop, &s->guard);
-    if (fd >= 0)
+    if (fd >= 0 && fd == s->sendfile_fd)
+        shutdown(fd, SHUT_RDWR); /* wakes the sendfile, which sees fd < 0, stops and closes */
+    else if (fd >= 0)
         corio_close(fd); /* wakes a flusher waiting on fd: it sees fd < 0 and ends */
     corio__waiters_wake(&s->drainers, s->err ? s->err : -ECONNRESET);
     corio__waiters_wake(&s->closers, s->err);
@@ -175,6 +178,8 @@ static void discard_input(corio__stream *s) {
 }
 
 void corio__stream_flushed(corio__stream *s) {
+    if (s->sending_file)
+        return; /* corio_writer_sendfile comes back here when it ends */
     if (corio__stream_notify_due(s)) {
         /* close_notify goes out before the FIN; a socket that cannot take it now gets it from
          * the flusher, which comes back here once it is sent. */

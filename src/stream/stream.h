@@ -74,6 +74,11 @@ typedef struct corio__stream {
     uint8_t tls_starting; /* start_tls's handshake runs: nothing else may use the stream */
     uint8_t read_is_idle; /* read_deadline is idle_timeout's, not header_timeout's */
     uint8_t eof, reading, closing, closed, eof_pending, eof_sent, released, aborted;
+    /* corio_writer_sendfile (stream/sendfile.c) runs: other writes are -EBUSY; on a plain
+     * connection the socket it sends on, which a close shuts down instead, for the sendfile to
+     * close once it has stopped (an executor's thread may be using the number), else -1 */
+    uint8_t sending_file;
+    int sendfile_fd;
     /* server side */
     struct corio_server *server; /* held (corio__server_unref) until the connection is freed */
     corio__server_share *share;  /* the server's, or NULL */
@@ -102,6 +107,11 @@ void corio__stream_release(corio__stream *s);
 
 /* The writer's close and abort, on a connection known to be live. */
 int corio__writer_close(corio__stream *s);
+/* Whether the writer takes bytes now: 0, the connection's error, CORIO_EINVALSTATE (closing,
+ * write_eof, start_tls), -EBUSY (a sendfile runs). */
+int corio__writer_check(const corio__stream *s);
+/* corio_writer_write's work once its checks passed: send or buffer n bytes of data. */
+int corio__writer_put(corio__stream *s, const void *data, size_t n);
 
 /* The connection broke with err: the socket is closed, the write buffer dropped, every waiter
  * woken with err. */
@@ -164,7 +174,7 @@ int corio__stream_tls_start(corio__stream *s, corio_tls_context *ctx, const char
 /* Whether close_notify is still to be sent before the socket may be closed or shut down. */
 static inline int corio__stream_notify_due(const corio__stream *s) {
     return s->tls && (s->closing || s->eof_pending) && s->tls->done && !s->tls->notify_sent &&
-           !s->tls->broken;
+           !s->tls->broken && !s->sending_file; /* its bytes go before close_notify */
 }
 /* One send of the writer's (plaintext) bytes without waiting: as corio__tls_write. */
 ssize_t corio__stream_try_send(corio__stream *s, const void *data, size_t n);

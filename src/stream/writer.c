@@ -120,11 +120,19 @@ int corio_writer_write(corio_writer *w, const void *data, size_t n) {
     CORIO__STREAM_CHECK(w->s);
     if (!data && n)
         return -EINVAL;
-    corio__stream *s = w->s;
+    int rc = corio__writer_check(w->s);
+    return rc < 0 ? rc : corio__writer_put(w->s, data, n);
+}
+
+int corio__writer_check(const corio__stream *s) {
     if (s->err)
         return s->err;
     if (s->closing || s->eof_pending || s->tls_starting)
         return CORIO_EINVALSTATE;
+    return s->sending_file ? -EBUSY : 0;
+}
+
+int corio__writer_put(corio__stream *s, const void *data, size_t n) {
     if (!n)
         return 0;
     if (!s->wlen) {
@@ -215,6 +223,8 @@ int corio_writer_write_eof(corio_writer *w) {
         return CORIO_EINVALSTATE;
     if (s->eof_pending)
         return 0;
+    if (s->sending_file)
+        return -EBUSY;
     s->eof_pending = 1;
     if (!s->wlen)
         corio__stream_flushed(s);
@@ -225,7 +235,7 @@ int corio__writer_close(corio__stream *s) {
     if (s->closing)
         return 0;
     s->closing = 1;
-    if (!s->wlen) {
+    if (!s->wlen && !s->sending_file) {
         corio__stream_flushed(s); /* closes now, after close_notify over TLS */
     }
     if (!s->closed && s->tls && s->shutdown_ns >= 0) {
