@@ -82,6 +82,21 @@ ssize_t corio_sock_recvfrom(int fd, void *buf, size_t len, int flags, struct soc
 ssize_t corio_sock_sendto(int fd, const void *buf, size_t len, int flags,
                           const struct sockaddr *addr, socklen_t addrlen);
 
+/* Awaits moving bytes from socket `in` to socket `out` (a proxy's relay) with splice(2), through
+ * a pipe of its own, so that they never pass through user space: `count` of them, or with count
+ * 0 until in reaches its end of stream (then out is left open: shut it down to pass the end on).
+ * Returns the bytes moved: count, or fewer when in ends first. Both must be non-blocking stream
+ * sockets (TCP or Unix); it reads from in and writes to out as recv and send do, so it is the one
+ * reading task of in and the one writing task of out while it runs.
+ *
+ * `moved` (may be NULL) is set on every return to the bytes written to out. On an error or a
+ * cancellation some bytes may have left in without reaching out: those that out does not take
+ * at once are dropped (at most the pipe's 256 KiB), so the two streams are out of step and a
+ * proxy closes both. Errors: -errno of either side (-ECONNRESET, -EPIPE, -EINVAL for a socket
+ * that splice cannot serve, -EMFILE for want of the pipe's two fds), -ENOTSOCK for an fd that is
+ * not a socket (checked before anything is read), -EBADF, CORIO_ENOTASK, -ECANCELED. */
+ssize_t corio_sock_splice(int in, int out, size_t count, size_t *moved);
+
 /* shutdown(2): does not await. 0 or -errno. */
 int corio_sock_shutdown(int fd, int how);
 
