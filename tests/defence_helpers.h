@@ -7,12 +7,16 @@
 
 #define END_LATE 10.0 /* seconds: a connection a defence should end that lasts longer failed */
 
-/* In a task: a socket connected to 127.0.0.1:port, or a negative error. */
-static inline int client_connect(int port)
+/* In a task: a socket connected to 127.0.0.1:port, or a negative error. rcvbuf > 0 caps the client's receive buffer (set before connecting, so that the window it
+ * offers stays that small): kernels whose tcp_rmem lets a buffer grow to 32 MiB would otherwise
+ * take megabytes from a server while the client reads nothing. */
+static inline int client_connect_rcvbuf(int port, int rcvbuf)
 {
     int fd = corio_socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return fd;
+    if (rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int rc = corio_sock_connect(fd, (struct sockaddr *)&a, sizeof a, 5.0);
@@ -22,6 +26,8 @@ static inline int client_connect(int port)
     }
     return fd;
 }
+
+static inline int client_connect(int port) { return client_connect_rcvbuf(port, 0); }
 
 /* Awaits the end of fd's connection (EOF or an error), dropping what arrives, for at most
  * `limit` seconds. 1 if it ended, 0 if not. */

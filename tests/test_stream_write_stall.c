@@ -30,7 +30,7 @@ static void serve(corio_reader *r, corio_writer *w, void *arg)
 static void *stall(void *arg)
 {
     const char *req = arg;
-    int fd = client_connect(port);
+    int fd = client_connect_rcvbuf(port, 4096);
     cr_assert_geq(fd, 0, "connect: %s", corio_strerror(fd));
     corio_sock_sendall(fd, req, strlen(req), 0);
     /* Read nothing until the server gave up, then see that it did. */
