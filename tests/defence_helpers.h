@@ -7,9 +7,10 @@
 
 #define END_LATE 10.0 /* seconds: a connection a defence should end that lasts longer failed */
 
-/* In a task: a socket connected to 127.0.0.1:port, or a negative error. rcvbuf > 0 caps the client's receive buffer (set before connecting, so that the window it
- * offers stays that small): kernels whose tcp_rmem lets a buffer grow to 32 MiB would otherwise
- * take megabytes from a server while the client reads nothing. */
+/* In a task: a socket connected to 127.0.0.1:port, or a negative error. rcvbuf > 0 caps the
+ * client's receive buffer (set before connecting, so that the window it offers stays that
+ * small): kernels whose tcp_rmem lets a buffer grow to 32 MiB would otherwise take megabytes
+ * from a server while the client reads nothing. */
 static inline int client_connect_rcvbuf(int port, int rcvbuf)
 {
     int fd = corio_socket(AF_INET, SOCK_STREAM, 0);
