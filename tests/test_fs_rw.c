@@ -198,6 +198,37 @@ Test(fs_rw, errors, .timeout = 20)
     FD_CHECK_END();
 }
 
+/* The loop remembers which fds are files (no fstat or lseek per call); corio_close forgets. A
+ * pipe that takes a closed file's number is a pipe: -ESPIPE at an offset (on io_uring, a
+ * remembered "file" would send the read to the ring, which would wait on the empty pipe), and a
+ * read at its position that waits for a writer. */
+static void *reused_number_main(void *arg)
+{
+    rw_case *c = arg;
+    char path[PATH_MAX], buf[8];
+    int fd = corio_open(fs_join(path, c->dir, "f"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    cr_expect_eq(corio_pwrite(fd, "data", 4, 0), 4);
+    cr_expect_eq(corio_pread(fd, buf, 4, 0), 4);
+    cr_expect_eq(corio_read(fd, buf, 4), 4, "at the position: a file");
+    cr_expect_eq(corio_close(fd), 0);
+    int p[2];
+    cr_expect_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+    cr_expect_eq(p[0], fd, "the pipe took the file's number");
+    cr_expect_eq(corio_pread(p[0], buf, 4, 0), -ESPIPE);
+    cr_expect_eq(corio_wait_readable(p[0], 0.01), -ETIMEDOUT, "an empty pipe, polled as one");
+    cr_expect_eq(write(p[1], "x", 1), 1);
+    cr_expect_eq(corio_read(p[0], buf, sizeof buf), 1);
+    corio_close(p[0]);
+    corio_close(p[1]);
+    return NULL;
+}
+
+Test(fs_rw, a_closed_files_number_taken_by_a_pipe, .timeout = 20)
+{
+    rw_case c;
+    FS_CASE_BOTH(c.dir, reused_number_main, &c);
+}
+
 Test(fs_rw, huge_counts, .timeout = 20)
 {
     if (under_valgrind() || getenv("CORIO_QEMU"))

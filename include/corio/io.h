@@ -22,7 +22,10 @@
  * side silently, and checking for that would cost a system call per wait): a socket that
  * corio_sock_accept returns with the same number starts clean, and so does any new fd with that
  * number given to corio_loop_add_reader / add_writer, but a task awaiting another new fd with
- * that number (from socket(2), pipe(2), ...) may never wake.
+ * that number (from socket(2), pipe(2), ...) may never wake. The loop also remembers whether an
+ * fd is a file (corio_read on a file runs as corio_pread at the position, <corio/fs.h>): a new
+ * fd from socket(2) or pipe(2) that takes the number of a file closed with close(2) would be
+ * read on a thread, and one that takes a pipe's number, if it is a file, on the loop's thread.
  *
  * One waiter per direction: at most one task at a time should await an fd for reading (recv,
  * recvmsg, recvfrom, read, accept, wait_readable) and one for writing (send, sendall, sendmsg,

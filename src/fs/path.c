@@ -19,7 +19,10 @@ static ssize_t path_call(corio__fs_req *r) {
 int corio_openat(int dirfd, const char *path, int flags, mode_t mode) {
     corio__fs_req r = {.f = {.op = CORIO__FOP_OPENAT, .fd = dirfd, .path = path,
                              .flags = flags | O_CLOEXEC, .mode = mode}};
-    return (int)path_call(&r);
+    int fd = (int)path_call(&r);
+    if (fd >= 0) /* a new fd: whatever an fd of that number was is forgotten */
+        corio__io_fd_new(corio__task_loop_of(corio__current_task()), fd, CORIO__FD_UNKNOWN);
+    return fd;
 }
 
 int corio_open(const char *path, int flags, mode_t mode) {

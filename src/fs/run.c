@@ -34,9 +34,10 @@ ssize_t corio__fs_run_thread(corio__fs_req *r) {
     return (ssize_t)(intptr_t)res;
 }
 
-/* pread(2) on a pipe or a socket is -ESPIPE; io_uring's read at an offset would read it. */
-static int at_offset_without_one(const corio__io_file *f) {
-    if (f->op > CORIO__FOP_WRITEV || f->off < 0)
+/* pread(2) on a pipe or a socket is -ESPIPE; io_uring's read at an offset would read it. A
+ * file (remembered once known) has offsets: only other fds cost an lseek. */
+static int at_offset_without_one(corio_loop *loop, const corio__io_file *f) {
+    if (f->op > CORIO__FOP_WRITEV || f->off < 0 || corio__io_is_file(loop, f->fd))
         return 0;
     return lseek(f->fd, 0, SEEK_CUR) < 0 && errno == ESPIPE;
 }
@@ -51,7 +52,7 @@ ssize_t corio__fs_run(corio__fs_req *r) {
         return corio__fs_run_copied(r);
     corio_loop *loop = corio__task_loop_of(t);
     if (r->f.op < CORIO__FOP_COUNT && corio__io_file_native(loop, r->f.op)) {
-        if (at_offset_without_one(&r->f))
+        if (at_offset_without_one(loop, &r->f))
             return -ESPIPE;
         ssize_t n = corio__io_file_submit(loop, &r->f);
         /* io_uring honours O_NONBLOCK: a file opened so says EAGAIN where the disk would be

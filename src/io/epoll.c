@@ -31,7 +31,7 @@ static ssize_t ep_submit(corio_loop *loop, corio__io_req *r) {
     if (kind == CORIO__IO_FILE)
         return -ENOSYS; /* epoll has no file operations: the fs layer runs them on threads */
     if ((kind == CORIO__IO_READ || kind == CORIO__IO_WRITE) && !corio__epoll_registered(p, r->fd) &&
-        corio__io_is_file(r->fd))
+        corio__io_is_file(loop, r->fd))
         return CORIO__IO_EFILE; /* it would block the loop on its disk */
     uint32_t dir = corio__io_dir(r);
     if (kind != CORIO__IO_POLL && corio__epoll_drained(p, r->fd, dir)) {

@@ -158,8 +158,12 @@ static inline const corio__io_strategy *corio__io_strategy_of(const corio_loop *
 ssize_t corio__io_read(int fd, void *buf, size_t len);
 ssize_t corio__io_write(int fd, const void *buf, size_t len);
 #define CORIO__IO_EFILE ((ssize_t)-0x10000000)
-/* Whether fd is a regular file or a block device (which readiness cannot wait for). */
-int corio__io_is_file(int fd);
+/* Whether fd is a regular file or a block device (which readiness cannot wait for, and which
+ * has positions): asked with fstat once, then remembered until the fd is forgotten
+ * (corio_close). */
+int corio__io_is_file(corio_loop *loop, int fd);
+/* fd was just made (accept, open): what it is, CORIO__FD_*, or CORIO__FD_UNKNOWN to be asked. */
+void corio__io_fd_new(corio_loop *loop, int fd, int kind);
 
 /* Whether the loop's backend carries out file operation `op` itself (io_uring, when the kernel
  * has the opcode). */

@@ -49,7 +49,10 @@ int corio_sock_accept(int fd, struct sockaddr *addr, socklen_t *addrlen) {
                        .timeout_ns = -1};
     if (addr && !addrlen)
         return -EFAULT; /* as accept(2) and corio_sock_recvfrom */
-    return (int)submit(&r);
+    int c = (int)submit(&r);
+    if (c >= 0)
+        corio__io_fd_new(corio__task_loop_of(corio__current_task()), c, CORIO__FD_OTHER);
+    return c;
 }
 
 int corio_sock_connect(int fd, const struct sockaddr *addr, socklen_t addrlen, double timeout) {

@@ -8,9 +8,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int corio__io_is_file(int fd) {
-    struct stat st;
-    return fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+void corio__io_fd_new(corio_loop *loop, int fd, int kind) {
+    corio__poller_set_fd_kind(corio__loop_poller(loop), fd, kind);
+}
+
+int corio__io_is_file(corio_loop *loop, int fd) {
+    corio__poller *p = corio__loop_poller(loop);
+    int kind = corio__poller_fd_kind(p, fd);
+    if (kind == CORIO__FD_UNKNOWN) {
+        struct stat st;
+        if (fstat(fd, &st) != 0)
+            return 0; /* not remembered: the call itself reports the bad fd */
+        kind = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? CORIO__FD_FILE : CORIO__FD_OTHER;
+        corio__poller_set_fd_kind(p, fd, kind);
+    }
+    return kind == CORIO__FD_FILE;
 }
 
 static ssize_t attempt(corio__io_req *r) {

@@ -217,7 +217,8 @@ static ssize_t run_op(corio_loop *loop, corio_task *t, corio__io_req *r) {
  * io_uring with EAGAIN. */
 static ssize_t run_ready(corio_loop *loop, corio_task *t, corio__io_req *r) {
     int user_poll = r->kind == CORIO__IO_POLL;
-    if ((r->kind == CORIO__IO_READ || r->kind == CORIO__IO_WRITE) && corio__io_is_file(r->fd))
+    if ((r->kind == CORIO__IO_READ || r->kind == CORIO__IO_WRITE) &&
+        corio__io_is_file(loop, r->fd))
         return CORIO__IO_EFILE; /* the call could block on the disk, and a poll says "ready" */
     for (;;) {
         ssize_t n = corio__io_try(r);

@@ -62,6 +62,8 @@ int corio__poller_init(corio__poller *p, const char *name) {
     ignore_sigpipe();
     p->be = NULL;
     p->impl = NULL;
+    p->kinds = NULL;
+    p->nkinds = 0;
     atomic_init(&p->wake_pending, 0);
     int explicit_name = name && *name;
     if (!explicit_name) {
@@ -94,6 +96,7 @@ int corio__poller_init(corio__poller *p, const char *name) {
 void corio__poller_close(corio__poller *p) {
     if (p->be)
         p->be->fini(p);
+    corio__poller_fd_kinds_free(p);
 }
 
 int corio__poller_wait(corio__poller *p, int64_t timeout_ns) { return p->be->wait(p, timeout_ns); }
@@ -114,6 +117,7 @@ int corio__poller_attach(corio__poller *p) {
 const char *corio__poller_name(const corio__poller *p) { return p->be ? p->be->name : "none"; }
 
 void corio__poller_forget(corio__poller *p, int fd) {
+    corio__poller_set_fd_kind(p, fd, CORIO__FD_UNKNOWN);
     if (p->be)
         p->be->forget(p, fd);
 }

@@ -44,6 +44,8 @@ typedef struct corio__poller {
     unsigned nwatched; /* fds registered or operations in flight: with none, a busy loop need not
                           poll at all */
     atomic_int wake_pending; /* a wake was sent and not yet drained: later wakes skip the send */
+    uint8_t *kinds;          /* CORIO__FD_* by fd (fdkind.c) */
+    size_t nkinds;
 } corio__poller;
 
 /* Sets up the backend named `name` ("epoll", "io_uring"; NULL: CORIO_BACKEND, else the best one
@@ -82,6 +84,14 @@ const char *corio__poller_name(const corio__poller *p);
  * watchers with -EBADF and `final`, its operations in the kernel are cancelled (each ends with
  * its CQE, marked CORIO__UREC_FORGOTTEN) and its registration is dropped. */
 void corio__poller_forget(corio__poller *p, int fd);
+
+/* What an fd is, as last remembered (fdkind.c): unknown, a file (a regular file or a block
+ * device: readiness cannot wait for it, and it has positions), or something else. Forgotten by
+ * corio__poller_forget. Setting may fail to remember (no memory): then it stays unknown. */
+enum { CORIO__FD_UNKNOWN, CORIO__FD_FILE, CORIO__FD_OTHER };
+int corio__poller_fd_kind(const corio__poller *p, int fd);
+void corio__poller_set_fd_kind(corio__poller *p, int fd, int kind);
+void corio__poller_fd_kinds_free(corio__poller *p);
 
 /* A level-triggered watcher of fd in direction dir (CORIO__POLL_IN or _OUT): w->fn(w, revents,
  * 0) is called while fd is ready that way, until replaced, removed or forgotten. w == NULL
