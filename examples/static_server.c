@@ -116,18 +116,18 @@ static void http_date(time_t t, char out[32]) {
     strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-/* Whether the request's If-Modified-Since is at or after the file's last change (seconds: the
- * resolution of the header). A date that does not parse is ignored, as RFC 9110 13.1.3 says. */
-static int not_modified(const http_request *req, const struct stat *st) {
+/* The request's If-Modified-Since as a time, or -1: absent, or a date that does not parse,
+ * which RFC 9110 13.1.3 says to ignore. */
+static time_t if_modified_since(const http_request *req) {
     const http_span *ims = http_find_header(req, "If-Modified-Since");
     char buf[64];
     if (!ims || ims->n >= sizeof buf)
-        return 0;
+        return -1;
     memcpy(buf, ims->p, ims->n);
     buf[ims->n] = 0;
     struct tm tm = {0};
     const char *end = strptime(buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    return end && *end == 0 && st->st_mtime <= timegm(&tm);
+    return end && *end == 0 ? timegm(&tm) : -1;
 }
 
 /* Date: formatted once a second, not once a response. */
@@ -171,31 +171,43 @@ static void cork(corio_writer *w, int on) {
         setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
 }
 
+/* What a response needs of its request, taken from the reader's buffer before the body is read
+ * (reading it may move the buffer that the request's spans point into). */
+typedef struct wanted {
+    int get, head, keep;
+    int status; /* 0, or the answer already known: 400, 405 */
+    char path[PATH_MAX_LEN];
+    time_t ims; /* If-Modified-Since, -1 for none */
+} wanted;
+
+static void take(const http_request *req, wanted *q) {
+    q->get = req->method.n == 3 && memcmp(req->method.p, "GET", 3) == 0;
+    q->head = req->method.n == 4 && memcmp(req->method.p, "HEAD", 4) == 0;
+    q->keep = req->keep_alive;
+    q->status = !q->get && !q->head ? 405 : target_path(&req->target, q->path);
+    q->ims = if_modified_since(req);
+}
+
 /* Answers one request (its body already read). Returns 0 to go on with the connection, or < 0
  * when it broke. */
-static int answer(const site *s, corio_writer *w, const http_request *req, int keep) {
-    int get = req->method.n == 3 && memcmp(req->method.p, "GET", 3) == 0;
-    int head = req->method.n == 4 && memcmp(req->method.p, "HEAD", 4) == 0;
-    char path[PATH_MAX_LEN];
-    int status = !get && !head ? 405 : target_path(&req->target, path);
+static int answer(const site *s, corio_writer *w, wanted *q) {
     struct stat st;
     int fd = -1;
-    if (status == 0)
-        status = open_file(s, path, &st, &fd);
+    int status = q->status ? q->status : open_file(s, q->path, &st, &fd);
     if (status) {
-        send_head(w, status, NULL, NULL, keep);
+        send_head(w, status, NULL, NULL, q->keep);
         return 0;
     }
     ssize_t rc = 0;
-    if (not_modified(req, &st)) {
-        send_head(w, 304, NULL, &st, keep);
-    } else if (!get) {
-        send_head(w, 200, content_type(path), &st, keep);
+    if (q->ims >= 0 && st.st_mtime <= q->ims) { /* seconds: the header's resolution */
+        send_head(w, 304, NULL, &st, q->keep);
+    } else if (!q->get) {
+        send_head(w, 200, content_type(q->path), &st, q->keep);
     } else {
         /* Corked, the head and a small file leave in one segment instead of two (nginx's
          * tcp_nopush): the peer wakes once per response. */
         cork(w, 1);
-        send_head(w, 200, content_type(path), &st, keep);
+        send_head(w, 200, content_type(q->path), &st, q->keep);
         rc = corio_writer_sendfile(w, fd, 0, (size_t)st.st_size, 0, NULL);
         cork(w, 0);
         if (rc >= 0 && rc < st.st_size)
@@ -208,16 +220,18 @@ static int answer(const site *s, corio_writer *w, const http_request *req, int k
 static void handle_http(corio_reader *r, corio_writer *w, void *arg) {
     for (;;) {
         http_request req;
+        wanted q;
         int rc = http_read_head(r, &req);
-        if (rc == 0)
+        if (rc == 0) {
+            take(&req, &q);
             rc = http_discard_body(r, w, &req);
+        }
         if (rc != 0) {
             if (rc >= 400)
                 http_send_error(w, rc);
             break;
         }
-        int keep = req.keep_alive;
-        if (answer(arg, w, &req, keep) < 0 || !keep || corio_writer_drain(w) < 0)
+        if (answer(arg, w, &q) < 0 || !q.keep || corio_writer_drain(w) < 0)
             break;
     }
 }

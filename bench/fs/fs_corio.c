@@ -1,7 +1,7 @@
 /* The file benchmark on corio (bench/fs/run.sh; bench/fs/README.md has the comparison).
  *
  *   cmake --build build-bench --target fs_corio
- *   build-bench/bench/fs/fs_corio files|seq|rand N INFLIGHT PATH   (CORIO_BACKEND picks the backend)
+ *   build-bench/bench/fs/fs_corio files|seq|rand N INFLIGHT PATH   (CORIO_BACKEND: the backend)
  *
  * MODE files: read PATH/f00000 .. f<N-1>, each 4096 bytes (corio_open, corio_read, corio_close),
  * INFLIGHT files at a time. MODE seq: read the N MiB file PATH from start to end, 1 MiB per
@@ -124,7 +124,9 @@ static void *bench_main(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5 || (strcmp(argv[1], "files") && strcmp(argv[1], "seq") && strcmp(argv[1], "rand")))
+    int known = argc == 5 && (!strcmp(argv[1], "files") || !strcmp(argv[1], "seq") ||
+                              !strcmp(argv[1], "rand"));
+    if (!known)
         BENCH_DIE("usage: %s files|seq|rand N INFLIGHT PATH", argv[0]);
     bench b = {.mode = argv[1], .n = atol(argv[2]), .inflight = atol(argv[3]), .path = argv[4],
                .rng = 42, .fd = -1};
