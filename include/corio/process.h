@@ -17,7 +17,9 @@
  *
  * Exit: the loop learns of a child's exit through a pidfd (Linux 5.3 and later) watched like any
  * fd, else through SIGCHLD (<corio/signal.h>: a user's SIGCHLD handler still works beside it).
- * CORIO_PIDFD=0 in the environment forces SIGCHLD. corio reaps its children itself with
+ * CORIO_PIDFD=0 in the environment forces SIGCHLD. A SIGCHLD that never reaches corio (another
+ * handler put in its place) delays the news by at most a second: while it has children without
+ * pidfds, the loop also looks at them once a second. corio reaps its children itself with
  * waitid(P_PID): a program that reaps any child (waitpid(-1)) or ignores SIGCHLD takes their exit
  * status away from corio (their returncode is then 255).
  *
