@@ -55,6 +55,20 @@ static inline void fs_put(const char *path, const void *data, size_t len)
     close(fd);
 }
 
+/* Byte i of the sendfile tests' files: no run of equal bytes, so that a byte out of place shows. */
+static inline unsigned char fs_pat(size_t i) { return (unsigned char)(i * 131 + i / 7); }
+
+/* Makes file `path` hold `size` bytes of fs_pat. */
+static inline void fs_put_pattern(const char *path, size_t size)
+{
+    unsigned char *b = malloc(size);
+    cr_assert_not_null(b);
+    for (size_t i = 0; i < size; i++)
+        b[i] = fs_pat(i);
+    fs_put(path, b, size);
+    free(b);
+}
+
 /* Takes a file's pages out of the page cache (written back first, then dropped), so that the
  * next read waits for the disk. */
 static inline void fs_make_cold(const char *path)

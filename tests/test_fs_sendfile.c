@@ -10,17 +10,6 @@
 /* More than loopback's socket buffers take (a few MiB), for a send that must wait. */
 #define BIG_SIZE ((size_t)24 << 20)
 
-static unsigned char pat(size_t i) { return (unsigned char)(i * 131 + i / 7); }
-
-static void put_pattern(const char *path, size_t size)
-{
-    unsigned char *b = malloc(size);
-    for (size_t i = 0; i < size; i++)
-        b[i] = pat(i);
-    fs_put(path, b, size);
-    free(b);
-}
-
 /* Receives on fd until EOF, checking each byte against the file from offset `from`. */
 typedef struct sink {
     int fd;
@@ -33,7 +22,7 @@ static void *sink_main(void *arg)
     unsigned char *buf = malloc(65536);
     for (ssize_t n; (n = corio_sock_recv(k->fd, buf, 65536, 0)) > 0;) {
         for (ssize_t i = 0; i < n; i++)
-            k->bad += buf[i] != pat(k->from + k->got + (size_t)i);
+            k->bad += buf[i] != fs_pat(k->from + k->got + (size_t)i);
         k->got += (size_t)n;
     }
     free(buf);
@@ -104,7 +93,7 @@ static void sf_run(sf_case *c, corio_coro_fn fn)
     fs_tmpdir(c->dir);
     if (!c->size)
         c->size = SIZE;
-    put_pattern(fs_join(c->path, c->dir, "f"), c->size);
+    fs_put_pattern(fs_join(c->path, c->dir, "f"), c->size);
     fs_run_both(fn, c);
     fs_rmtree(c->dir);
     FD_CHECK_END();
@@ -135,7 +124,7 @@ static void *pipe_writer(void *arg)
     int fd = *(int *)arg;
     unsigned char *b = malloc(300000);
     for (size_t i = 0; i < 300000; i++)
-        b[i] = pat(i);
+        b[i] = fs_pat(i);
     for (size_t done = 0; done < 300000;) { /* a pipe takes 64 KiB at a time */
         ssize_t n = corio_write(fd, b + done, 300000 - done);
         if (n <= 0) {

@@ -12,16 +12,10 @@
 static char dir[FS_DIR_MAX];
 static char path[PATH_MAX];
 
-static unsigned char pat(size_t i) { return (unsigned char)(i * 131 + i / 7); }
-
 static void put_file(size_t size)
 {
     fs_tmpdir(dir);
-    unsigned char *b = malloc(size);
-    for (size_t i = 0; i < size; i++)
-        b[i] = pat(i);
-    fs_put(fs_join(path, dir, "f"), b, size);
-    free(b);
+    fs_put_pattern(fs_join(path, dir, "f"), size);
 }
 
 /* The peer reads until EOF: `head` bytes of 'h' first, then the file from `from`. */
@@ -36,7 +30,7 @@ static void *sink_main(void *arg)
     for (ssize_t n; (n = corio_sock_recv(peer, buf, 65536, 0)) > 0;) {
         for (ssize_t i = 0; i < n; i++) {
             size_t at = k->got + (size_t)i;
-            k->bad += buf[i] != (at < k->head ? 'h' : pat(k->from + at - k->head));
+            k->bad += buf[i] != (at < k->head ? 'h' : fs_pat(k->from + at - k->head));
         }
         k->got += (size_t)n;
     }

@@ -114,7 +114,8 @@ ssize_t corio_copy_file_range(int fd_in, off_t *off_in, int fd_out, off_t *off_o
  * then sendfile's error (-EINVAL, -ESPIPE for a pipe).
  *
  * `sent` (may be NULL) is set on every return to the bytes that went, so that a caller can go
- * on after an error or a cancellation. Errors: the send's or the read's -errno (-EPIPE,
+ * on after an error or a cancellation, and is kept current while the call runs (another task on
+ * the loop may watch the progress). Errors: the send's or the read's -errno (-EPIPE,
  * -ECONNRESET, -EBADF, ...), -ESPIPE for an offset on an fd that has none, -EINVAL for an offset
  * below -1 or an unknown flag, -ENOMEM, CORIO_ENOTASK, -ECANCELED. It writes to sock as a send
  * does: one writing task per socket (<corio/io.h>); sock must be non-blocking. */

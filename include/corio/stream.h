@@ -95,7 +95,8 @@ typedef struct corio_stream_opts {
  *    when it may take longer.
  *  - Between messages (nothing buffered) a read waits at most idle_timeout.
  *  - Bytes in the write buffer may wait at most write_timeout for the peer to take some of them
- *    (a peer that never reads), also after the handler returned.
+ *    (a peer that never reads), also after the handler returned; so may a file being sent
+ *    (corio_writer_sendfile).
  * When a limit passes, the waiting call returns -ETIMEDOUT and the connection is broken with it:
  * closed at once (the write buffer dropped), and every later call returns -ETIMEDOUT. A handler
  * that is not reading or draining is not timed: the limits watch the peer, not the handler.
@@ -226,8 +227,9 @@ int corio_writer_drain(corio_writer *w);
  * was), CORIO_EINVALSTATE after close or write_eof, -ECANCELED, CORIO_ENOTASK. `sent` (may be
  * NULL) is set on every return to the bytes of the file that went (over TLS: that the writer
  * took). A send that stopped part-way (an error, a cancellation) breaks the connection, as a
- * failed write does: the peer sees the stream end, never a gap in it. The write_timeout defence
- * does not watch it. */
+ * failed write does: the peer sees the stream end, never a gap in it. write_timeout watches it
+ * as it watches buffered bytes: a peer that takes none of the file within the limit has its
+ * connection closed, and the call returns -ETIMEDOUT. */
 ssize_t corio_writer_sendfile(corio_writer *w, int fd, off_t offset, size_t count,
                               unsigned flags, size_t *sent);
 

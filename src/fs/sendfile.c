@@ -33,7 +33,7 @@ typedef struct sendfile_state {
     int sock, fd;
     off_t off;   /* the file's next byte to send */
     size_t left; /* bytes still to send (SIZE_MAX: up to the end of a stream) */
-    size_t sent;
+    size_t *sent; /* the caller's count, current as bytes go: another task may watch it */
 } sendfile_state;
 
 struct cachestat_range {
@@ -94,7 +94,7 @@ static ssize_t zero_copy(sendfile_state *s, corio_task *t) {
         }
         if (n <= 0)
             return n;
-        s->sent += (size_t)n;
+        *s->sent += (size_t)n;
         s->left -= (size_t)n;
         /* A peer that always takes more must not keep every other task waiting. */
         int rc = corio__task_spend(t);
@@ -111,7 +111,7 @@ static ssize_t send_all(sendfile_state *s, const char *buf, size_t n) {
         if (k < 0)
             return k;
         done += (size_t)k;
-        s->sent += (size_t)k;
+        *s->sent += (size_t)k;
     }
     return 0;
 }
@@ -157,7 +157,7 @@ static ssize_t send_file(sendfile_state *s, corio_task *t, unsigned flags) {
             s->left = s->left < rest ? s->left : rest;
         }
         rc = zero_copy(s, t);
-        if (rc == 0 || s->sent || !needs_copy(rc))
+        if (rc == 0 || *s->sent || !needs_copy(rc))
             return rc;
     }
     if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) /* an offset, as pread(2) */
@@ -169,8 +169,9 @@ static ssize_t send_file(sendfile_state *s, corio_task *t, unsigned flags) {
 
 ssize_t corio_sock_sendfile(int sock, int fd, off_t offset, size_t count, unsigned flags,
                             size_t *sent) {
-    if (sent)
-        *sent = 0;
+    size_t none;
+    sent = sent ? sent : &none;
+    *sent = 0;
     corio_task *t = corio__current_task();
     if (!t)
         return CORIO_ENOTASK;
@@ -178,7 +179,8 @@ ssize_t corio_sock_sendfile(int sock, int fd, off_t offset, size_t count, unsign
         return -EBADF;
     if (offset < -1 || (flags & ~CORIO_SENDFILE_NO_FALLBACK))
         return -EINVAL;
-    sendfile_state s = {.sock = sock, .fd = fd, .off = offset, .left = count ? count : SIZE_MAX};
+    sendfile_state s = {.sock = sock, .fd = fd, .off = offset, .left = count ? count : SIZE_MAX,
+                        .sent = sent};
     if (offset == -1)
         s.off = lseek(fd, 0, SEEK_CUR);
     off_t start = s.off;
@@ -190,10 +192,8 @@ ssize_t corio_sock_sendfile(int sock, int fd, off_t offset, size_t count, unsign
     else {
         rc = send_file(&s, t, flags);
         /* As asyncio: the position ends past what was sent, whatever happened. */
-        if (offset == -1 && lseek(fd, start + (off_t)s.sent, SEEK_SET) < 0 && rc >= 0)
+        if (offset == -1 && lseek(fd, start + (off_t)*sent, SEEK_SET) < 0 && rc >= 0)
             rc = -errno;
     }
-    if (sent)
-        *sent = s.sent;
-    return rc < 0 ? rc : (ssize_t)s.sent;
+    return rc < 0 ? rc : (ssize_t)*sent;
 }

@@ -32,12 +32,28 @@ static int file_error(ssize_t err) {
            err == -EISDIR || err == -ENOMEM || err == -ECANCELED;
 }
 
+/* write_timeout watches the sendfile as it does the flusher's waits (writer.c's await_peer): the
+ * peer must take some of the file within the limit. */
+static int watch(corio__stream *s, const size_t *sent) {
+    if (s->write_ns < 0)
+        return 0;
+    s->unsent = corio__stream_unsent(s);
+    s->file_sent = sent;
+    s->file_mark = *sent;
+    s->write_deadline = corio__loop_iteration_time(s->loop) + s->write_ns;
+    return corio__stream_guard(s, s->write_deadline);
+}
+
 static ssize_t plain(corio__stream *s, int fd, off_t offset, size_t count, unsigned flags,
                      size_t *sent) {
+    if (watch(s, sent) < 0)
+        return -ENOMEM;
     s->sendfile_fd = s->fd;
     ssize_t n = corio_sock_sendfile(s->fd, fd, offset, count, flags, sent);
     int sock = s->sendfile_fd;
     s->sendfile_fd = -1;
+    s->write_deadline = -1;
+    s->file_sent = NULL;
     if (s->closed) { /* aborted or broken meanwhile: the socket was only shut down */
         corio_close(sock);
         return s->err ? s->err : -ECONNRESET;

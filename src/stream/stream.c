@@ -65,9 +65,15 @@ int corio__stream_unsent(corio__stream *s) {
  * free. */
 static int peer_took_some(corio__stream *s, int64_t now) {
     int q = corio__stream_unsent(s);
-    if (q < 0 || q >= s->unsent)
+    int took = q >= 0 && q < s->unsent;
+    if (s->file_sent && *s->file_sent != s->file_mark) {
+        s->file_mark = *s->file_sent;
+        took = 1;
+    }
+    if (!took)
         return 0;
-    s->unsent = q;
+    if (q >= 0)
+        s->unsent = q;
     s->write_deadline = now + s->write_ns;
     return 1;
 }

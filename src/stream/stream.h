@@ -67,6 +67,11 @@ typedef struct corio__stream {
     int64_t header_ns, idle_ns, write_ns, msg_deadline, read_deadline, write_deadline;
     corio__timer guard;
     int unsent;          /* the kernel's unsent bytes when the flusher's wait began */
+    /* a plain sendfile's bytes sent so far (corio_sock_sendfile keeps it current), and what it
+     * was at the last look: the file's progress is the peer's, since the kernel's unsent bytes
+     * grow as sendfile refills them. NULL: no sendfile running */
+    const size_t *file_sent;
+    size_t file_mark;
     /* TLS (stream/tls.c): the session, or NULL for plain TCP; the close's deadline (loop time,
      * < 0: none) and its length */
     corio__tls *tls;
