@@ -77,6 +77,8 @@ static inline int corio__loop_closing(const corio_loop *loop) {
 static inline int corio__loop_debug(const corio_loop *loop) { return loop->core.debug; }
 /* Whether objects freed now are kept aside (base/obj.h: corio__obj_free's keep). */
 static inline int corio__loop_keeps(const corio_loop *loop) { return loop->core.keep; }
+/* Whether the loop runs on virtual time (its clock jumps to the next timer when idle). */
+static inline int corio__loop_virtual(const corio_loop *loop) { return loop->core.virtual_time; }
 /* The poller the loop sleeps in, for the I/O request layer. Takes const as strchr does. */
 static inline corio__poller *corio__loop_poller(const corio_loop *loop) {
     return (corio__poller *)&loop->core.poller;

@@ -101,7 +101,7 @@ static void on_guard(void *arg);
  * signal alone, as before the guard). */
 static void guard_arm(corio__proc_loop *st) {
     if (st->guard || !st->sigchld || st->children.next == &st->children ||
-        st->loop->core.virtual_time)
+        corio__loop_virtual(st->loop))
         return;
     if (corio_loop_call_later(&st->guard, st->loop, GUARD_S, on_guard, st) < 0)
         st->guard = NULL;
