@@ -3,9 +3,7 @@
  * connection closed, with nothing after it answered, while well-formed pipelined requests, chunked
  * bodies and 100-continue are served. The peer is this test, over loopback with blocking sockets:
  * what a client sees is the whole check. */
-#include "under_valgrind.h"
-
-#include <criterion/criterion.h>
+#include "example_proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,48 +22,13 @@ static int port;
 /* Starts build/examples/http_hello on a free port (it prints the port it got). */
 static void start_server(void)
 {
-    /* Valgrind 3.19 takes 26 s to deliver SIGTERM to a process waiting in io_uring_enter (its
-     * own report comes only then; SIGKILL would leave none): too slow for every test. The epoll
-     * run covers the server under Valgrind, and the io_uring one runs in every other build. */
-    const char *be = getenv("CORIO_BACKEND");
-    if (under_valgrind() && be && strcmp(be, "io_uring") == 0)
-        cr_skip_test("the server under Valgrind on io_uring: SIGTERM takes 26 s to arrive");
-    const char *path = CORIO_EXAMPLES_DIR "/http_hello";
-    if (access(path, X_OK) != 0)
-        cr_skip_test("%s is not built (CORIO_BUILD_EXAMPLES=OFF)", path);
-    int out[2];
-    cr_assert_eq(pipe(out), 0);
-    server = fork();
-    cr_assert_geq(server, 0);
-    if (server == 0) {
-        dup2(out[1], 1);
-        close(out[0]);
-        execl(path, path, "0", (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    FILE *f = fdopen(out[0], "r");
-    char line[256] = "";
-    cr_assert_not_null(fgets(line, sizeof line, f), "http_hello printed nothing");
-    fclose(f);
+    char line[256];
+    const char *const args[] = {"0", NULL};
+    server = example_start("http_hello", args, line, sizeof line);
     cr_assert_eq(sscanf(line, "Serving on http://127.0.0.1:%d/", &port), 1, "%s", line);
 }
 
-/* SIGTERM, not SIGKILL: under Valgrind (--trace-children) the server's own report must be
- * written before it goes. */
-static void stop_server(void)
-{
-    if (server <= 0)
-        return;
-    kill(server, SIGTERM);
-    for (int i = 0; i < 3000; i++) {
-        if (waitpid(server, NULL, WNOHANG) == server)
-            return;
-        usleep(10000);
-    }
-    kill(server, SIGKILL);
-    waitpid(server, NULL, 0);
-}
+static void stop_server(void) { example_stop(server); }
 
 /* Sends `n` bytes on a new connection, then reads until the server closes it (5 s at most).
  * Returns what came back (to free), its length in *len; *closed tells whether it ended. */

@@ -3,9 +3,7 @@
  * sendfile), HEAD without a body, 404, 403 for a directory without an index, 405, 304 for
  * If-Modified-Since, and no request reaching a file above the root, however its path is encoded. */
 #define _GNU_SOURCE /* nftw, memmem */
-#include "under_valgrind.h"
-
-#include <criterion/criterion.h>
+#include "example_proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -74,46 +72,17 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
 
 static void start_server(void)
 {
-    /* As test_stream_http_hostile: SIGTERM reaches a process in io_uring_enter under Valgrind
-     * 3.19 only after 26 s; the epoll run covers the server under Valgrind. */
-    const char *be = getenv("CORIO_BACKEND");
-    if (under_valgrind() && be && strcmp(be, "io_uring") == 0)
-        cr_skip_test("the server under Valgrind on io_uring: SIGTERM takes 26 s to arrive");
-    const char *exe = CORIO_EXAMPLES_DIR "/static_server";
-    if (access(exe, X_OK) != 0)
-        cr_skip_test("%s is not built (CORIO_BUILD_EXAMPLES=OFF)", exe);
     make_site();
-    int out[2];
-    cr_assert_eq(pipe(out), 0);
-    server = fork();
-    cr_assert_geq(server, 0);
-    if (server == 0) {
-        dup2(out[1], 1);
-        close(out[0]);
-        execl(exe, exe, root, "0", (char *)NULL);
-        _exit(127);
-    }
-    close(out[1]);
-    FILE *f = fdopen(out[0], "r");
-    char line[256] = "", fmt[160];
-    cr_assert_not_null(fgets(line, sizeof line, f), "static_server printed nothing");
-    fclose(f);
+    char line[256], fmt[160];
+    const char *const args[] = {root, "0", NULL};
+    server = example_start("static_server", args, line, sizeof line);
     snprintf(fmt, sizeof fmt, "Serving %s on http://127.0.0.1:%%d/", root);
     cr_assert_eq(sscanf(line, fmt, &port), 1, "%s", line);
 }
 
 static void stop_server(void)
 {
-    if (server > 0) {
-        kill(server, SIGTERM);
-        int i = 0;
-        while (waitpid(server, NULL, WNOHANG) != server && i++ < 3000)
-            usleep(10000);
-        if (i > 3000) {
-            kill(server, SIGKILL);
-            waitpid(server, NULL, 0);
-        }
-    }
+    example_stop(server);
     if (top[0])
         nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
