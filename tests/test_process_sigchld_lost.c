@@ -20,7 +20,7 @@ static void *waits_without_the_signal(void *arg)
     int n = *(int *)arg;
     corio_process *p[8];
     pid_t pid[8];
-    char code_s[8][4];
+    char code_s[8][12];
     struct sigaction mine = {.sa_handler = thief}, corio_s;
     sigemptyset(&mine.sa_mask);
     for (int i = 0; i < n; i++) {
